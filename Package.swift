@@ -1,0 +1,69 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Peers link only their own TLS library and PeerKit (no Foundation, no swift-crypto), so they start
+/// in a few milliseconds; the runner holds certificates, scheduling and reports.
+let package = Package(
+    name: "interop-matrix",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "interop-matrix", targets: ["interop-matrix"]),
+        .executable(name: "peer-openssl", targets: ["peer-openssl"]),
+        .executable(name: "peer-mbedtls", targets: ["peer-mbedtls"]),
+        .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // One C shim per TLS library: the headers, the link line, and out-of-line wrappers for the
+        // function-like macros and variadic functions Swift cannot import.
+        .target(name: "CShimOpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(
+            name: "CShimMbedTLS",
+            linkerSettings: [.linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]
+        ),
+        .target(name: "CShimGnuTLS", linkerSettings: [.linkedLibrary("gnutls")]),
+
+        .target(name: "PeerKit"),
+        .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
+        .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
+        .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
+        .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
+        .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
+        .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
+        // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
+        // runner reports such cells truthfully. Never part of a real matrix.
+        .executableTarget(name: "peer-fault", dependencies: ["PeerKit"]),
+
+        .target(
+            name: "InteropMatrix",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "interop-matrix",
+            dependencies: [
+                "InteropMatrix",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
+                "peer-openssl", "peer-mbedtls", "peer-gnutls",
+            ]
+        ),
+
+        .testTarget(name: "PeerKitTests", dependencies: ["PeerKit"]),
+        .testTarget(
+            name: "InteropMatrixTests",
+            dependencies: ["InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-fault"]
+        ),
+    ]
+)

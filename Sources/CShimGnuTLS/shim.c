@@ -1,0 +1,10 @@
+#include "CShimGnuTLS.h"
+
+void CShimGnuTLS_gnutls_transport_set_int(gnutls_session_t session, int fd) {
+    gnutls_transport_set_int(session, fd);
+}
+
+// gnutls_free is a function pointer variable whose value the library may replace at init time.
+void CShimGnuTLS_gnutls_free(void *pointer) {
+    gnutls_free(pointer);
+}

@@ -1,0 +1,62 @@
+internal import CShimOpenSSL
+import PeerKit
+
+/// What this OpenSSL build supports, asked of the library itself.
+enum OpenSSLCapabilities {
+    /// The five TLS 1.3 suites of RFC 8446 §B.4; OpenSSL enables only three by default, so they are
+    /// named to make it list all it implements (it ignores names it does not know).
+    private static let tls13SuiteNames = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"
+
+    /// Every suite the library implements, whatever the default configuration enables.
+    static func allSuites() -> [Capabilities.Suite] {
+        suites(cipherList: "ALL:COMPLEMENTOFALL:@SECLEVEL=0", tls13: tls13SuiteNames)
+    }
+
+    /// The suites an out-of-the-box `SSL_CTX` offers.
+    static func defaultSuites() -> [Capabilities.Suite] { suites(cipherList: nil, tls13: nil) }
+
+    private static func suites(cipherList: String?, tls13: String?) -> [Capabilities.Suite] {
+        guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
+        defer { SSL_CTX_free(ctx) }
+        if let cipherList { _ = SSL_CTX_set_cipher_list(ctx, cipherList) }
+        if let tls13 { _ = SSL_CTX_set_ciphersuites(ctx, tls13) }
+        guard let stack = SSL_CTX_get_ciphers(ctx) else { return [] }
+        var result: [Capabilities.Suite] = []
+        for index in 0..<OPENSSL_sk_num(stack) {
+            guard let raw = OPENSSL_sk_value(stack, index) else { continue }
+            let cipher = OpaquePointer(raw)
+            let standard = String(cString: SSL_CIPHER_standard_name(cipher))
+            let minimum = String(cString: SSL_CIPHER_get_version(cipher))
+            let isTLS13 = minimum == "TLSv1.3"
+            result.append(Capabilities.Suite(
+                code: SSL_CIPHER_get_protocol_id(cipher),
+                name: standard.hasPrefix("TLS_") ? standard : nil,
+                libraryName: String(cString: SSL_CIPHER_get_name(cipher)),
+                minVersion: isTLS13 ? .tls13 : (minimum == "TLSv1.2" ? .tls12 : .tls10),
+                maxVersion: isTLS13 ? .tls13 : .tls12))
+        }
+        OpenSSLError.clear()
+        return result
+    }
+
+    /// The groups the library accepts in a group list, asked one IANA name at a time.
+    static func groups() -> [String] {
+        guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
+        defer { SSL_CTX_free(ctx) }
+        let accepted = NamedGroup.allNames.filter { CShimOpenSSL_SSL_CTX_set1_groups_list(ctx, $0) == 1 }
+        OpenSSLError.clear()
+        return accepted
+    }
+
+    static func read() -> Capabilities {
+        Capabilities(
+            versions: [.tls10, .tls11, .tls12, .tls13],
+            // OpenSSL 3 refuses TLS 1.0/1.1 handshakes at security level 1 and above (SHA-1 signatures,
+            // SSL_CTX_set_security_level(3)); Debian's openssl.cnf sets level 2.
+            defaultVersions: [.tls12, .tls13],
+            suites: allSuites(),
+            groups: groups(),
+            certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
+            notes: [])
+    }
+}

@@ -1,0 +1,142 @@
+internal import CShimOpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
+import PeerKit
+
+/// Owns one `SSL` on a non-blocking socket and maps OpenSSL's results into `AsyncOperationResult`.
+final class OpenSSLConnection {
+    private let handle: OpaquePointer
+    private let context: OpenSSLContext
+    private let role: Role
+    /// The first fatal alert OpenSSL sent or received, from its info callback.
+    fileprivate var alert: ObservedAlert?
+
+    init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest) throws(PeerFailure) {
+        guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
+        handle = ssl
+        self.context = context
+        role = request.role
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+        SSL_set_info_callback(ssl, recordAlert)
+        guard SSL_set_fd(ssl, descriptor) == 1 else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_set_fd")) }
+        if request.role == .client {
+            // SNI, and the name the certificate must match (checked inside the handshake's verification).
+            guard CShimOpenSSL_SSL_set_tlsext_host_name(ssl, request.serverName) == 1,
+                  SSL_set1_host(ssl, request.serverName) == 1 else {
+                throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "setting server name \(request.serverName)"))
+            }
+            SSL_set_connect_state(ssl)
+        } else {
+            SSL_set_accept_state(ssl)
+        }
+    }
+
+    deinit { SSL_free(handle) }
+
+    func handshake() -> AsyncOperationResult<Void> {
+        OpenSSLError.clear()
+        let rc = SSL_do_handshake(handle)
+        if rc == 1 { return .complete(()) }
+        return map(rc, operation: "SSL_do_handshake")
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> {
+        OpenSSLError.clear()
+        var count = 0
+        let rc = SSL_read_ex(handle, buffer.baseAddress, buffer.count, &count)
+        if rc == 1 { return .complete(count) }
+        if SSL_get_error(handle, rc) == SSL_ERROR_ZERO_RETURN { return .complete(0) }
+        return map(rc, operation: "SSL_read_ex")
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> {
+        OpenSSLError.clear()
+        var count = 0
+        let rc = SSL_write_ex(handle, bytes.baseAddress, bytes.count, &count)
+        if rc == 1 { return .complete(count) }
+        return map(rc, operation: "SSL_write_ex")
+    }
+
+    func shutdown() -> AsyncOperationResult<Void> {
+        OpenSSLError.clear()
+        // 0: our close_notify is sent, the peer's not yet seen (the caller reads for it); 1: both done.
+        let rc = SSL_shutdown(handle)
+        if rc >= 0 { return .complete(()) }
+        return map(rc, operation: "SSL_shutdown")
+    }
+
+    private func map<T>(_ rc: Int32, operation: String) -> AsyncOperationResult<T> {
+        let code = SSL_get_error(handle, rc)
+        switch code {
+        case SSL_ERROR_WANT_READ: return .wantRead
+        case SSL_ERROR_WANT_WRITE: return .wantWrite
+        default: break
+        }
+        var (error, reason) = OpenSSLError.drainWithReason(context: operation)
+        if code == SSL_ERROR_SYSCALL && error.libraryCode == nil {
+            let os = errno
+            error.message = os == 0 ? "\(operation): connection closed by peer without close_notify"
+                                    : "\(operation): \(String(cString: strerror(os)))"
+            error.libraryCode = "SSL_ERROR_SYSCALL"
+        } else if code == SSL_ERROR_ZERO_RETURN {
+            error.message = "\(operation): peer sent close_notify"
+        }
+        let verifyResult = SSL_get_verify_result(handle)
+        if verifyResult != X509_V_OK {
+            // The peer certificate was rejected: say why in X509's words, keep the queue's text too.
+            let reason = String(cString: X509_verify_cert_error_string(verifyResult))
+            error.message = "certificate verify failed: \(reason) (X509_V_ERR \(verifyResult)); " + error.message
+            error.isVerification = true
+        } else if reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
+            // A required client certificate that never came is the server's verification refusing.
+            error.isVerification = true
+        }
+        error.alert = alert
+        return .failed(error)
+    }
+
+    func negotiated() -> NegotiatedView {
+        var view = NegotiatedView()
+        view.version = TLSVersion(wireValue: UInt16(truncatingIfNeeded: SSL_version(handle)))
+        if let cipher = SSL_get_current_cipher(handle) {
+            view.suiteCode = SSL_CIPHER_get_protocol_id(cipher)
+            let standard = String(cString: SSL_CIPHER_standard_name(cipher))
+            view.suiteName = standard.hasPrefix("TLS_") ? standard : nil
+            view.librarySuiteName = String(cString: SSL_CIPHER_get_name(cipher))
+        }
+        view.group = negotiatedGroup()
+        view.resumed = SSL_session_reused(handle) == 1
+        if let certificate = SSL_get1_peer_certificate(handle) {
+            view.peerCertificate = OpenSSLNames.subject(of: certificate)
+            X509_free(certificate)
+        }
+        return view
+    }
+
+    private func negotiatedGroup() -> String? {
+        let nid = CShimOpenSSL_SSL_get_negotiated_group(handle)
+        if nid > 0, let name = OpenSSLNames.groupName(nid: nid) { return name }
+        // TLS 1.2 (EC)DHE: the ephemeral key the handshake used says which group it was.
+        var key: OpaquePointer?
+        let found = role == .client ? CShimOpenSSL_SSL_get_peer_tmp_key(handle, &key) : CShimOpenSSL_SSL_get_tmp_key(handle, &key)
+        guard found == 1, let key else { return nil }
+        defer { EVP_PKEY_free(key) }
+        return OpenSSLNames.groupName(ephemeralKey: key)
+    }
+
+    fileprivate func observe(where kind: Int32, value: Int32) {
+        guard kind & SSL_CB_ALERT != 0, alert == nil else { return }
+        let level = (value >> 8) & 0xff
+        let description = UInt8(value & 0xff)
+        // Only fatal alerts say why a connection died; close_notify is a warning-level alert.
+        guard level == SSL3_AL_FATAL else { return }
+        alert = ObservedAlert(code: description, direction: kind & SSL_CB_READ != 0 ? .received : .sent)
+    }
+}
+
+/// OpenSSL's info callback: finds the connection through the SSL's app data and records alerts.
+private func recordAlert(_ ssl: OpaquePointer?, _ kind: Int32, _ value: Int32) {
+    guard let ssl, let pointer = SSL_get_ex_data(ssl, 0) else { return }
+    Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().observe(where: kind, value: value)
+}

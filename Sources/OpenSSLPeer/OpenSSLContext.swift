@@ -1,0 +1,86 @@
+internal import CShimOpenSSL
+import PeerKit
+
+/// Owns one `SSL_CTX`: certificates, trust, versions, suites, groups and verification for the process.
+final class OpenSSLContext {
+    let handle: OpaquePointer
+
+    init(request: PeerRequest) throws {
+        let method = request.role == .server ? TLS_server_method() : TLS_client_method()
+        guard let ctx = SSL_CTX_new(method) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_CTX_new")) }
+        handle = ctx
+        // Reads and writes may stop half way on a non-blocking socket; the buffer may move between retries.
+        _ = CShimOpenSSL_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        if let version = request.version {
+            guard CShimOpenSSL_SSL_CTX_set_min_proto_version(ctx, Int32(version.wireValue)) == 1,
+                  CShimOpenSSL_SSL_CTX_set_max_proto_version(ctx, Int32(version.wireValue)) == 1 else {
+                throw Unsupported("OpenSSL \(OpenSSLEngine.library.version) refuses to be limited to \(version.rawValue)")
+            }
+        }
+        if let code = request.suiteCode { try forceSuite(code, version: request.version) }
+        if let group = request.group { try forceGroup(group) }
+        try loadCredentials(request)
+        try configureVerification(request)
+    }
+
+    deinit { SSL_CTX_free(handle) }
+
+    private func forceSuite(_ code: UInt16, version: TLSVersion?) throws {
+        guard let suite = OpenSSLCapabilities.allSuites().first(where: { $0.code == code }) else {
+            throw Unsupported("OpenSSL \(OpenSSLEngine.library.version) does not implement cipher suite \(NegotiatedView.hexCode(code))")
+        }
+        let ok: Int32
+        if suite.minVersion == .tls13 {
+            ok = SSL_CTX_set_ciphersuites(handle, suite.libraryName)
+        } else {
+            // An empty TLS 1.3 list leaves only the forced TLS 1.2-and-below suite.
+            ok = SSL_CTX_set_cipher_list(handle, suite.libraryName) & SSL_CTX_set_ciphersuites(handle, "")
+        }
+        guard ok == 1 else {
+            throw Unsupported("OpenSSL refused cipher suite \(suite.libraryName): \(OpenSSLError.drain(context: "SSL_CTX_set_cipher_list").message)")
+        }
+    }
+
+    private func forceGroup(_ group: String) throws {
+        guard let name = OpenSSLNames.groupName(iana: group),
+              CShimOpenSSL_SSL_CTX_set1_groups_list(handle, name) == 1 else {
+            OpenSSLError.clear()
+            throw Unsupported("OpenSSL \(OpenSSLEngine.library.version) does not support group \(group)")
+        }
+    }
+
+    private func loadCredentials(_ request: PeerRequest) throws(PeerFailure) {
+        if let certificate = request.certificatePath, let key = request.keyPath {
+            guard SSL_CTX_use_certificate_chain_file(handle, certificate) == 1 else {
+                throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "loading certificate \(certificate)"))
+            }
+            guard SSL_CTX_use_PrivateKey_file(handle, key, SSL_FILETYPE_PEM) == 1,
+                  SSL_CTX_check_private_key(handle) == 1 else {
+                throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "loading private key \(key)"))
+            }
+        }
+        if let ca = request.trustedCAPath {
+            guard SSL_CTX_load_verify_locations(handle, ca, nil) == 1 else {
+                throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "loading trusted CA \(ca)"))
+            }
+        }
+    }
+
+    private func configureVerification(_ request: PeerRequest) throws(PeerFailure) {
+        switch request.role {
+        case .client:
+            // Chain and host name checks; the host name itself is set per connection (SSL_set1_host).
+            SSL_CTX_set_verify(handle, SSL_VERIFY_PEER, nil)
+        case .server:
+            switch request.clientAuth {
+            case .none: SSL_CTX_set_verify(handle, SSL_VERIFY_NONE, nil)
+            case .optional: SSL_CTX_set_verify(handle, SSL_VERIFY_PEER, nil)
+            case .required: SSL_CTX_set_verify(handle, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+            }
+            if request.clientAuth != .none, let ca = request.trustedCAPath {
+                // Name the acceptable CAs in CertificateRequest, as a real server does.
+                if let names = SSL_load_client_CA_file(ca) { SSL_CTX_set_client_CA_list(handle, names) }
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+internal import CShimOpenSSL
+import PeerKit
+
+/// The OpenSSL peer: one `SSL_CTX` per process and one `SSL` per connection, driven through
+/// `SSL_do_handshake` / `SSL_read_ex` / `SSL_write_ex` on a non-blocking socket.
+public final class OpenSSLEngine: TLSEngine {
+    public static var library: LibraryIdentity {
+        // OpenSSL_version(OPENSSL_VERSION_STRING) is the run-time library's "3.0.19", not the header's.
+        LibraryIdentity(id: "openssl", name: "OpenSSL", version: String(cString: OpenSSL_version(OPENSSL_VERSION_STRING)))
+    }
+
+    private let request: PeerRequest
+    private let context: OpenSSLContext
+    private var connection: OpenSSLConnection?
+
+    public required init(request: PeerRequest) throws {
+        self.request = request
+        context = try OpenSSLContext(request: request)
+    }
+
+    public func attach(socket descriptor: Int32) throws(PeerFailure) {
+        connection = try OpenSSLConnection(context: context, descriptor: descriptor, request: request)
+    }
+
+    public func handshake() -> AsyncOperationResult<Void> { connection!.handshake() }
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { connection!.read(into: buffer) }
+    public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
+    public func closeNotify() -> AsyncOperationResult<Void> { connection!.shutdown() }
+    public func negotiated() -> NegotiatedView { connection!.negotiated() }
+
+    public static func capabilities() -> Capabilities { OpenSSLCapabilities.read() }
+}

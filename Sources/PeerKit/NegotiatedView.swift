@@ -1,0 +1,40 @@
+/// What one peer read back from its own library once the handshake finished. Never filled from the
+/// request: a field the library does not expose stays nil and is reported as null.
+public struct NegotiatedView: Sendable {
+    public var version: TLSVersion?
+    /// The cipher suite's IANA code point, as the library reports it.
+    public var suiteCode: UInt16?
+    /// The cipher suite's IANA name, from the library where it gives one.
+    public var suiteName: String?
+    /// The suite as the library spells it (`ECDHE-ECDSA-AES128-GCM-SHA256`, `TLS-ECDHE-…`).
+    public var librarySuiteName: String?
+    /// Key exchange group in IANA spelling (`x25519`, `secp256r1`, `ffdhe2048`); nil where none or unknown.
+    public var group: String?
+    public var signatureScheme: String?
+    public var alpn: String?
+    public var resumed: Bool = false
+    /// Subject of the certificate the other side presented, RFC 4514 style (`CN=localhost`).
+    public var peerCertificate: String?
+
+    public init() {}
+
+    var json: JSON {
+        .object([
+            ("version", .optional(version?.rawValue)),
+            ("suite", .optional(suiteName)),
+            ("suite_code", .optional(suiteCode.map(NegotiatedView.hexCode))),
+            ("library_suite", .optional(librarySuiteName)),
+            ("group", .optional(group)),
+            ("signature_scheme", .optional(signatureScheme)),
+            ("alpn", .optional(alpn)),
+            ("resumed", .bool(resumed)),
+            ("peer_certificate", .optional(peerCertificate)),
+        ])
+    }
+
+    /// `0xC02B` style, as the report schema wants it.
+    public static func hexCode(_ code: UInt16) -> String {
+        let hex = String(code, radix: 16, uppercase: true)
+        return "0x" + String(repeating: "0", count: 4 - hex.count) + hex
+    }
+}

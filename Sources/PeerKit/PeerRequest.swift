@@ -1,0 +1,95 @@
+/// What the runner asks one peer process to do, parsed from its command line. The options are the
+/// peer protocol (docs/peer-protocol.md); every peer, in any language, accepts the same ones.
+public struct PeerRequest: Sendable {
+    public var role: Role
+    /// Forced protocol version; nil leaves the library's default range.
+    public var version: TLSVersion?
+    /// Forced cipher suite by IANA code point; nil leaves the library's default list.
+    public var suiteCode: UInt16?
+    /// Forced key exchange group (IANA name, e.g. `x25519`); nil leaves the library's default.
+    public var group: String?
+    public var certificatePath: String?
+    public var keyPath: String?
+    public var trustedCAPath: String?
+    public var clientAuth: ClientAuth = .none
+    /// The name the client asks for (SNI) and checks the server certificate against.
+    public var serverName: String = "localhost"
+    /// The TCP port a client connects to on 127.0.0.1.
+    public var port: UInt16?
+    /// Everything the peer does (connect, handshake, data, close) must finish by then.
+    public var timeoutMilliseconds: Int = 10_000
+    /// The line the client sends; the server returns it with `PeerRequest.echoSuffix` appended.
+    public var message: String = "interop-matrix ping"
+
+    /// What the server appends to the line it echoes.
+    public static let echoSuffix = " pong"
+
+    public init(role: Role) { self.role = role }
+
+    /// A usage error: the runner or a person typed something the protocol does not allow.
+    public struct UsageError: Error, Sendable {
+        public var message: String
+    }
+
+    /// Parses `server|client --option value …`.
+    public init(arguments: [String]) throws(UsageError) {
+        guard let first = arguments.first, let role = Role(rawValue: first) else {
+            throw UsageError(message: "expected 'server', 'client' or 'capabilities' as the first argument")
+        }
+        self.init(role: role)
+        var index = 1
+        func value(_ option: String) throws(UsageError) -> String {
+            index += 1
+            guard index < arguments.count else { throw UsageError(message: "\(option) needs a value") }
+            return arguments[index]
+        }
+        while index < arguments.count {
+            let option = arguments[index]
+            switch option {
+            case "--version":
+                let text = try value(option)
+                guard let v = TLSVersion(rawValue: text) else {
+                    throw UsageError(message: "--version \(text): expected one of TLS1.0, TLS1.1, TLS1.2, TLS1.3")
+                }
+                version = v
+            case "--suite":
+                let text = try value(option)
+                guard text.hasPrefix("0x"), let code = UInt16(text.dropFirst(2), radix: 16) else {
+                    throw UsageError(message: "--suite \(text): expected an IANA code point such as 0xC02B")
+                }
+                suiteCode = code
+            case "--group": group = try value(option)
+            case "--cert": certificatePath = try value(option)
+            case "--key": keyPath = try value(option)
+            case "--ca": trustedCAPath = try value(option)
+            case "--client-auth":
+                let text = try value(option)
+                guard let mode = ClientAuth(rawValue: text) else {
+                    throw UsageError(message: "--client-auth \(text): expected none, optional or required")
+                }
+                clientAuth = mode
+            case "--server-name": serverName = try value(option)
+            case "--port":
+                let text = try value(option)
+                guard let p = UInt16(text), p > 0 else { throw UsageError(message: "--port \(text): expected 1-65535") }
+                port = p
+            case "--timeout-ms":
+                let text = try value(option)
+                guard let t = Int(text), t > 0 else { throw UsageError(message: "--timeout-ms \(text): expected a positive number") }
+                timeoutMilliseconds = t
+            case "--message": message = try value(option)
+            default:
+                throw UsageError(message: "unknown option \(option)")
+            }
+            index += 1
+        }
+        if role == .client && port == nil { throw UsageError(message: "client needs --port") }
+        if role == .server && (certificatePath == nil || keyPath == nil) {
+            throw UsageError(message: "server needs --cert and --key")
+        }
+        if (certificatePath == nil) != (keyPath == nil) {
+            throw UsageError(message: "--cert and --key go together")
+        }
+        if message.contains("\n") { throw UsageError(message: "--message must be one line") }
+    }
+}

@@ -1,0 +1,57 @@
+/// TLS alert descriptions by code, with the names RFC 8446 §6 and RFC 5246 §7.2 give them.
+/// One table for every peer, so the same alert is spelled the same whatever library saw it.
+public enum TLSAlert {
+    public static let names: [UInt8: String] = [
+        0: "close_notify",
+        10: "unexpected_message",
+        20: "bad_record_mac",
+        21: "decryption_failed",
+        22: "record_overflow",
+        30: "decompression_failure",
+        40: "handshake_failure",
+        41: "no_certificate",
+        42: "bad_certificate",
+        43: "unsupported_certificate",
+        44: "certificate_revoked",
+        45: "certificate_expired",
+        46: "certificate_unknown",
+        47: "illegal_parameter",
+        48: "unknown_ca",
+        49: "access_denied",
+        50: "decode_error",
+        51: "decrypt_error",
+        60: "export_restriction",
+        70: "protocol_version",
+        71: "insufficient_security",
+        80: "internal_error",
+        86: "inappropriate_fallback",
+        90: "user_canceled",
+        100: "no_renegotiation",
+        109: "missing_extension",
+        110: "unsupported_extension",
+        111: "certificate_unobtainable",
+        112: "unrecognized_name",
+        113: "bad_certificate_status_response",
+        114: "bad_certificate_hash_value",
+        115: "unknown_psk_identity",
+        116: "certificate_required",
+        120: "no_application_protocol",
+    ]
+
+    /// The RFC name of `code`, or `alert_<code>` for a code no RFC here defines.
+    public static func name(_ code: UInt8) -> String { names[code] ?? "alert_\(code)" }
+}
+
+/// One alert a peer saw, and whether it sent or received it.
+public struct ObservedAlert: Sendable, Equatable {
+    public enum Direction: String, Sendable { case sent, received }
+    public var code: UInt8
+    public var direction: Direction
+
+    public init(code: UInt8, direction: Direction) {
+        self.code = code
+        self.direction = direction
+    }
+
+    public var name: String { TLSAlert.name(code) }
+}

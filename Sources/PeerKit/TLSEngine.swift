@@ -1,0 +1,114 @@
+/// The one thing a peer implements per TLS library: configure the library, attach it to a connected
+/// non-blocking socket, and take one non-blocking step at a time. The driver (`PeerSession`) owns the
+/// sockets, the poll loop, the deadline, the echo exchange and the output, identically for every library.
+public protocol TLSEngine: AnyObject {
+    /// The library's identity, with the version it reports at run time.
+    static var library: LibraryIdentity { get }
+
+    /// What the library supports at run time, for `peer-<lib> capabilities`.
+    static func capabilities() -> Capabilities
+
+    /// Builds the library's configuration (certificates, trust, versions, suites, groups,
+    /// verification) before any socket exists. Throws `Unsupported` when the library cannot do the
+    /// request, or a `PeerFailure` at stage `setup` when it fails to load what it was given.
+    init(request: PeerRequest) throws
+
+    /// Binds a connection to the connected, non-blocking socket.
+    func attach(socket descriptor: Int32) throws(PeerFailure)
+
+    /// One handshake step.
+    func handshake() -> AsyncOperationResult<Void>
+
+    /// Reads application data; `.complete(0)` means the peer sent close_notify.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int>
+
+    /// Writes application data; `.complete(n)` may be a partial write.
+    func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int>
+
+    /// Sends close_notify.
+    func closeNotify() -> AsyncOperationResult<Void>
+
+    /// What the library says was negotiated. Called once the handshake is complete.
+    func negotiated() -> NegotiatedView
+}
+
+/// A library's short id (`openssl`), display name and run-time version.
+public struct LibraryIdentity: Sendable {
+    public var id: String
+    public var name: String
+    public var version: String
+
+    public init(id: String, name: String, version: String) {
+        self.id = id
+        self.name = name
+        self.version = version
+    }
+
+    var json: JSON { .object([("id", .string(id)), ("name", .string(name)), ("version", .string(version))]) }
+}
+
+/// What a library supports, as it reports at run time.
+public struct Capabilities: Sendable {
+    /// One cipher suite the library implements.
+    public struct Suite: Sendable {
+        public var code: UInt16
+        /// The library's IANA-style name where it gives one.
+        public var name: String?
+        /// The library's own spelling.
+        public var libraryName: String
+        /// The lowest and highest versions the suite can be used with.
+        public var minVersion: TLSVersion?
+        public var maxVersion: TLSVersion?
+
+        public init(code: UInt16, name: String?, libraryName: String, minVersion: TLSVersion?, maxVersion: TLSVersion?) {
+            self.code = code
+            self.name = name
+            self.libraryName = libraryName
+            self.minVersion = minVersion
+            self.maxVersion = maxVersion
+        }
+    }
+
+    public var versions: [TLSVersion]
+    /// Versions the library's out-of-the-box configuration enables.
+    public var defaultVersions: [TLSVersion]
+    public var suites: [Suite]
+    /// Key exchange groups, IANA spelling.
+    public var groups: [String]
+    /// Certificate key types this peer can load and use (`rsa2048`, `ecdsa-p256`, `ed25519`, …).
+    public var certificateTypes: [String]
+    /// Free-text remarks on limits of this build (`no TLS 1.3 in this build`).
+    public var notes: [String]
+
+    public init(versions: [TLSVersion], defaultVersions: [TLSVersion], suites: [Suite], groups: [String],
+                certificateTypes: [String], notes: [String]) {
+        self.versions = versions
+        self.defaultVersions = defaultVersions
+        self.suites = suites
+        self.groups = groups
+        self.certificateTypes = certificateTypes
+        self.notes = notes
+    }
+
+    func json(library: LibraryIdentity) -> JSON {
+        .object([
+            ("event", .string("capabilities")),
+            ("protocol", .int(PeerProtocol.version)),
+            ("library", library.json),
+            ("versions", .array(versions.map { .string($0.rawValue) })),
+            ("default_versions", .array(defaultVersions.map { .string($0.rawValue) })),
+            ("suites", .array(suites.map { suite in
+                .object([
+                    ("code", .string(NegotiatedView.hexCode(suite.code))),
+                    ("name", .optional(suite.name)),
+                    ("library_name", .string(suite.libraryName)),
+                    ("min_version", .optional(suite.minVersion?.rawValue)),
+                    ("max_version", .optional(suite.maxVersion?.rawValue)),
+                ])
+            })),
+            ("groups", .array(groups.map(JSON.string))),
+            ("certificate_types", .array(certificateTypes.map(JSON.string))),
+            ("notes", .array(notes.map(JSON.string))),
+        ])
+    }
+}

@@ -1,0 +1,4 @@
+import OpenSSLPeer
+import PeerKit
+
+Peer.main(OpenSSLEngine.self, arguments: Array(CommandLine.arguments.dropFirst()))
