@@ -1,0 +1,113 @@
+internal import CShimGnuTLS
+import PeerKit
+
+/// The GnuTLS peer: certificate credentials and a priority cache per process, one session per
+/// connection, driven through `gnutls_handshake` / `gnutls_record_*` on a non-blocking socket.
+public final class GnuTLSEngine: TLSEngine {
+    public static var library: LibraryIdentity {
+        LibraryIdentity(id: "gnutls", name: "GnuTLS", version: String(cString: gnutls_check_version(nil)))
+    }
+
+    private let request: PeerRequest
+    private let credentials: GnuTLSCredentials
+    private let priority: GnuTLSPriority
+    private var session: GnuTLSSession?
+
+    public required init(request: PeerRequest) throws {
+        self.request = request
+        priority = try GnuTLSPriority(request: request)
+        credentials = try GnuTLSCredentials(request: request)
+    }
+
+    public func attach(socket descriptor: Int32) throws(PeerFailure) {
+        session = try GnuTLSSession(request: request, credentials: credentials, priority: priority, descriptor: descriptor)
+    }
+
+    public func handshake() -> AsyncOperationResult<Void> { session!.handshake() }
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { session!.read(into: buffer) }
+    public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { session!.write(bytes) }
+    public func closeNotify() -> AsyncOperationResult<Void> { session!.bye() }
+    public func negotiated() -> NegotiatedView { session!.negotiated() }
+
+    public static func capabilities() -> Capabilities { GnuTLSCapabilities.read() }
+}
+
+/// A GnuTLS error code in the library's own words.
+enum GnuTLSError {
+    static func make(_ code: Int32, _ operation: String) -> TLSError {
+        TLSError(libraryCode: String(code), message: "\(operation): \(String(cString: gnutls_strerror(code)))")
+    }
+}
+
+/// Owns a `gnutls_certificate_credentials_t`: this peer's certificate and key, and its trusted CA.
+final class GnuTLSCredentials {
+    let handle: gnutls_certificate_credentials_t
+
+    init(request: PeerRequest) throws(PeerFailure) {
+        var credentials: gnutls_certificate_credentials_t?
+        let rc = gnutls_certificate_allocate_credentials(&credentials)
+        guard rc == GNUTLS_E_SUCCESS, let credentials else {
+            throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_certificate_allocate_credentials"))
+        }
+        handle = credentials
+        if let ca = request.trustedCAPath {
+            let loaded = gnutls_certificate_set_x509_trust_file(credentials, ca, GNUTLS_X509_FMT_PEM)
+            guard loaded > 0 else {
+                throw PeerFailure(stage: .setup, error: GnuTLSError.make(loaded < 0 ? loaded : GNUTLS_E_FILE_ERROR, "loading trusted CA \(ca)"))
+            }
+        }
+        if let certificate = request.certificatePath, let key = request.keyPath {
+            let loaded = gnutls_certificate_set_x509_key_file(credentials, certificate, key, GNUTLS_X509_FMT_PEM)
+            guard loaded >= 0 else {
+                throw PeerFailure(stage: .setup, error: GnuTLSError.make(loaded, "loading certificate \(certificate) and key \(key)"))
+            }
+        }
+    }
+
+    deinit { gnutls_certificate_free_credentials(handle) }
+}
+
+/// Owns a `gnutls_priority_t` built from the request: the library default, or a priority string
+/// that limits the version, suite and group to what the cell asks for.
+final class GnuTLSPriority {
+    let handle: gnutls_priority_t
+
+    init(request: PeerRequest) throws {
+        let text = try GnuTLSPriority.priorityString(for: request)
+        var priority: gnutls_priority_t?
+        var errorPosition: UnsafePointer<CChar>?
+        let rc = gnutls_priority_init(&priority, text, &errorPosition)
+        guard rc == GNUTLS_E_SUCCESS, let priority else {
+            let at = errorPosition.map { String(cString: $0) } ?? ""
+            throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) rejects priority \"\(text)\" at \"\(at)\": \(String(cString: gnutls_strerror(rc)))")
+        }
+        handle = priority
+    }
+
+    deinit { gnutls_priority_deinit(handle) }
+
+    /// `NORMAL` (GnuTLS's default) narrowed with `-…-ALL:+…` for each forced parameter.
+    static func priorityString(for request: PeerRequest) throws -> String {
+        var parts = ["NORMAL"]
+        if let version = request.version {
+            guard let token = GnuTLSNames.versionToken(version) else {
+                throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not support \(version.rawValue)")
+            }
+            parts += ["-VERS-ALL", "+" + token]
+        }
+        if let code = request.suiteCode {
+            guard let suite = GnuTLSNames.suite(code: code) else {
+                throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not implement cipher suite \(NegotiatedView.hexCode(code))")
+            }
+            parts += ["-CIPHER-ALL", "+" + suite.cipher, "-MAC-ALL", "+" + suite.mac]
+            if let kx = suite.keyExchange { parts += ["-KX-ALL", "+" + kx] }
+        }
+        if let group = request.group {
+            guard let token = GnuTLSNames.groupToken(iana: group) else {
+                throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not support group \(group)")
+            }
+            parts += ["-GROUP-ALL", "+" + token]
+        }
+        return parts.joined(separator: ":")
+    }
+}

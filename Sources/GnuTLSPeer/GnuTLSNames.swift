@@ -1,0 +1,93 @@
+internal import CShimGnuTLS
+import PeerKit
+
+/// GnuTLS's names for versions, suites and groups, read from the library's own tables.
+enum GnuTLSNames {
+    /// One entry of `gnutls_cipher_suite_info`.
+    struct Suite {
+        var code: UInt16
+        var libraryName: String
+        var keyExchange: String?
+        var cipher: String
+        var mac: String
+        var keyExchangeID: gnutls_kx_algorithm_t
+        var cipherID: gnutls_cipher_algorithm_t
+        var macID: gnutls_mac_algorithm_t
+        var minVersion: TLSVersion?
+    }
+
+    static let allSuites: [Suite] = {
+        var result: [Suite] = []
+        var index = 0
+        while true {
+            var id: [UInt8] = [0, 0]
+            var kx = GNUTLS_KX_UNKNOWN
+            var cipher = GNUTLS_CIPHER_UNKNOWN
+            var mac = GNUTLS_MAC_UNKNOWN
+            var minVersion = GNUTLS_VERSION_UNKNOWN
+            guard let name = gnutls_cipher_suite_info(index, &id, &kx, &cipher, &mac, &minVersion) else { break }
+            index += 1
+            result.append(Suite(
+                code: UInt16(id[0]) << 8 | UInt16(id[1]),
+                libraryName: String(cString: name),
+                keyExchange: kx == GNUTLS_KX_UNKNOWN ? nil : gnutls_kx_get_name(kx).map { String(cString: $0) },
+                cipher: String(cString: gnutls_cipher_get_name(cipher)),
+                mac: String(cString: gnutls_mac_get_name(mac)),
+                keyExchangeID: kx, cipherID: cipher, macID: mac,
+                minVersion: version(minVersion)))
+        }
+        return result
+    }()
+
+    static func suite(code: UInt16) -> Suite? { allSuites.first { $0.code == code } }
+
+    static func version(_ protocolVersion: gnutls_protocol_t) -> TLSVersion? {
+        switch protocolVersion {
+        case GNUTLS_TLS1_0: .tls10
+        case GNUTLS_TLS1_1: .tls11
+        case GNUTLS_TLS1_2: .tls12
+        case GNUTLS_TLS1_3: .tls13
+        default: nil
+        }
+    }
+
+    /// The versions this build implements (`gnutls_protocol_list`).
+    static var supportedVersions: [TLSVersion] {
+        var result: [TLSVersion] = []
+        guard var cursor = gnutls_protocol_list() else { return [] }
+        while cursor.pointee.rawValue != 0 {
+            if let v = version(cursor.pointee) { result.append(v) }
+            cursor += 1
+        }
+        return result.sorted()
+    }
+
+    /// `VERS-TLS1.2` for the priority string, when the build has that version.
+    static func versionToken(_ version: TLSVersion) -> String? {
+        guard supportedVersions.contains(version) else { return nil }
+        return "VERS-" + version.rawValue
+    }
+
+    /// The groups this build implements, with GnuTLS's ids; names in IANA spelling.
+    static var groups: [(id: gnutls_group_t, name: String)] {
+        var result: [(gnutls_group_t, String)] = []
+        guard var cursor = gnutls_group_list() else { return [] }
+        while cursor.pointee.rawValue != 0 {
+            if let name = groupName(cursor.pointee) { result.append((cursor.pointee, name)) }
+            cursor += 1
+        }
+        return result
+    }
+
+    /// GnuTLS calls groups `SECP256R1`, `X25519`, `FFDHE2048`: the IANA names in capitals.
+    static func groupName(_ group: gnutls_group_t) -> String? {
+        guard group.rawValue != 0, let name = gnutls_group_get_name(group) else { return nil }
+        let lower = String(cString: name).lowercased()
+        return NamedGroup.code(of: lower) == nil ? nil : lower
+    }
+
+    static func groupToken(iana: String) -> String? {
+        guard let entry = groups.first(where: { $0.name == iana }), let name = gnutls_group_get_name(entry.id) else { return nil }
+        return "GROUP-" + String(cString: name)
+    }
+}

@@ -1,0 +1,169 @@
+internal import CShimGnuTLS
+import PeerKit
+
+/// Owns one `gnutls_session_t` on a non-blocking socket and maps GnuTLS's results into
+/// `AsyncOperationResult`: `GNUTLS_E_AGAIN` becomes want-read or want-write by
+/// `gnutls_record_get_direction`.
+final class GnuTLSSession {
+    private var handle: gnutls_session_t
+    private let credentials: GnuTLSCredentials
+    private let priority: GnuTLSPriority
+    private let role: Role
+
+    init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32) throws(PeerFailure) {
+        var session: gnutls_session_t?
+        let flags = UInt32(request.role == .server ? GNUTLS_SERVER : GNUTLS_CLIENT) | UInt32(GNUTLS_NONBLOCK)
+        let rc = gnutls_init(&session, flags)
+        guard rc == GNUTLS_E_SUCCESS, let session else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_init")) }
+        handle = session
+        self.credentials = credentials
+        self.priority = priority
+        role = request.role
+        try check(gnutls_priority_set(session, priority.handle), "gnutls_priority_set")
+        try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
+        switch request.role {
+        case .client:
+            try check(gnutls_server_name_set(session, GNUTLS_NAME_DNS, request.serverName, request.serverName.utf8.count), "gnutls_server_name_set")
+            // Verifies the chain against the trusted CA and the certificate against the host name,
+            // inside the handshake.
+            gnutls_session_set_verify_cert(session, request.serverName, 0)
+        case .server:
+            switch request.clientAuth {
+            case .none: gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE)
+            case .optional: gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST)
+            case .required: gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE)
+            }
+            if request.clientAuth != .none { gnutls_session_set_verify_cert(session, nil, 0) }
+        }
+        CShimGnuTLS_gnutls_transport_set_int(session, descriptor)
+    }
+
+    deinit { gnutls_deinit(handle) }
+
+    private func check(_ rc: Int32, _ operation: String) throws(PeerFailure) {
+        guard rc >= 0 else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, operation)) }
+    }
+
+    func handshake() -> AsyncOperationResult<Void> {
+        while true {
+            let rc = gnutls_handshake(handle)
+            if rc == GNUTLS_E_SUCCESS { return .complete(()) }
+            // A warning alert or an interrupted call: the handshake goes on.
+            if gnutls_error_is_fatal(rc) == 0 && rc != GNUTLS_E_AGAIN { continue }
+            return map(rc, "gnutls_handshake")
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> {
+        while true {
+            let rc = gnutls_record_recv(handle, buffer.baseAddress, buffer.count)
+            if rc >= 0 { return .complete(rc) }
+            if gnutls_error_is_fatal(Int32(rc)) == 0 && rc != GNUTLS_E_AGAIN { continue }
+            return map(Int32(rc), "gnutls_record_recv")
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> {
+        while true {
+            let rc = gnutls_record_send(handle, bytes.baseAddress, bytes.count)
+            if rc >= 0 { return .complete(rc) }
+            if rc == GNUTLS_E_INTERRUPTED { continue }
+            return map(Int32(rc), "gnutls_record_send")
+        }
+    }
+
+    func bye() -> AsyncOperationResult<Void> {
+        let rc = gnutls_bye(handle, GNUTLS_SHUT_WR)
+        if rc == GNUTLS_E_SUCCESS { return .complete(()) }
+        return map(rc, "gnutls_bye")
+    }
+
+    private func map<T>(_ rc: Int32, _ operation: String) -> AsyncOperationResult<T> {
+        if rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED {
+            return gnutls_record_get_direction(handle) == 0 ? .wantRead : .wantWrite
+        }
+        var error = GnuTLSError.make(rc, operation)
+        switch rc {
+        case GNUTLS_E_FATAL_ALERT_RECEIVED, GNUTLS_E_WARNING_ALERT_RECEIVED:
+            let code = UInt8(truncatingIfNeeded: gnutls_alert_get(handle).rawValue)
+            error.alert = ObservedAlert(code: code, direction: .received)
+        case GNUTLS_E_PREMATURE_TERMINATION, GNUTLS_E_PUSH_ERROR, GNUTLS_E_PULL_ERROR:
+            break // The transport is gone; there is nobody to send an alert to.
+        default:
+            // GnuTLS leaves sending the alert to the application; send the one it deems appropriate.
+            var level: Int32 = 0
+            let alert = gnutls_error_to_alert(rc, &level)
+            if alert >= 0, gnutls_alert_send_appropriate(handle, rc) == GNUTLS_E_SUCCESS {
+                error.alert = ObservedAlert(code: UInt8(truncatingIfNeeded: alert), direction: .sent)
+            }
+        }
+        switch rc {
+        case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+            error.isVerification = true
+            error.message += ": " + verificationStatus()
+        case GNUTLS_E_NO_CERTIFICATE_FOUND, GNUTLS_E_CERTIFICATE_REQUIRED:
+            // The server asked for a client certificate that never came.
+            error.isVerification = role == .server
+        default: break
+        }
+        return .failed(error)
+    }
+
+    /// GnuTLS's own sentence for why the peer certificate was rejected.
+    private func verificationStatus() -> String {
+        let status = gnutls_session_get_verify_cert_status(handle)
+        var text = gnutls_datum_t()
+        guard gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == GNUTLS_E_SUCCESS,
+              let data = text.data else { return "status 0x\(String(status, radix: 16))" }
+        defer { CShimGnuTLS_gnutls_free(data) }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(text.size)), as: UTF8.self)
+    }
+
+    func negotiated() -> NegotiatedView {
+        var view = NegotiatedView()
+        view.version = GnuTLSNames.version(gnutls_protocol_get_version(handle))
+        if let name = gnutls_ciphersuite_get(handle) {
+            let standard = String(cString: name)
+            view.suiteName = standard.hasPrefix("TLS_") ? standard : nil
+        }
+        if let suite = currentSuite(version: view.version) {
+            view.suiteCode = suite.code
+            view.librarySuiteName = suite.libraryName
+        }
+        view.group = GnuTLSNames.groupName(gnutls_group_get(handle))
+        view.resumed = gnutls_session_is_resumed(handle) != 0
+        view.peerCertificate = peerSubject()
+        return view
+    }
+
+    /// The code point of the negotiated suite: the entry of GnuTLS's suite table with the session's
+    /// key exchange, cipher and MAC (TLS 1.3 suites are keyed by cipher and PRF hash alone).
+    private func currentSuite(version: TLSVersion?) -> GnuTLSNames.Suite? {
+        let cipher = gnutls_cipher_get(handle)
+        if version == .tls13 {
+            let prf = gnutls_prf_hash_get(handle)
+            return GnuTLSNames.allSuites.first {
+                $0.minVersion == .tls13 && $0.cipherID == cipher && ($0.macID.rawValue == prf.rawValue || $0.macID == GNUTLS_MAC_AEAD)
+            }
+        }
+        let kx = gnutls_kx_get(handle)
+        let mac = gnutls_mac_get(handle)
+        return GnuTLSNames.allSuites.first {
+            $0.minVersion != .tls13 && $0.keyExchangeID == kx && $0.cipherID == cipher && $0.macID == mac
+        }
+    }
+
+    /// The subject of the first certificate the other side sent, RFC 4514 style.
+    private func peerSubject() -> String? {
+        var count: UInt32 = 0
+        guard let list = gnutls_certificate_get_peers(handle, &count), count > 0 else { return nil }
+        var certificate: gnutls_x509_crt_t?
+        guard gnutls_x509_crt_init(&certificate) == GNUTLS_E_SUCCESS, let certificate else { return nil }
+        defer { gnutls_x509_crt_deinit(certificate) }
+        guard gnutls_x509_crt_import(certificate, list, GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS else { return nil }
+        var dn = gnutls_datum_t()
+        guard gnutls_x509_crt_get_dn3(certificate, &dn, 0) == GNUTLS_E_SUCCESS, let data = dn.data else { return nil }
+        defer { CShimGnuTLS_gnutls_free(data) }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(dn.size)), as: UTF8.self)
+    }
+}
