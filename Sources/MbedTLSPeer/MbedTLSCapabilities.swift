@@ -1,0 +1,84 @@
+internal import CShimMbedTLS
+import PeerKit
+
+/// What this Mbed TLS build supports, asked of the library itself.
+enum MbedTLSCapabilities {
+    /// Every suite the build implements, from `mbedtls_ssl_list_ciphersuites` (its preference order).
+    static func suites() -> [Capabilities.Suite] {
+        var result: [Capabilities.Suite] = []
+        guard var cursor = mbedtls_ssl_list_ciphersuites() else { return [] }
+        while cursor.pointee != 0 {
+            defer { cursor += 1 }
+            guard let info = mbedtls_ssl_ciphersuite_from_id(cursor.pointee), let name = info.pointee.name else { continue }
+            let libraryName = String(cString: name)
+            result.append(Capabilities.Suite(
+                code: UInt16(info.pointee.id),
+                name: libraryName.replacingHyphens(),
+                libraryName: libraryName,
+                minVersion: version(minor: info.pointee.min_minor_ver),
+                maxVersion: version(minor: info.pointee.max_minor_ver)))
+        }
+        return result
+    }
+
+    private static func version(minor: Int32) -> TLSVersion? {
+        [TLSVersion.tls10, .tls11, .tls12, .tls13].first { MbedTLSVersion.minor($0) == minor }
+    }
+
+    /// The curves `mbedtls_ecp_curve_list` offers, by their TLS code point.
+    static func curves() -> [(id: mbedtls_ecp_group_id, name: String)] {
+        var result: [(mbedtls_ecp_group_id, String)] = []
+        guard var cursor = mbedtls_ecp_curve_list() else { return [] }
+        while cursor.pointee.grp_id != MBEDTLS_ECP_DP_NONE {
+            if let name = NamedGroup.byCode[cursor.pointee.tls_id] { result.append((cursor.pointee.grp_id, name)) }
+            cursor += 1
+        }
+        return result
+    }
+
+    static func curve(iana: String) -> mbedtls_ecp_group_id? { curves().first { $0.name == iana }?.id }
+
+    /// The versions `mbedtls_ssl_config_defaults` enables for a client.
+    private static func defaultVersions() -> [TLSVersion] {
+        let config = UnsafeMutablePointer<mbedtls_ssl_config>.allocate(capacity: 1)
+        defer { mbedtls_ssl_config_free(config); config.deallocate() }
+        mbedtls_ssl_config_init(config)
+        guard mbedtls_ssl_config_defaults(config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) == 0 else { return [] }
+        let low = Int32(config.pointee.min_minor_ver), high = Int32(config.pointee.max_minor_ver)
+        return MbedTLSVersion.supported.filter { (low...high).contains(MbedTLSVersion.minor($0)) }
+    }
+
+    static func read() -> Capabilities {
+        Capabilities(
+            versions: MbedTLSVersion.supported,
+            defaultVersions: defaultVersions(),
+            suites: suites(),
+            groups: curves().map(\.name),
+            // Mbed TLS 2.28 cannot use Ed25519 keys (its pk module has no EdDSA).
+            certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"],
+            notes: ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups"])
+    }
+
+    /// A certificate subject in RFC 4514 order. `mbedtls_x509_dn_gets` writes the RDNs in
+    /// certificate order separated by ", "; RFC 4514 lists them the other way round, comma only.
+    static func subject(of certificate: UnsafePointer<mbedtls_x509_crt>) -> String? {
+        var buffer = [CChar](repeating: 0, count: 512)
+        var subject = certificate.pointee.subject
+        guard mbedtls_x509_dn_gets(&buffer, buffer.count, &subject) >= 0 else { return nil }
+        let text = String(cString: buffer)
+        return text.components(separatedBy: ", ").reversed().joined(separator: ",")
+    }
+}
+
+private extension String {
+    func components(separatedBy separator: String) -> [String] {
+        var parts: [String] = []
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: separator) {
+            parts.append(String(rest[..<range.lowerBound]))
+            rest = rest[range.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
+    }
+}

@@ -1,0 +1,139 @@
+internal import CShimMbedTLS
+import PeerKit
+
+/// Owns an entropy source and the CTR-DRBG seeded from it: the random numbers every connection uses.
+final class MbedTLSRandom {
+    let entropy = UnsafeMutablePointer<mbedtls_entropy_context>.allocate(capacity: 1)
+    let drbg = UnsafeMutablePointer<mbedtls_ctr_drbg_context>.allocate(capacity: 1)
+
+    init() throws(PeerFailure) {
+        mbedtls_entropy_init(entropy)
+        mbedtls_ctr_drbg_init(drbg)
+        let personalization = Array("interop-matrix".utf8)
+        let rc = mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, entropy, personalization, personalization.count)
+        guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ctr_drbg_seed")) }
+    }
+
+    deinit {
+        mbedtls_ctr_drbg_free(drbg)
+        mbedtls_entropy_free(entropy)
+        drbg.deallocate()
+        entropy.deallocate()
+    }
+}
+
+/// Owns an `mbedtls_x509_crt` chain parsed from a PEM file.
+final class MbedTLSCertificateChain {
+    let handle = UnsafeMutablePointer<mbedtls_x509_crt>.allocate(capacity: 1)
+
+    init(path: String) throws(PeerFailure) {
+        mbedtls_x509_crt_init(handle)
+        let rc = mbedtls_x509_crt_parse_file(handle, path)
+        guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "loading certificate \(path)")) }
+    }
+
+    deinit {
+        mbedtls_x509_crt_free(handle)
+        handle.deallocate()
+    }
+}
+
+/// Owns an `mbedtls_pk_context` holding this peer's private key.
+final class MbedTLSPrivateKey {
+    let handle = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
+
+    init(path: String) throws(PeerFailure) {
+        mbedtls_pk_init(handle)
+        let rc = mbedtls_pk_parse_keyfile(handle, path, nil)
+        guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "loading private key \(path)")) }
+    }
+
+    deinit {
+        mbedtls_pk_free(handle)
+        handle.deallocate()
+    }
+}
+
+/// Owns one `mbedtls_ssl_config` and everything it points to (Mbed TLS keeps the pointers, so the
+/// suite and curve lists, certificates, key and random source live as long as the configuration).
+final class MbedTLSConfiguration {
+    let handle = UnsafeMutablePointer<mbedtls_ssl_config>.allocate(capacity: 1)
+    let random: MbedTLSRandom
+    private var trusted: MbedTLSCertificateChain?
+    private var ownChain: MbedTLSCertificateChain?
+    private var ownKey: MbedTLSPrivateKey?
+    private var suiteList: UnsafeMutablePointer<Int32>?
+    private var curveList: UnsafeMutablePointer<mbedtls_ecp_group_id>?
+
+    init(request: PeerRequest) throws {
+        mbedtls_ssl_config_init(handle)
+        // Unsupported requests are refused before anything is loaded or any socket exists.
+        if let version = request.version, !MbedTLSVersion.supported.contains(version) {
+            throw Unsupported(version == .tls13
+                ? "Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3 (2.x implements TLS 1.0-1.2)"
+                : "Mbed TLS \(MbedTLSEngine.library.version) is built without \(version.rawValue) (\(MbedTLSVersion.feature(version)) is not set)")
+        }
+        random = try MbedTLSRandom()
+        let endpoint = request.role == .server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT
+        let rc = mbedtls_ssl_config_defaults(handle, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
+        guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_config_defaults")) }
+        mbedtls_ssl_conf_rng(handle, mbedtls_ctr_drbg_random, random.drbg)
+        if let version = request.version {
+            mbedtls_ssl_conf_min_version(handle, MBEDTLS_SSL_MAJOR_VERSION_3, MbedTLSVersion.minor(version))
+            mbedtls_ssl_conf_max_version(handle, MBEDTLS_SSL_MAJOR_VERSION_3, MbedTLSVersion.minor(version))
+        }
+        if let code = request.suiteCode { try forceSuite(code) }
+        if let group = request.group { try forceGroup(group) }
+        try loadCredentials(request)
+        switch (request.role, request.clientAuth) {
+        case (.client, _), (.server, .required): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_REQUIRED)
+        case (.server, .optional): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_OPTIONAL)
+        case (.server, .none): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_NONE)
+        }
+    }
+
+    deinit {
+        mbedtls_ssl_config_free(handle)
+        handle.deallocate()
+        suiteList?.deallocate()
+        curveList?.deallocate()
+    }
+
+    private func forceSuite(_ code: UInt16) throws {
+        guard mbedtls_ssl_ciphersuite_from_id(Int32(code)) != nil else {
+            throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) does not implement cipher suite \(NegotiatedView.hexCode(code))")
+        }
+        let list = UnsafeMutablePointer<Int32>.allocate(capacity: 2)
+        list[0] = Int32(code)
+        list[1] = 0
+        suiteList = list
+        mbedtls_ssl_conf_ciphersuites(handle, list)
+    }
+
+    private func forceGroup(_ group: String) throws {
+        guard let curve = MbedTLSCapabilities.curve(iana: group) else {
+            throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) does not support group \(group) (it has no named finite-field groups, and only the curves of mbedtls_ecp_curve_list)")
+        }
+        let list = UnsafeMutablePointer<mbedtls_ecp_group_id>.allocate(capacity: 2)
+        list[0] = curve
+        list[1] = MBEDTLS_ECP_DP_NONE
+        curveList = list
+        mbedtls_ssl_conf_curves(handle, list)
+    }
+
+    private func loadCredentials(_ request: PeerRequest) throws(PeerFailure) {
+        if let ca = request.trustedCAPath {
+            let chain = try MbedTLSCertificateChain(path: ca)
+            trusted = chain
+            mbedtls_ssl_conf_ca_chain(handle, chain.handle, nil)
+        }
+        if let certificate = request.certificatePath, let key = request.keyPath {
+            let chain = try MbedTLSCertificateChain(path: certificate)
+            let privateKey = try MbedTLSPrivateKey(path: key)
+            ownChain = chain
+            ownKey = privateKey
+            let rc = mbedtls_ssl_conf_own_cert(handle, chain.handle, privateKey.handle)
+            guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_own_cert")) }
+        }
+    }
+}

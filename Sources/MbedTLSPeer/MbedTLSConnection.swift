@@ -1,0 +1,155 @@
+internal import CShimMbedTLS
+import PeerKit
+
+/// Owns one `mbedtls_ssl_context` on a non-blocking socket and maps Mbed TLS's results into
+/// `AsyncOperationResult`.
+final class MbedTLSConnection {
+    private let ssl = UnsafeMutablePointer<mbedtls_ssl_context>.allocate(capacity: 1)
+    private let transport = UnsafeMutablePointer<mbedtls_net_context>.allocate(capacity: 1)
+    private let configuration: MbedTLSConfiguration
+    private let role: Role
+    /// The ECDHE group and whether the session was resumed, caught while the handshake parameters
+    /// still exist: 2.28 frees them when the handshake ends and has no getter for either.
+    private var group: String?
+    private var resumed = false
+    /// The first fatal alert seen on the wire in either direction.
+    fileprivate var alert: ObservedAlert?
+
+    init(configuration: MbedTLSConfiguration, descriptor: Int32, request: PeerRequest) throws(PeerFailure) {
+        self.configuration = configuration
+        role = request.role
+        mbedtls_ssl_init(ssl)
+        transport.pointee.fd = descriptor
+        let rc = mbedtls_ssl_setup(ssl, configuration.handle)
+        guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_setup")) }
+        if request.role == .client {
+            // SNI and the name the certificate must match; verification itself is authmode REQUIRED.
+            let named = mbedtls_ssl_set_hostname(ssl, request.serverName)
+            guard named == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(named, "mbedtls_ssl_set_hostname")) }
+        }
+        mbedtls_ssl_set_bio(ssl, Unmanaged.passUnretained(self).toOpaque(), sendRecord, receiveRecord, nil)
+    }
+
+    deinit {
+        mbedtls_ssl_free(ssl)
+        ssl.deallocate()
+        transport.deallocate()
+    }
+
+    fileprivate func send(_ buffer: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
+        let rc = mbedtls_net_send(transport, buffer, length)
+        // Mbed TLS sends its fatal alerts itself and does not say which; a plaintext alert record
+        // (type 21, length 2, level 2) on the wire does. Encrypted alerts stay unknown (null).
+        if rc >= 7, let buffer, alert == nil, buffer[0] == 21, buffer[3] == 0, buffer[4] == 2, buffer[5] == 2 {
+            alert = ObservedAlert(code: buffer[6], direction: .sent)
+        }
+        return rc
+    }
+
+    fileprivate func receive(_ buffer: UnsafeMutablePointer<UInt8>?, _ length: Int) -> Int32 {
+        mbedtls_net_recv(transport, buffer, length)
+    }
+
+    func handshake() -> AsyncOperationResult<Void> {
+        while ssl.pointee.state != MBEDTLS_SSL_HANDSHAKE_OVER.rawValue {
+            let rc = mbedtls_ssl_handshake_step(ssl)
+            noteHandshakeParameters()
+            if rc != 0 { return map(rc, "mbedtls_ssl_handshake") }
+        }
+        return .complete(())
+    }
+
+    private func noteHandshakeParameters() {
+        if let parameters = ssl.pointee.handshake, parameters.pointee.resume != 0 { resumed = true }
+        let id = mbedtls_ecp_group_id(UInt32(CShimMbedTLS_handshake_ecdh_group(ssl)))
+        guard id != MBEDTLS_ECP_DP_NONE, let info = mbedtls_ecp_curve_info_from_grp_id(id) else { return }
+        group = NamedGroup.byCode[info.pointee.tls_id]
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> {
+        let rc = mbedtls_ssl_read(ssl, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
+        if rc > 0 { return .complete(Int(rc)) }
+        if rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY { return .complete(0) }
+        if rc == 0 {
+            return .failed(TLSError(libraryCode: "0", message: "mbedtls_ssl_read: connection closed by peer without close_notify", alert: alert))
+        }
+        return map(rc, "mbedtls_ssl_read")
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> {
+        let rc = mbedtls_ssl_write(ssl, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if rc >= 0 { return .complete(Int(rc)) }
+        return map(rc, "mbedtls_ssl_write")
+    }
+
+    func closeNotify() -> AsyncOperationResult<Void> {
+        let rc = mbedtls_ssl_close_notify(ssl)
+        if rc == 0 { return .complete(()) }
+        return map(rc, "mbedtls_ssl_close_notify")
+    }
+
+    private func map<T>(_ rc: Int32, _ operation: String) -> AsyncOperationResult<T> {
+        switch rc {
+        case MBEDTLS_ERR_SSL_WANT_READ: return .wantRead
+        case MBEDTLS_ERR_SSL_WANT_WRITE: return .wantWrite
+        default: break
+        }
+        var error = MbedTLSError.make(rc, operation)
+        switch rc {
+        case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+            // The alert record's description byte stays in the input buffer.
+            if let message = ssl.pointee.in_msg { error.alert = ObservedAlert(code: message[1], direction: .received) }
+        case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
+            error.isVerification = true
+            error.message += ": " + verificationFlags()
+            error.alert = alert
+        case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+            error.isVerification = role == .server
+            error.alert = alert
+        default:
+            error.alert = alert
+        }
+        return .failed(error)
+    }
+
+    /// `mbedtls_x509_crt_verify_info` for the flags of the failed verification.
+    private func verificationFlags() -> String {
+        let flags = mbedtls_ssl_get_verify_result(ssl)
+        var buffer = [CChar](repeating: 0, count: 512)
+        mbedtls_x509_crt_verify_info(&buffer, buffer.count, "", flags)
+        let text = String(cString: buffer).split(separator: "\n").joined(separator: "; ")
+        return "\(text) (flags 0x\(String(flags, radix: 16)))"
+    }
+
+    func negotiated() -> NegotiatedView {
+        var view = NegotiatedView()
+        view.version = MbedTLSVersion.parse(String(cString: mbedtls_ssl_get_version(ssl)))
+        if let name = mbedtls_ssl_get_ciphersuite(ssl) {
+            let libraryName = String(cString: name)
+            view.librarySuiteName = libraryName
+            let id = mbedtls_ssl_get_ciphersuite_id(name)
+            if id > 0 { view.suiteCode = UInt16(id) }
+            // Mbed TLS names suites by their IANA names with hyphens for underscores.
+            view.suiteName = libraryName.replacingHyphens()
+        }
+        view.group = group
+        view.resumed = resumed
+        if let certificate = mbedtls_ssl_get_peer_cert(ssl) {
+            view.peerCertificate = MbedTLSCapabilities.subject(of: certificate)
+        }
+        return view
+    }
+}
+
+extension String {
+    func replacingHyphens() -> String { String(map { $0 == "-" ? "_" : $0 }) }
+}
+
+/// Mbed TLS's send callback: back to the connection through the context pointer.
+private func sendRecord(_ context: UnsafeMutableRawPointer?, _ buffer: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
+    Unmanaged<MbedTLSConnection>.fromOpaque(context!).takeUnretainedValue().send(buffer, length)
+}
+
+private func receiveRecord(_ context: UnsafeMutableRawPointer?, _ buffer: UnsafeMutablePointer<UInt8>?, _ length: Int) -> Int32 {
+    Unmanaged<MbedTLSConnection>.fromOpaque(context!).takeUnretainedValue().receive(buffer, length)
+}
