@@ -1,5 +1,5 @@
 /// A TLS protocol version, spelled as the report schema spells it.
-public enum TLSVersion: String, CaseIterable, Sendable, Comparable {
+public enum TLSVersion: String, CaseIterable, Sendable, Comparable, Codable {
     case tls10 = "TLS1.0"
     case tls11 = "TLS1.1"
     case tls12 = "TLS1.2"
@@ -24,14 +24,14 @@ public enum TLSVersion: String, CaseIterable, Sendable, Comparable {
 }
 
 /// Whether the server asks for, and insists on, a client certificate.
-public enum ClientAuth: String, CaseIterable, Sendable {
+public enum ClientAuth: String, CaseIterable, Sendable, Codable {
     case none
     case optional
     case required
 }
 
 /// Which end of the connection a peer plays.
-public enum Role: String, Sendable {
+public enum Role: String, Sendable, Codable {
     case server
     case client
 }

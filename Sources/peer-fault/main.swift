@@ -19,7 +19,7 @@ default:
     switch behaviour {
     case "listen-hang":
         print(#"{"event":"listening","port":9}"#)
-        fflush(stdout)
+        fflush(nil)
         while true { sleep(60) }
     case "crash":
         raise(SIGSEGV)

@@ -1,0 +1,52 @@
+import PeerKit
+
+/// The parameters of one cell besides its pair and scenario; `nil` means the library's default.
+public struct CellParameters: Sendable, Hashable, Codable {
+    public var version: TLSVersion
+    /// IANA name of a forced cipher suite.
+    public var suite: String?
+    /// IANA code point of a forced cipher suite (`0xC02B`).
+    public var suiteCode: String?
+    public var group: String?
+    /// The server certificate's key type (and the client certificate's, when one is presented).
+    public var cert: CertificateKeyType
+    public var clientAuth: ClientAuth
+
+    public init(version: TLSVersion, suite: String? = nil, suiteCode: String? = nil, group: String? = nil,
+                cert: CertificateKeyType, clientAuth: ClientAuth) {
+        self.version = version
+        self.suite = suite
+        self.suiteCode = suiteCode
+        self.group = group
+        self.cert = cert
+        self.clientAuth = clientAuth
+    }
+}
+
+/// What a cell must show to pass.
+public struct Expectation: Sendable, Hashable, Codable {
+    public enum Handshake: String, Sendable, Codable { case ok, refused }
+    public var handshake: Handshake
+    /// The alert the refusing side should send (RFC 8446 §6, RFC 5246 §7.2); nil when any will do.
+    public var alert: String?
+    public var refusedBy: Role?
+
+    public static let success = Expectation(handshake: .ok, alert: nil, refusedBy: nil)
+}
+
+/// One server library × client library × scenario × parameters: the unit the matrix runs and reports.
+public struct Cell: Sendable, Hashable {
+    public var server: String
+    public var client: String
+    public var scenario: String
+    public var params: CellParameters
+    public var expect: Expectation
+    /// Whether the client loads its certificate (a scenario may withhold it on purpose).
+    public var clientPresentsCertificate: Bool
+
+    /// Stable across runs and unique in a matrix: the key of baselines and merges.
+    public var id: String {
+        let p = params
+        return "\(server)>\(client)/\(scenario)/\(p.version.rawValue)/\(p.suite ?? "default")/\(p.group ?? "default")/\(p.cert.rawValue)/auth-\(p.clientAuth.rawValue)"
+    }
+}

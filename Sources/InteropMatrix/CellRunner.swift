@@ -1,0 +1,117 @@
+import Foundation
+import PeerKit
+import Synchronization
+
+/// Runs one cell: decides from capabilities whether it can run at all, spawns the server, then the
+/// client on the port the server reports, and judges what both say.
+public struct CellRunner: Sendable {
+    public var libraries: [String: PeerLibrary]
+    public var certificates: [CertificateKeyType: CertificateSet]
+    /// The whole cell, both peers included, must end by then; hung peers are killed.
+    public var timeout: Duration
+
+    public init(libraries: [String: PeerLibrary], certificates: [CertificateKeyType: CertificateSet], timeout: Duration) {
+        self.libraries = libraries
+        self.certificates = certificates
+        self.timeout = timeout
+    }
+
+    /// Peers get a little less time than the cell, so they report their own timeout (with the
+    /// stage they were in) before the runner has to kill them.
+    var peerTimeoutMilliseconds: Int {
+        let total = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return max(100, total - min(1000, total / 5))
+    }
+
+    public func run(_ cell: Cell) async -> CellResult {
+        let start = ContinuousClock.now
+        func elapsed() -> Double { Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double((ContinuousClock.now - start).components.seconds) * 1000 }
+
+        if let reason = unsupportedReason(cell) {
+            var result = CellResult(cell: cell, outcome: .unsupported, durationMs: elapsed())
+            result.reason = reason
+            return result
+        }
+        guard let server = libraries[cell.server], let client = libraries[cell.client], let set = certificates[cell.params.cert] else {
+            var result = CellResult(cell: cell, outcome: .error, durationMs: elapsed())
+            result.reason = "the runner has no peer or certificates for this cell"
+            result.error = ReportError(side: .runner, stage: "setup", message: result.reason!)
+            return result
+        }
+        let deadline = start + timeout
+        let clientExit = Mutex<PeerExit?>(nil)
+        let clientLaunchError = Mutex<String?>(nil)
+        do {
+            let serverExit = try await PeerProcess.run(
+                executable: server.executable, arguments: serverArguments(cell, set), deadline: deadline
+            ) { port in
+                do {
+                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: port), deadline: deadline)
+                    clientExit.withLock { $0 = exit }
+                } catch {
+                    clientLaunchError.withLock { $0 = "\(error)" }
+                }
+            }
+            if let message = clientLaunchError.withLock({ $0 }) {
+                return harnessError(cell, "could not start peer-\(cell.client): \(message)", elapsed())
+            }
+            return Verdict.judge(cell, server: serverExit, client: clientExit.withLock { $0 }, durationMs: elapsed())
+        } catch {
+            return harnessError(cell, "could not start peer-\(cell.server): \(error)", elapsed())
+        }
+    }
+
+    private func harnessError(_ cell: Cell, _ message: String, _ durationMs: Double) -> CellResult {
+        var result = CellResult(cell: cell, outcome: .error, durationMs: durationMs)
+        result.reason = message
+        result.error = ReportError(side: .runner, stage: "setup", message: message)
+        return result
+    }
+
+    func common(_ cell: Cell) -> [String] {
+        var arguments = ["--version", cell.params.version.rawValue, "--timeout-ms", String(peerTimeoutMilliseconds)]
+        if let code = cell.params.suiteCode { arguments += ["--suite", code] }
+        if let group = cell.params.group { arguments += ["--group", group] }
+        return arguments
+    }
+
+    func serverArguments(_ cell: Cell, _ set: CertificateSet) -> [String] {
+        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
+         "--client-auth", cell.params.clientAuth.rawValue] + common(cell)
+    }
+
+    func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
+        var arguments = ["client", "--port", String(port), "--server-name", "localhost", "--ca", set.caCertificate]
+        if cell.clientPresentsCertificate { arguments += ["--cert", set.clientCertificate, "--key", set.clientKey] }
+        return arguments + common(cell)
+    }
+
+    /// Why a cell cannot run, from what each library said it supports; nil when both sides can.
+    func unsupportedReason(_ cell: Cell) -> String? {
+        for (role, id) in [("server", cell.server), ("client", cell.client)] {
+            guard let library = libraries[id] else { continue }
+            let caps = library.capabilities
+            let who = "\(role) \(id) \(library.version)"
+            if !caps.versions.contains(cell.params.version.rawValue) {
+                return "\(who) does not support \(cell.params.version.rawValue)" + (caps.notes.isEmpty ? "" : " (\(caps.notes.joined(separator: "; ")))")
+            }
+            let needsCertificate = role == "server" || cell.clientPresentsCertificate
+            if needsCertificate && !caps.certificateTypes.contains(cell.params.cert.rawValue) {
+                return "\(who) cannot use \(cell.params.cert.rawValue) certificates"
+            }
+            if let code = cell.params.suiteCode {
+                guard let suite = caps.suites.first(where: { $0.code == code }) else {
+                    return "\(who) does not implement suite \(cell.params.suite ?? code) (\(code))"
+                }
+                if let low = suite.minVersion.flatMap(TLSVersion.init(rawValue:)), let high = suite.maxVersion.flatMap(TLSVersion.init(rawValue:)),
+                   !(low...high).contains(cell.params.version) {
+                    return "\(who) defines suite \(cell.params.suite ?? code) for \(low.rawValue)-\(high.rawValue) only"
+                }
+            }
+            if let group = cell.params.group, !caps.groups.contains(group) {
+                return "\(who) does not support group \(group)"
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// A TLS library taking part in a run: its peer executable and what it said about itself.
+public struct PeerLibrary: Sendable {
+    public var id: String
+    public var executable: String
+    public var capabilities: PeerCapabilities
+
+    public var name: String { capabilities.library.name }
+    public var version: String { capabilities.library.version }
+}
+
+/// Finds peer executables (`peer-<id>`) and asks each for its capabilities.
+public struct PeerCatalog: Sendable {
+    /// The libraries a run uses when none are named.
+    public static let standardLibraries = ["openssl", "mbedtls", "gnutls"]
+
+    /// Where `peer-<id>` executables live: beside the running `interop-matrix` (SwiftPM builds
+    /// them into the same folder), unless `INTEROP_MATRIX_PEER_DIR` names another.
+    public var directory: String
+
+    public init(directory: String? = nil) {
+        if let directory {
+            self.directory = directory
+        } else if let fromEnvironment = ProcessInfo.processInfo.environment["INTEROP_MATRIX_PEER_DIR"] {
+            self.directory = fromEnvironment
+        } else {
+            self.directory = PeerCatalog.executableDirectory()
+        }
+    }
+
+    static func executableDirectory() -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (path as NSString).deletingLastPathComponent
+    }
+
+    public func executable(for id: String) -> String { (directory as NSString).appendingPathComponent("peer-\(id)") }
+
+    /// Runs `peer-<id> capabilities` for each library, in parallel.
+    public func load(_ ids: [String]) async throws(CatalogError) -> [String: PeerLibrary] {
+        var missing: [String] = []
+        for id in ids where !FileManager.default.isExecutableFile(atPath: executable(for: id)) { missing.append(id) }
+        if !missing.isEmpty {
+            throw CatalogError(message: "no peer executable for \(missing.joined(separator: ", ")) in \(directory) (expected \(missing.map { "peer-\($0)" }.joined(separator: ", ")); build them with `swift build`)")
+        }
+        do {
+            return try await withThrowingTaskGroup(of: PeerLibrary.self) { group in
+                for id in Set(ids) {
+                    group.addTask { try await self.capabilities(of: id) }
+                }
+                var libraries: [String: PeerLibrary] = [:]
+                for try await library in group { libraries[library.id] = library }
+                return libraries
+            }
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError(message: "\(error)")
+        }
+    }
+
+    func capabilities(of id: String) async throws -> PeerLibrary {
+        let path = executable(for: id)
+        let result = try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], output: .bytes(limit: 4 << 20), error: .discarded)
+        guard result.terminationStatus.isSuccess else {
+            throw CatalogError(message: "\(path) capabilities: \(result.terminationStatus)")
+        }
+        do {
+            let capabilities = try JSONDecoder().decode(PeerCapabilities.self, from: Data(result.standardOutput))
+            guard capabilities.library.id == id else {
+                throw CatalogError(message: "\(path) says it is '\(capabilities.library.id)', not '\(id)'")
+            }
+            return PeerLibrary(id: id, executable: path, capabilities: capabilities)
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError(message: "\(path) capabilities: not the JSON of the peer protocol: \(error)")
+        }
+    }
+}
+
+/// A library that cannot take part: no executable, or it does not answer `capabilities`.
+public struct CatalogError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

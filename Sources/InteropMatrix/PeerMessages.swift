@@ -1,0 +1,92 @@
+/// The JSON lines a peer prints (docs/peer-protocol.md), as the runner decodes them.
+
+/// `{"event":"capabilities",…}`: what a library supports at run time.
+public struct PeerCapabilities: Codable, Sendable {
+    public struct Library: Codable, Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var version: String
+    }
+
+    public struct Suite: Codable, Sendable {
+        public var code: String
+        public var name: String?
+        public var libraryName: String
+        public var minVersion: String?
+        public var maxVersion: String?
+
+        enum CodingKeys: String, CodingKey {
+            case code, name
+            case libraryName = "library_name"
+            case minVersion = "min_version"
+            case maxVersion = "max_version"
+        }
+    }
+
+    public var library: Library
+    public var versions: [String]
+    public var defaultVersions: [String]
+    public var suites: [Suite]
+    public var groups: [String]
+    public var certificateTypes: [String]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case library, versions, suites, groups, notes
+        case defaultVersions = "default_versions"
+        case certificateTypes = "certificate_types"
+    }
+}
+
+/// `{"event":"result",…}`: how one side's connection ended.
+public struct PeerResultLine: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case ok, failed, unsupported }
+
+    public struct View: Codable, Sendable, Equatable {
+        public var version: String?
+        public var suite: String?
+        public var suiteCode: String?
+        public var librarySuite: String?
+        public var group: String?
+        public var signatureScheme: String?
+        public var alpn: String?
+        public var resumed: Bool?
+        public var peerCertificate: String?
+
+        enum CodingKeys: String, CodingKey {
+            case version, suite, group, alpn, resumed
+            case suiteCode = "suite_code"
+            case librarySuite = "library_suite"
+            case signatureScheme = "signature_scheme"
+            case peerCertificate = "peer_certificate"
+        }
+    }
+
+    public struct Failure: Codable, Sendable, Equatable {
+        public var stage: String
+        public var alert: String?
+        public var alertCode: Int?
+        public var alertDirection: String?
+        public var libraryCode: String?
+        public var message: String
+
+        enum CodingKeys: String, CodingKey {
+            case stage, alert, message
+            case alertCode = "alert_code"
+            case alertDirection = "alert_direction"
+            case libraryCode = "library_code"
+        }
+    }
+
+    public var role: String
+    public var status: Status
+    public var reason: String?
+    public var view: View?
+    public var error: Failure?
+    public var handshakeMs: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case role, status, reason, view, error
+        case handshakeMs = "handshake_ms"
+    }
+}

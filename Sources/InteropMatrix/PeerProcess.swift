@@ -1,0 +1,162 @@
+import Foundation
+import Subprocess
+import Synchronization
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// How one peer process ended, as the runner saw it.
+public struct PeerExit: Sendable {
+    public enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    public var termination: Termination
+    /// The runner killed it (and its process group) because the cell's deadline passed.
+    public var killedAtDeadline = false
+    /// The runner killed it because its partner had ended and it did not follow within the grace time.
+    public var killedAfterPartner = false
+    /// The `result` line, when the peer printed one.
+    public var result: PeerResultLine?
+    /// Lines on stdout that are not the protocol's JSON.
+    public var protocolViolations: [String] = []
+    /// The end of what it wrote to stderr.
+    public var log: String = ""
+    public var pid: Int32 = 0
+}
+
+/// Spawns peer processes (swift-subprocess, each in its own process group) and reads their
+/// protocol lines. Every peer is killed, group and all, when its deadline passes.
+enum PeerProcess {
+    /// At most this much of a peer's stderr is kept.
+    static let logLimit = 16 * 1024
+    /// How long a server may take to finish once its client has ended.
+    static let partnerGrace: Duration = .milliseconds(1500)
+
+    /// Runs one peer to its end. `onListening` is called when a server prints its port, and the
+    /// server is given `partnerGrace` to end after it returns.
+    static func run(
+        executable: String,
+        arguments: [String],
+        deadline: ContinuousClock.Instant,
+        onListening: ((UInt16) async -> Void)? = nil
+    ) async throws -> PeerExit {
+        var options = PlatformOptions()
+        // Its own process group, so a kill reaches anything the peer itself started.
+        options.processGroupID = 0
+        options.teardownSequence = []
+        let watch = PeerWatch()
+        defer { watch.disarm() }
+
+        let outcome = try await Subprocess.run(
+            .path(FilePath(executable)),
+            arguments: Arguments(arguments),
+            platformOptions: options,
+            input: .none,
+            output: .sequence,
+            error: .sequence
+        ) { execution in
+            let pid = execution.processIdentifier.value
+            watch.arm(killing: pid, at: deadline, reason: .deadline)
+            let logTask = Task { await boundedText(execution.standardError, limit: logLimit) }
+            var result: PeerResultLine?
+            var violations: [String] = []
+            do {
+                for try await line in execution.standardOutput.strings() {
+                    guard !line.isEmpty else { continue }
+                    guard let data = line.data(using: .utf8),
+                          let event = try? JSONDecoder().decode(EventLine.self, from: data) else {
+                        violations.append(String(line.prefix(300)))
+                        continue
+                    }
+                    switch event.event {
+                    case "listening":
+                        guard let port = event.port, let port16 = UInt16(exactly: port), port16 > 0 else {
+                            violations.append(String(line.prefix(300)))
+                            continue
+                        }
+                        if let onListening {
+                            await onListening(port16)
+                            let graceEnd = min(deadline, ContinuousClock.now + partnerGrace)
+                            watch.arm(killing: pid, at: graceEnd, reason: .partnerEnded)
+                        }
+                    case "result":
+                        if let decoded = try? JSONDecoder().decode(PeerResultLine.self, from: data) {
+                            result = decoded
+                        } else {
+                            violations.append("unreadable result line: " + String(line.prefix(300)))
+                        }
+                    default:
+                        violations.append(String(line.prefix(300)))
+                    }
+                }
+            } catch {
+                violations.append("reading stdout: \(error)")
+            }
+            return (result, violations, await logTask.value, pid)
+        }
+        let (result, violations, log, pid) = outcome.closureResult
+        let termination: PeerExit.Termination
+        switch outcome.terminationStatus {
+        case .exited(let code): termination = .exited(code)
+        case .signaled(let signal): termination = .signaled(signal)
+        }
+        var exit = PeerExit(termination: termination, result: result, protocolViolations: violations, log: log, pid: pid)
+        // A kill only counts if the process really died of it.
+        if termination == .signaled(SIGKILL) {
+            let reason = watch.killReason
+            exit.killedAtDeadline = reason == .deadline
+            exit.killedAfterPartner = reason == .partnerEnded
+        }
+        return exit
+    }
+
+    private struct EventLine: Decodable {
+        var event: String
+        var port: Int?
+    }
+
+    /// Reads a stream to its end, keeping the first `limit` bytes.
+    static func boundedText(_ sequence: SubprocessOutputSequence, limit: Int) async -> String {
+        var kept: [UInt8] = []
+        var dropped = 0
+        do {
+            for try await buffer in sequence {
+                buffer.withUnsafeBytes { bytes in
+                    let room = max(0, limit - kept.count)
+                    kept.append(contentsOf: bytes.prefix(room))
+                    dropped += max(0, bytes.count - room)
+                }
+            }
+        } catch {}
+        var text = String(decoding: kept, as: UTF8.self)
+        if dropped > 0 { text += "\n[\(dropped) more bytes not kept]" }
+        return text
+    }
+}
+
+/// The timers that kill a peer's process group, and which of them fired first.
+final class PeerWatch: Sendable {
+    enum KillReason: Sendable { case deadline, partnerEnded }
+
+    private let timers = Mutex<[Task<Void, Never>]>([])
+    private let reason = Mutex<KillReason?>(nil)
+
+    var killReason: KillReason? { reason.withLock { $0 } }
+
+    /// Kills process group `pid` at `instant` unless disarmed before.
+    func arm(killing pid: Int32, at instant: ContinuousClock.Instant, reason why: KillReason) {
+        let timer = Task {
+            try? await Task.sleep(until: instant, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            self.reason.withLock { if $0 == nil { $0 = why } }
+            kill(-pid, SIGKILL)
+        }
+        timers.withLock { $0.append(timer) }
+    }
+
+    func disarm() { timers.withLock { $0.forEach { $0.cancel() } } }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import PeerKit
+
+/// The JSON report, as `../shared/report-schema.json` (interop-matrix/report/v1) defines it.
+/// Extra fields (both sides' errors, logs, notes, `complete`) are allowed by the schema.
+public struct Report: Codable, Sendable {
+    public struct Tool: Codable, Sendable {
+        public var name = "interop-matrix"
+        public var version = InteropMatrixVersion.current
+    }
+
+    public struct Library: Codable, Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var version: String
+    }
+
+    public struct Summary: Codable, Sendable, Equatable {
+        public var total = 0
+        public var passed = 0
+        public var failed = 0
+        public var unsupported = 0
+        /// Timeouts, crashes and harness errors together.
+        public var errors = 0
+
+        public init(results: [CellResult]) {
+            total = results.count
+            for result in results {
+                switch result.outcome {
+                case .pass: passed += 1
+                case .fail: failed += 1
+                case .unsupported: unsupported += 1
+                case .timeout, .crash, .error: errors += 1
+                }
+            }
+        }
+    }
+
+    public var schema = "interop-matrix/report/v1"
+    public var tool = Tool()
+    public var startedAt: String
+    public var durationS: Double
+    public var matrix: String
+    public var libraries: [Library]
+    public var summary: Summary
+    public var results: [CellResult]
+    /// False when the run was stopped before every cell ran.
+    public var complete: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case schema, tool, matrix, libraries, summary, results, complete
+        case startedAt = "started_at"
+        case durationS = "duration_s"
+    }
+
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// What happened in one cell compared with what was expected.
+public enum Outcome: String, Codable, Sendable, CaseIterable {
+    case pass, fail, unsupported, timeout, crash, error
+}
+
+/// One side's view of the negotiated connection, as the report carries it.
+public struct ReportView: Codable, Sendable, Equatable {
+    public var version: TLSVersion
+    public var suite: String
+    public var suiteCode: String
+    public var librarySuite: String?
+    public var group: String?
+    public var signatureScheme: String?
+    public var alpn: String?
+    public var resumed: Bool
+    public var peerCertificate: String?
+
+    enum CodingKeys: String, CodingKey {
+        case version, suite, group, alpn, resumed
+        case suiteCode = "suite_code"
+        case librarySuite = "library_suite"
+        case signatureScheme = "signature_scheme"
+        case peerCertificate = "peer_certificate"
+    }
+
+    /// A view the schema accepts needs version, suite name and code point; a peer that could not
+    /// read them back gives no view (and the cell says so).
+    init?(_ view: PeerResultLine.View?) {
+        guard let view, let versionText = view.version, let version = TLSVersion(rawValue: versionText),
+              let suite = view.suite, suite.hasPrefix("TLS_"), let code = view.suiteCode else { return nil }
+        self.version = version
+        self.suite = suite
+        suiteCode = code
+        librarySuite = view.librarySuite
+        group = view.group
+        signatureScheme = view.signatureScheme
+        alpn = view.alpn
+        resumed = view.resumed ?? false
+        peerCertificate = view.peerCertificate
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(suite, forKey: .suite)
+        try c.encode(suiteCode, forKey: .suiteCode)
+        try c.encode(librarySuite, forKey: .librarySuite)
+        try c.encode(group, forKey: .group)
+        try c.encode(signatureScheme, forKey: .signatureScheme)
+        try c.encode(alpn, forKey: .alpn)
+        try c.encode(resumed, forKey: .resumed)
+        try c.encode(peerCertificate, forKey: .peerCertificate)
+    }
+}
+
+/// An error as the report carries it: which side, which stage, the alert, the library's words.
+public struct ReportError: Codable, Sendable, Equatable {
+    public enum Side: String, Codable, Sendable { case server, client, runner }
+    public var side: Side
+    public var stage: String
+    public var alert: String?
+    public var alertCode: Int?
+    /// `sent` or `received`: which way the alert went, from this side's point of view.
+    public var alertDirection: String?
+    public var libraryCode: String?
+    public var message: String
+
+    enum CodingKeys: String, CodingKey {
+        case side, stage, alert, message
+        case alertCode = "alert_code"
+        case alertDirection = "alert_direction"
+        case libraryCode = "library_code"
+    }
+
+    init(side: Side, stage: String, message: String, alert: String? = nil, alertCode: Int? = nil,
+         alertDirection: String? = nil, libraryCode: String? = nil) {
+        self.side = side
+        self.stage = stage
+        self.message = message
+        self.alert = alert
+        self.alertCode = alertCode
+        self.alertDirection = alertDirection
+        self.libraryCode = libraryCode
+    }
+
+    init(side: Side, _ failure: PeerResultLine.Failure) {
+        self.init(side: side, stage: failure.stage, message: failure.message, alert: failure.alert,
+                  alertCode: failure.alertCode, alertDirection: failure.alertDirection, libraryCode: failure.libraryCode)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(side, forKey: .side)
+        try c.encode(stage, forKey: .stage)
+        try c.encode(alert, forKey: .alert)
+        try c.encode(alertCode, forKey: .alertCode)
+        try c.encode(alertDirection, forKey: .alertDirection)
+        try c.encode(libraryCode, forKey: .libraryCode)
+        try c.encode(message, forKey: .message)
+    }
+}
+
+/// One cell's line in the report.
+public struct CellResult: Codable, Sendable {
+    public struct Params: Codable, Sendable, Equatable {
+        public var version: TLSVersion
+        public var suite: String?
+        public var suiteCode: String?
+        public var group: String?
+        public var cert: CertificateKeyType
+        public var clientAuth: ClientAuth
+
+        enum CodingKeys: String, CodingKey {
+            case version, suite, group, cert
+            case suiteCode = "suite_code"
+            case clientAuth = "client_auth"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(version, forKey: .version)
+            try c.encode(suite, forKey: .suite)
+            try c.encode(suiteCode, forKey: .suiteCode)
+            try c.encode(group, forKey: .group)
+            try c.encode(cert, forKey: .cert)
+            try c.encode(clientAuth, forKey: .clientAuth)
+        }
+    }
+
+    public struct Expect: Codable, Sendable, Equatable {
+        public var handshake: Expectation.Handshake
+        public var alert: String?
+        public var refusedBy: Role?
+
+        enum CodingKeys: String, CodingKey {
+            case handshake, alert
+            case refusedBy = "refused_by"
+        }
+    }
+
+    public var id: String
+    public var server: String
+    public var client: String
+    public var scenario: String
+    public var params: Params
+    public var expect: Expect
+    public var outcome: Outcome
+    public var reason: String?
+    public var serverView: ReportView?
+    public var clientView: ReportView?
+    /// The error that decided the cell: the refusing side's, or the first side's to fail.
+    public var error: ReportError?
+    public var serverError: ReportError?
+    public var clientError: ReportError?
+    /// Remarks that do not change the outcome (an alert other than the one the RFC names, say).
+    public var notes: [String]?
+    public var handshakeMs: Double?
+    public var durationMs: Double
+    /// The ends of both peers' stderr, kept for cells that did not pass.
+    public var logs: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, server, client, scenario, params, expect, outcome, reason, error, notes, logs
+        case serverView = "server_view"
+        case clientView = "client_view"
+        case serverError = "server_error"
+        case clientError = "client_error"
+        case handshakeMs = "handshake_ms"
+        case durationMs = "duration_ms"
+    }
+
+    init(cell: Cell, outcome: Outcome, durationMs: Double) {
+        id = cell.id
+        server = cell.server
+        client = cell.client
+        scenario = cell.scenario
+        params = Params(version: cell.params.version, suite: cell.params.suite, suiteCode: cell.params.suiteCode,
+                        group: cell.params.group, cert: cell.params.cert, clientAuth: cell.params.clientAuth)
+        expect = Expect(handshake: cell.expect.handshake, alert: cell.expect.alert, refusedBy: cell.expect.refusedBy)
+        self.outcome = outcome
+        self.durationMs = durationMs
+    }
+}
+
+/// The tool's version, as reports carry it.
+public enum InteropMatrixVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,177 @@
+import Foundation
+import PeerKit
+
+/// Decides a cell's outcome from what both peers reported, against the cell's expectation.
+/// Every pass rests on values the peers read back from their own libraries.
+enum Verdict {
+    static func judge(_ cell: Cell, server: PeerExit, client: PeerExit?, durationMs: Double) -> CellResult {
+        var result = CellResult(cell: cell, outcome: .error, durationMs: durationMs)
+        result.serverError = server.result?.error.map { ReportError(side: .server, $0) }
+        result.clientError = client?.result?.error.map { ReportError(side: .client, $0) }
+        result.serverView = ReportView(server.result?.view)
+        result.clientView = ReportView(client?.result?.view)
+        result.handshakeMs = client?.result?.handshakeMs ?? server.result?.handshakeMs
+
+        let decided = decide(cell, server: server, client: client, result: &result)
+        result.outcome = decided.outcome
+        result.reason = decided.reason
+        if decided.outcome == .unsupported {
+            result.serverView = nil
+            result.clientView = nil
+            result.handshakeMs = nil
+        }
+        if decided.outcome != .pass && decided.outcome != .unsupported {
+            var logs: [String: String] = [:]
+            if !server.log.isEmpty { logs["server"] = String(server.log.suffix(4096)) }
+            if let client, !client.log.isEmpty { logs["client"] = String(client.log.suffix(4096)) }
+            result.logs = logs.isEmpty ? nil : logs
+        }
+        return result
+    }
+
+    private typealias Decision = (outcome: Outcome, reason: String?)
+
+    private static func decide(_ cell: Cell, server: PeerExit, client: PeerExit?, result: inout CellResult) -> Decision {
+        let sides: [(ReportError.Side, PeerExit, String)] = [(.server, server, cell.server)] + (client.map { [(.client, $0, cell.client)] } ?? [])
+
+        // A peer that died on its own, or ended without the protocol's result line, crashed.
+        for (side, exit, library) in sides {
+            if case .signaled(let signal) = exit.termination, !exit.killedAtDeadline, !exit.killedAfterPartner {
+                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) was killed by \(signalName(signal))")
+                return (.crash, "\(side.rawValue) peer-\(library) crashed (\(signalName(signal)))")
+            }
+            if case .exited(let code) = exit.termination, exit.result == nil, code != PeerProtocol.ExitCode.usage.rawValue {
+                let said = exit.protocolViolations.first.map { "; printed \"\($0.prefix(120))\"" } ?? ""
+                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) exited with status \(code) without a result line\(said)")
+                return (.crash, "\(side.rawValue) peer-\(library) exited with status \(code) without reporting a result")
+            }
+        }
+        // A peer the runner had to kill at the cell deadline hung.
+        for (side, exit, library) in sides where exit.killedAtDeadline {
+            result.error = ReportError(side: side, stage: "timeout", message: "peer-\(library) was still running at the cell timeout and was killed with its process group")
+            return (.timeout, "\(side.rawValue) peer-\(library) did not finish before the cell timeout")
+        }
+        // What a peer would not try was decided before any byte was sent.
+        for (side, exit, library) in sides where exit.result?.status == .unsupported {
+            return (.unsupported, "\(side.rawValue) \(library): \(exit.result?.reason ?? "unsupported")")
+        }
+        // A peer that rejected its command line, or said things outside the protocol, is a harness error.
+        for (side, exit, library) in sides {
+            if case .exited(let code) = exit.termination, code == PeerProtocol.ExitCode.usage.rawValue {
+                let message = exit.log.split(separator: "\n").last.map(String.init) ?? "usage error"
+                result.error = ReportError(side: .runner, stage: "setup", message: "peer-\(library) rejected its arguments: \(message)")
+                return (.error, "\(side.rawValue) peer-\(library) rejected the runner's arguments: \(message)")
+            }
+            if let violation = exit.protocolViolations.first {
+                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) broke the peer protocol: \(violation)")
+                return (.error, "\(side.rawValue) peer-\(library) printed something that is not the peer protocol")
+            }
+        }
+        guard let client, let clientResult = client.result, let serverResult = server.result else {
+            let partner = server.killedAfterPartner ? "server did not end after its client" : "the client never started (the server did not listen)"
+            result.error = result.serverError ?? ReportError(side: .runner, stage: "setup", message: partner)
+            return (.fail, partner)
+        }
+
+        switch cell.expect.handshake {
+        case .ok:
+            return judgeSuccess(cell, serverResult, clientResult, server: server, result: &result)
+        case .refused:
+            return judgeRefusal(cell, serverResult, clientResult, result: &result)
+        }
+    }
+
+    private static func judgeSuccess(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, server: PeerExit, result: inout CellResult) -> Decision {
+        guard s.status == .ok, c.status == .ok else {
+            let primary = primaryError(result)
+            result.error = primary ?? ReportError(side: .runner, stage: "shutdown", message: "server was stopped after its client ended")
+            let outcome: Outcome = primary?.stage == "timeout" ? .timeout : .fail
+            return (outcome, primary.map(summary) ?? "server did not finish after its client ended")
+        }
+        guard let sv = result.serverView else { return mismatch(&result, "server did not report the negotiated version and suite") }
+        guard let cv = result.clientView else { return mismatch(&result, "client did not report the negotiated version and suite") }
+        if sv.version != cv.version { return mismatch(&result, "server and client disagree on the version: \(sv.version.rawValue) vs \(cv.version.rawValue)") }
+        if sv.suiteCode != cv.suiteCode || sv.suite != cv.suite {
+            return mismatch(&result, "server and client disagree on the suite: \(sv.suite) (\(sv.suiteCode)) vs \(cv.suite) (\(cv.suiteCode))")
+        }
+        if let a = sv.group, let b = cv.group, a != b { return mismatch(&result, "server and client disagree on the group: \(a) vs \(b)") }
+        let p = cell.params
+        if cv.version != p.version { return mismatch(&result, "asked for \(p.version.rawValue), negotiated \(cv.version.rawValue)") }
+        if let code = p.suiteCode, cv.suiteCode != code { return mismatch(&result, "asked for suite \(code), negotiated \(cv.suiteCode)") }
+        if let group = p.group, let got = sv.group ?? cv.group, got != group { return mismatch(&result, "asked for group \(group), negotiated \(got)") }
+        // The client verified the server: it must have seen our server certificate.
+        if cv.peerCertificate != CertificateAuthority.serverSubject {
+            return mismatch(&result, "client reports server certificate \(cv.peerCertificate ?? "none"), expected \(CertificateAuthority.serverSubject)")
+        }
+        if p.clientAuth == .required && sv.peerCertificate != CertificateAuthority.clientSubject {
+            return mismatch(&result, "client auth was required, yet the server reports client certificate \(sv.peerCertificate ?? "none")")
+        }
+        result.error = nil
+        return (.pass, nil)
+    }
+
+    private static func judgeRefusal(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
+        let expected = cell.expect
+        guard s.status != .ok || c.status != .ok else {
+            return mismatch(&result, "expected the \(expected.refusedBy?.rawValue ?? "either side") to refuse, but the handshake and echo succeeded")
+        }
+        let refuser: ReportError?
+        switch expected.refusedBy {
+        case .server: refuser = result.serverError
+        case .client: refuser = result.clientError
+        case nil: refuser = primaryError(result)
+        }
+        guard let refuser, ["verify", "handshake"].contains(refuser.stage) else {
+            let primary = primaryError(result)
+            result.error = primary
+            return (primary?.stage == "timeout" ? .timeout : .fail,
+                    "expected the \(expected.refusedBy?.rawValue ?? "either side") to refuse the handshake; instead " + (primary.map(summary) ?? "nothing failed"))
+        }
+        result.error = refuser
+        var notes: [String] = []
+        if let alert = expected.alert {
+            if refuser.alert == nil {
+                notes.append("\(refuser.side.rawValue) refused without saying which alert it sent")
+            } else if refuser.alert != alert {
+                notes.append("\(refuser.side.rawValue) \(refuser.alertDirection == "received" ? "received" : "sent") \(refuser.alert!) where the RFC names \(alert)")
+            }
+        }
+        result.notes = notes.isEmpty ? nil : notes
+        return (.pass, nil)
+    }
+
+    private static func mismatch(_ result: inout CellResult, _ reason: String) -> Decision {
+        result.error = ReportError(side: .runner, stage: "verify", message: reason)
+        return (.fail, reason)
+    }
+
+    /// The error that explains a failed cell: a side that sent an alert or rejected a certificate
+    /// refused; otherwise the first side to report a failure.
+    static func primaryError(_ result: CellResult) -> ReportError? {
+        let errors = [result.serverError, result.clientError].compactMap { $0 }
+        return errors.first { $0.stage == "verify" }
+            ?? errors.first { $0.alertDirection == "sent" }
+            ?? errors.first { $0.stage != "timeout" }
+            ?? errors.first
+    }
+
+    static func summary(_ error: ReportError) -> String {
+        let alert = error.alert.map { " [\(error.alertDirection ?? "") \($0)]" } ?? ""
+        return "\(error.side.rawValue) \(error.stage)\(alert): \(error.message)"
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGSEGV: "SIGSEGV"
+        case SIGABRT: "SIGABRT"
+        case SIGKILL: "SIGKILL"
+        case SIGTERM: "SIGTERM"
+        case SIGBUS: "SIGBUS"
+        case SIGILL: "SIGILL"
+        case SIGFPE: "SIGFPE"
+        case SIGTRAP: "SIGTRAP"
+        case SIGPIPE: "SIGPIPE"
+        default: "signal \(signal)"
+        }
+    }
+}
