@@ -116,6 +116,7 @@ public struct MatrixFile: Sendable, Equatable {
 /// A matrix file that cannot be used, with where and why.
 public struct MatrixError: Error, Sendable, CustomStringConvertible {
     public var file: String
+    /// 1-based, as Yams counts.
     public var line: Int?
     public var message: String
 
@@ -126,6 +127,6 @@ public struct MatrixError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(file)\(line.map { ":\($0 + 1)" } ?? ""): \(message)"
+        "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
     }
 }

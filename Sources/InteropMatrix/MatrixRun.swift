@@ -66,7 +66,8 @@ public struct MatrixRun: Sendable {
     public func run(progress: (@Sendable (CellResult, Int, Int) -> Void)? = nil) async throws -> Report {
         let started = Date()
         let clock = ContinuousClock.now
-        let ids = Array(Set(matrix.servers + matrix.clients)).sorted()
+        var ids: [String] = []
+        for id in matrix.servers + matrix.clients where !ids.contains(id) { ids.append(id) }
         let libraries = try await catalog.load(ids)
         let cells = cells(libraries: libraries)
         let directory = try CertificateDirectory()
@@ -97,7 +98,7 @@ public struct MatrixRun: Sendable {
             startedAt: ISO8601DateFormatter().string(from: started),
             durationS: Double((ContinuousClock.now - clock).components.attoseconds) / 1e18 + Double((ContinuousClock.now - clock).components.seconds),
             matrix: matrix.source,
-            libraries: libraries.values.filter { used.contains($0.id) }.sorted { $0.id < $1.id }
+            libraries: ids.filter(used.contains).compactMap { libraries[$0] }
                 .map { Report.Library(id: $0.id, name: $0.name, version: $0.version) },
             summary: Report.Summary(results: finished),
             results: finished,

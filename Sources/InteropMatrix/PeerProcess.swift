@@ -54,6 +54,9 @@ enum PeerProcess {
         let outcome = try await Subprocess.run(
             .path(FilePath(executable)),
             arguments: Arguments(arguments),
+            // Swift's crash backtracer would keep a crashed Swift peer alive while it writes a report;
+            // a crash must end the peer at once, with its signal.
+            environment: .inherit.updating(["SWIFT_BACKTRACE": "enable=no"]),
             platformOptions: options,
             input: .none,
             output: .sequence,

@@ -67,10 +67,19 @@ enum Verdict {
                 return (.error, "\(side.rawValue) peer-\(library) printed something that is not the peer protocol")
             }
         }
-        guard let client, let clientResult = client.result, let serverResult = server.result else {
-            let partner = server.killedAfterPartner ? "server did not end after its client" : "the client never started (the server did not listen)"
-            result.error = result.serverError ?? ReportError(side: .runner, stage: "setup", message: partner)
-            return (.fail, partner)
+        guard let client, let clientResult = client.result else {
+            result.error = result.serverError ?? ReportError(side: .runner, stage: "setup", message: "the server ended without listening")
+            return (.fail, result.error.map(summary) ?? "the client never started")
+        }
+        guard let serverResult = server.result else {
+            // The server had to be stopped after its client ended. If the client failed, its error
+            // says why (a refused connect, say); if it succeeded, the server hung.
+            if let clientError = result.clientError, clientResult.status == .failed {
+                result.error = clientError
+                return (.fail, summary(clientError) + "; the server was stopped after the client ended")
+            }
+            result.error = ReportError(side: .server, stage: "timeout", message: "peer-\(cell.server) did not end within \(PeerProcess.partnerGrace) after its client finished")
+            return (.timeout, "server peer-\(cell.server) hung after its client finished")
         }
 
         switch cell.expect.handshake {
@@ -131,7 +140,7 @@ enum Verdict {
         var notes: [String] = []
         if let alert = expected.alert {
             if refuser.alert == nil {
-                notes.append("\(refuser.side.rawValue) refused without saying which alert it sent")
+                notes.append("\(refuser.side.rawValue) refused with no alert its library reports sending")
             } else if refuser.alert != alert {
                 notes.append("\(refuser.side.rawValue) \(refuser.alertDirection == "received" ? "received" : "sent") \(refuser.alert!) where the RFC names \(alert)")
             }

@@ -3,30 +3,32 @@ import PeerKit
 import Glibc
 #endif
 
-// A peer that breaks the protocol on purpose, for the runner's tests. The first argument says how:
-//   hang           never prints anything and never exits
-//   listen-hang    prints a listening line for a port nobody serves, then hangs
-//   crash          dies of SIGSEGV at once
-//   garbage        prints a line that is not JSON and exits 1
-// `capabilities` answers like a real peer so the runner accepts it as a library.
+// A peer that breaks the protocol on purpose, for the runner's tests; never part of a real matrix.
+// How it misbehaves comes from the name it is started under (tests link it as peer-<mode>):
+//   peer-hang         never prints anything and never exits
+//   peer-listenhang   prints a listening line for a port nobody serves, then hangs
+//   peer-crash        dies of SIGSEGV at once
+//   peer-garbage      prints a line that is not JSON and exits 1
+// `capabilities` answers like a real peer, under the same id, so the runner accepts it as a library.
+let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "peer-hang"
+let id = name.hasPrefix("peer-") ? String(name.dropFirst(5)) : name
 let arguments = Array(CommandLine.arguments.dropFirst())
-let mode = arguments.first ?? ""
-switch mode {
-case "capabilities":
-    print(#"{"event":"capabilities","protocol":1,"library":{"id":"fault","name":"Fault","version":"0"},"versions":["TLS1.2","TLS1.3"],"default_versions":["TLS1.2","TLS1.3"],"suites":[],"groups":[],"certificate_types":["rsa2048","ecdsa-p256"],"notes":["misbehaves on purpose"]}"#)
+
+if arguments.first == "capabilities" {
+    print(#"{"event":"capabilities","protocol":1,"library":{"id":"\#(id)","name":"Fault (\#(id))","version":"0"},"versions":["TLS1.0","TLS1.1","TLS1.2","TLS1.3"],"default_versions":["TLS1.2","TLS1.3"],"suites":[],"groups":[],"certificate_types":["rsa2048","rsa3072","ecdsa-p256","ecdsa-p384","ecdsa-p521","ed25519"],"notes":["misbehaves on purpose"]}"#)
+    exit(0)
+}
+switch id {
+case "listenhang":
+    print(#"{"event":"listening","port":9}"#)
+    fflush(nil)
+    while true { sleep(60) }
+case "crash":
+    // A real invalid access, as a buggy peer would make (raise() would return once a handler ran).
+    UnsafeMutablePointer<Int>(bitPattern: 16)!.pointee = 1
+case "garbage":
+    print("this is not json")
+    exit(1)
 default:
-    let behaviour = getenv("INTEROP_FAULT").map { String(cString: $0) } ?? "hang"
-    switch behaviour {
-    case "listen-hang":
-        print(#"{"event":"listening","port":9}"#)
-        fflush(nil)
-        while true { sleep(60) }
-    case "crash":
-        raise(SIGSEGV)
-    case "garbage":
-        print("this is not json")
-        exit(1)
-    default:
-        while true { sleep(60) }
-    }
+    while true { sleep(60) }
 }

@@ -1,0 +1,107 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+@Suite("Cells that must not lie", .timeLimit(.minutes(2)))
+struct CellRunnerTests {
+    @Test("a client without a certificate is refused by a server that requires one, with the alert",
+          arguments: ["openssl", "gnutls", "mbedtls"])
+    func missingClientCertificateIsRefused(server: String) async throws {
+        let runner = try await Fixture.shared.runner()
+        let cell = Cell.make(server, "openssl", scenario: ClientCertificateMissingScenario(), version: .tls12, clientAuth: .required)
+        let result = await runner.run(cell)
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.error?.side == .server)
+        #expect(["verify", "handshake"].contains(result.error?.stage ?? ""))
+        #expect(result.serverError?.message.isEmpty == false)
+        #expect(result.clientError != nil, "the client must see the refusal too")
+        if server != "mbedtls" {
+            // OpenSSL and GnuTLS say which alert they sent; the client received the same one.
+            #expect(result.error?.alert != nil)
+            #expect(result.clientError?.alert == result.error?.alert)
+        }
+    }
+
+    @Test("TLS 1.3: the refusal comes as certificate_required, which the client sees after its own handshake")
+    func missingClientCertificateTLS13() async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(.make("openssl", "gnutls", scenario: ClientCertificateMissingScenario(), version: .tls13, clientAuth: .required))
+        #expect(result.outcome == .pass)
+        #expect(result.error?.alert == "certificate_required")
+        #expect(result.error?.alertCode == 116)
+        #expect(result.clientError?.alert == "certificate_required")
+        #expect(result.notes == nil)
+    }
+
+    @Test("a handshake that should have succeeded but was refused is a fail, whichever library serves",
+          arguments: ["openssl", "gnutls", "mbedtls"])
+    func refusedSuccessIsFail(server: String) async throws {
+        let runner = try await Fixture.shared.runner()
+        // The basic scenario expects success; withholding the client certificate must make it fail.
+        var cell = Cell.make(server, "gnutls", version: .tls12, clientAuth: .required)
+        cell.clientPresentsCertificate = false
+        let result = await runner.run(cell)
+        #expect(result.outcome == .fail)
+        #expect(result.error?.side == .server)
+        #expect(result.reason?.isEmpty == false)
+    }
+
+    @Test("expecting a refusal that never comes is a fail")
+    func unexpectedSuccessIsFail() async throws {
+        let runner = try await Fixture.shared.runner()
+        var cell = Cell.make("gnutls", "openssl", scenario: ClientCertificateMissingScenario(), version: .tls12, clientAuth: .required)
+        cell.clientPresentsCertificate = true
+        let result = await runner.run(cell)
+        #expect(result.outcome == .fail)
+        #expect(result.reason?.contains("succeeded") == true)
+    }
+
+    @Test("TLS 1.3 with Mbed TLS 2.28 is unsupported before any process starts")
+    func mbedtlsTLS13Unsupported() async throws {
+        let runner = try await Fixture.shared.runner()
+        for cell in [Cell.make("mbedtls", "openssl", version: .tls13), .make("openssl", "mbedtls", version: .tls13)] {
+            let result = await runner.run(cell)
+            #expect(result.outcome == .unsupported)
+            #expect(result.reason?.contains("mbedtls") == true && result.reason?.contains("TLS1.3") == true)
+            #expect(result.serverView == nil && result.clientView == nil && result.error == nil)
+        }
+    }
+
+    @Test("a peer asked for what its library lacks says unsupported itself, before opening a socket")
+    func peerSaysUnsupported() async throws {
+        let runner = try await Fixture.shared.runner()
+        let mbedtls = try #require(runner.libraries["mbedtls"])
+        let set = try #require(runner.certificates[.ecdsaP256])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mbedtls.executable)
+        process.arguments = ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--version", "TLS1.3"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == PeerProtocol.ExitCode.unsupported.rawValue)
+        #expect(!output.contains("listening"))
+        let line = try JSONDecoder().decode(PeerResultLine.self, from: Data(output.utf8))
+        #expect(line.status == .unsupported)
+        #expect(line.reason?.contains("TLS 1.3") == true)
+    }
+
+    @Test("a client that cannot connect reports ECONNREFUSED at tcp_connect")
+    func clientConnectRefused() async throws {
+        let runner = try await Fixture.shared.runner()
+        let openssl = try #require(runner.libraries["openssl"])
+        let set = try #require(runner.certificates[.ecdsaP256])
+        let listener = try TCPListener()
+        let closedPort = listener.port
+        _ = consume listener
+        let exit = try await PeerProcess.run(
+            executable: openssl.executable,
+            arguments: ["client", "--port", String(closedPort), "--ca", set.caCertificate, "--timeout-ms", "2000"],
+            deadline: .now + .seconds(5))
+        #expect(exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue))
+        #expect(exit.result?.error?.stage == "tcp_connect")
+        #expect(exit.result?.error?.libraryCode == "ECONNREFUSED")
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+@Suite("The default matrix, run for real", .timeLimit(.minutes(3)))
+struct DefaultMatrixTests {
+    @Test("all nine pairs complete verified handshakes; mbedtls on TLS 1.3 is unsupported, never a failure")
+    func defaultMatrix() async throws {
+        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
+        run.timeout = .seconds(10)
+        let report = try await run.run()
+
+        #expect(report.complete)
+        #expect(report.summary.failed == 0)
+        #expect(report.summary.errors == 0)
+        let pairs = Set(report.results.map { "\($0.server)>\($0.client)" })
+        #expect(pairs.count == 9)
+
+        for server in PeerCatalog.standardLibraries {
+            for client in PeerCatalog.standardLibraries {
+                let tls12 = report.results.filter { $0.server == server && $0.client == client && $0.params.version == .tls12 && $0.scenario == "basic" }
+                #expect(!tls12.isEmpty && tls12.allSatisfy { $0.outcome == .pass }, "\(server)>\(client) TLS 1.2")
+                for cell in tls12 {
+                    // What passed was read back from both libraries, and they agree.
+                    #expect(cell.clientView?.suiteCode == cell.serverView?.suiteCode)
+                    #expect(cell.clientView?.suite.hasPrefix("TLS_") == true)
+                    #expect(cell.clientView?.peerCertificate == CertificateAuthority.serverSubject)
+                    if cell.params.clientAuth == .required {
+                        #expect(cell.serverView?.peerCertificate == CertificateAuthority.clientSubject)
+                    }
+                }
+                let tls13 = report.results.filter { $0.server == server && $0.client == client && $0.params.version == .tls13 }
+                if server == "mbedtls" || client == "mbedtls" {
+                    #expect(tls13.allSatisfy { $0.outcome == .unsupported && $0.reason?.contains("mbedtls") == true && $0.serverView == nil })
+                } else {
+                    #expect(!tls13.isEmpty && tls13.allSatisfy { $0.outcome == .pass }, "\(server)>\(client) TLS 1.3")
+                    #expect(tls13.filter { $0.expect.handshake == .ok }.allSatisfy { $0.clientView?.version == .tls13 })
+                }
+            }
+        }
+
+        // The report passes the contract's own checker.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("default-\(UUID().uuidString).json")
+        try report.jsonData().write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        if let tool = Fixture.checkReport {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = [path.path]
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "check-report rejected the default matrix report")
+        }
+        let markdown = MarkdownReport.render(report)
+        #expect(markdown.contains("| **openssl** |"))
+        #expect(markdown.contains("## What each pair negotiated"))
+    }
+
+    @Test("matrix/default.yml is the built-in default")
+    func defaultFileMatchesBuiltIn() throws {
+        let path = Fixture.packageRoot.appendingPathComponent("matrix/default.yml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == MatrixFile.builtInDefaultText)
+        var fromFile = try MatrixFile.load(path: path)
+        fromFile.source = MatrixFile.builtInDefault().source
+        #expect(fromFile == MatrixFile.builtInDefault())
+    }
+}

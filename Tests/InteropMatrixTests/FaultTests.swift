@@ -1,0 +1,67 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+@Suite("Peers that hang or crash", .timeLimit(.minutes(2)))
+struct FaultTests {
+    @Test("a server that never answers is killed at the cell timeout and reported as timeout")
+    func hungServerTimesOut() async throws {
+        let mode = "hang"
+        let runner = try await Fixture.shared.runner(timeout: .seconds(1), libraries: ["openssl", mode])
+        let start = ContinuousClock.now
+        let result = await runner.run(.make(mode, "openssl"))
+        let took = ContinuousClock.now - start
+        #expect(result.outcome == .timeout, "\(result.reason ?? "")")
+        #expect(result.error?.stage == "timeout")
+        #expect(took < .seconds(4))
+        // Killed with its process group: nothing of it is left running.
+        let peerDirectory = await Fixture.shared.peerDirectory
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-\(mode)").isEmpty)
+    }
+
+    @Test("a server that announces a port it does not serve: the client's ECONNREFUSED is the reason, and the server is stopped")
+    func serverAnnouncesDeadPort() async throws {
+        let runner = try await Fixture.shared.runner(timeout: .seconds(5), libraries: ["openssl", "listenhang"])
+        let start = ContinuousClock.now
+        let result = await runner.run(.make("listenhang", "openssl"))
+        #expect(result.outcome == .fail)
+        #expect(result.error?.side == .client)
+        #expect(result.error?.stage == "tcp_connect")
+        #expect(result.error?.libraryCode == "ECONNREFUSED")
+        #expect(ContinuousClock.now - start < .seconds(4), "the server must be stopped soon after the client ends, not at the cell timeout")
+        let peerDirectory = await Fixture.shared.peerDirectory
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-listenhang").isEmpty)
+    }
+
+    @Test("a client that hangs is killed too, and the server it left behind does not outlive the cell")
+    func hungClientTimesOut() async throws {
+        let runner = try await Fixture.shared.runner(timeout: .seconds(1), libraries: ["openssl", "hang"])
+        let result = await runner.run(.make("openssl", "hang"))
+        #expect(result.outcome == .timeout)
+        #expect(result.error?.side == .client)
+        let peerDirectory = await Fixture.shared.peerDirectory
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-hang").isEmpty)
+        // The server was started with this cell's peer timeout (800 ms); no other test uses it.
+        #expect(Fixture.processes(mentioning: "--timeout-ms 800").isEmpty)
+    }
+
+    @Test("a peer killed by a signal is a crash with the signal's name")
+    func crashIsReported() async throws {
+        let runner = try await Fixture.shared.runner(libraries: ["openssl", "crash"])
+        let result = await runner.run(.make("crash", "openssl"))
+        #expect(result.outcome == .crash)
+        #expect(result.error?.message.contains("SIGSEGV") == true)
+    }
+
+    @Test("a peer that prints garbage and exits is a crash that quotes what it printed")
+    func garbageIsReported() async throws {
+        let runner = try await Fixture.shared.runner(libraries: ["openssl", "garbage"])
+        let result = await runner.run(.make("garbage", "openssl"))
+        #expect(result.outcome == .crash)
+        #expect(result.error?.message.contains("this is not json") == true)
+    }
+}

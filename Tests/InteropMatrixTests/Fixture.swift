@@ -1,0 +1,73 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+/// What the runner tests share: the real peers, one run's certificates, and fault peers linked under
+/// the names that select their misbehaviour.
+actor Fixture {
+    static let shared = Fixture()
+
+    /// The folder SwiftPM builds the peers into (the test binary's own folder).
+    static let buildDirectory = PeerCatalog.executableDirectory()
+
+    private var certificates: [CertificateKeyType: CertificateSet]?
+    private var libraries: [String: PeerLibrary]?
+    let certificateDirectory = try! CertificateDirectory()
+    /// Real peers plus `peer-hang`, `peer-crash`, `peer-garbage`, `peer-listenhang`, all in one folder.
+    let peerDirectory: String = {
+        let dir = try! CertificateDirectory().url.path
+        for id in PeerCatalog.standardLibraries {
+            try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
+        }
+        for mode in ["hang", "crash", "garbage", "listenhang"] {
+            try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
+        }
+        return dir
+    }()
+
+    var catalog: PeerCatalog { PeerCatalog(directory: peerDirectory) }
+
+    func runner(timeout: Duration = .seconds(10), libraries ids: [String] = PeerCatalog.standardLibraries) async throws -> CellRunner {
+        if certificates == nil {
+            certificates = try await CertificateAuthority.issue([.rsa2048, .ecdsaP256], into: certificateDirectory.url)
+        }
+        var loaded = libraries ?? [:]
+        let missing = ids.filter { loaded[$0] == nil }
+        if !missing.isEmpty {
+            for (id, library) in try await catalog.load(missing) { loaded[id] = library }
+            libraries = loaded
+        }
+        return CellRunner(libraries: loaded, certificates: certificates!, timeout: timeout)
+    }
+
+    /// Processes still running whose command line mentions `text`.
+    nonisolated static func processes(mentioning text: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid -> String? in
+            guard Int(pid) != nil, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(text) ? "\(pid): \(line)" : nil
+        }
+    }
+
+    /// `../shared/tools/check-report` beside the package, when it is there (it is in CI).
+    nonisolated static var checkReport: String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let tool = root.deletingLastPathComponent().appendingPathComponent("shared/tools/check-report").path
+        return FileManager.default.isExecutableFile(atPath: tool) ? tool : nil
+    }
+
+    nonisolated static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+}
+
+extension Cell {
+    static func make(_ server: String, _ client: String, scenario: any Scenario = BasicScenario(), version: TLSVersion = .tls12,
+                     cert: CertificateKeyType = .ecdsaP256, clientAuth: ClientAuth = .none) -> Cell {
+        let params = CellParameters(version: version, cert: cert, clientAuth: clientAuth)
+        return Cell(server: server, client: client, scenario: scenario.name, params: params,
+                    expect: scenario.expectation(for: params), clientPresentsCertificate: scenario.clientPresentsCertificate(params))
+    }
+}
