@@ -93,7 +93,7 @@ public struct CellRunner: Sendable {
             let caps = library.capabilities
             let who = "\(role) \(id) \(library.version)"
             if !caps.versions.contains(cell.params.version.rawValue) {
-                return "\(who) does not support \(cell.params.version.rawValue)" + (caps.notes.isEmpty ? "" : " (\(caps.notes.joined(separator: "; ")))")
+                return "\(who) does not support \(cell.params.version.rawValue) (it has \(caps.versions.joined(separator: ", ")))"
             }
             let needsCertificate = role == "server" || cell.clientPresentsCertificate
             if needsCertificate && !caps.certificateTypes.contains(cell.params.cert.rawValue) {
