@@ -17,6 +17,30 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         version: InteropMatrixVersion.current,
         subcommands: [Run.self, List.self, Capabilities.self],
         defaultSubcommand: Run.self)
+
+    /// Parses and runs; a bad option or matrix file gets one line naming it, and exit code 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version: the full text is what was asked for.
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = self.message(for: error)
+            if !message.isEmpty {
+                FileHandle.standardError.write(Data("interop-matrix: \(message)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// Options every subcommand that builds a matrix shares.
