@@ -65,7 +65,7 @@ enum MbedTLSCapabilities {
         var buffer = [CChar](repeating: 0, count: 512)
         var subject = certificate.pointee.subject
         guard mbedtls_x509_dn_gets(&buffer, buffer.count, &subject) >= 0 else { return nil }
-        let text = String(cString: buffer)
+        let text = String(nulTerminated: buffer)
         return text.components(separatedBy: ", ").reversed().joined(separator: ",")
     }
 }

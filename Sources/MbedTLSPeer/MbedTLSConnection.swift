@@ -117,7 +117,7 @@ final class MbedTLSConnection {
         let flags = mbedtls_ssl_get_verify_result(ssl)
         var buffer = [CChar](repeating: 0, count: 512)
         mbedtls_x509_crt_verify_info(&buffer, buffer.count, "", flags)
-        let text = String(cString: buffer).split(separator: "\n").joined(separator: "; ")
+        let text = String(nulTerminated: buffer).split(separator: "\n").joined(separator: "; ")
         return "\(text) (flags 0x\(String(flags, radix: 16)))"
     }
 

@@ -7,7 +7,7 @@ public final class MbedTLSEngine: TLSEngine {
     public static var library: LibraryIdentity {
         var buffer = [CChar](repeating: 0, count: 18)
         mbedtls_version_get_string(&buffer)
-        return LibraryIdentity(id: "mbedtls", name: "Mbed TLS", version: String(cString: buffer))
+        return LibraryIdentity(id: "mbedtls", name: "Mbed TLS", version: String(nulTerminated: buffer))
     }
 
     private let request: PeerRequest
@@ -37,7 +37,7 @@ enum MbedTLSError {
     static func make(_ code: Int32, _ operation: String) -> TLSError {
         var buffer = [CChar](repeating: 0, count: 256)
         mbedtls_strerror(code, &buffer, buffer.count)
-        return TLSError(libraryCode: hex(code), message: "\(operation): \(String(cString: buffer))")
+        return TLSError(libraryCode: hex(code), message: "\(operation): \(String(nulTerminated: buffer))")
     }
 
     static func hex(_ code: Int32) -> String {

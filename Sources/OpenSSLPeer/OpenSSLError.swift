@@ -16,7 +16,7 @@ enum OpenSSLError {
             if first == 0 { first = code }
             var buffer = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(code, &buffer, buffer.count)
-            lines.append(String(cString: buffer))
+            lines.append(String(nulTerminated: buffer))
         }
         let message = lines.isEmpty ? context : "\(context): " + lines.joined(separator: "; ")
         let error = TLSError(libraryCode: first == 0 ? nil : String(first, radix: 16, uppercase: true), message: message)

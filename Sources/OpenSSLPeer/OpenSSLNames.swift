@@ -22,7 +22,7 @@ enum OpenSSLNames {
         var buffer = [CChar](repeating: 0, count: 80)
         var length = 0
         if EVP_PKEY_get_group_name(key, &buffer, buffer.count, &length) == 1 {
-            return canonical(String(cString: buffer))
+            return canonical(String(nulTerminated: buffer))
         }
         guard let type = EVP_PKEY_get0_type_name(key) else { return nil }
         return canonical(String(cString: type))
