@@ -16,6 +16,10 @@ int CShimOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_groups_list(ctx, list);
 }
 
+int CShimOpenSSL_SSL_CTX_set_dh_auto(SSL_CTX *ctx, int onoff) {
+    return (int)SSL_CTX_set_dh_auto(ctx, onoff);
+}
+
 int CShimOpenSSL_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_sigalgs_list(ctx, list);
 }

@@ -4,29 +4,53 @@ import PeerKit
 /// What this GnuTLS build supports, asked of the library itself.
 enum GnuTLSCapabilities {
     static func read() -> Capabilities {
-        let suites = GnuTLSNames.allSuites.map { suite in
+        let defaults = DefaultPriority()
+        let suites = GnuTLSNames.allSuites.enumerated().map { index, suite in
             Capabilities.Suite(
                 code: suite.code, name: nil, libraryName: suite.libraryName,
                 minVersion: suite.minVersion,
-                maxVersion: suite.minVersion == .tls13 ? .tls13 : .tls12)
+                maxVersion: suite.minVersion == .tls13 ? .tls13 : .tls12,
+                isDefault: defaults.suiteIndexes.contains(index))
         }
         return Capabilities(
             versions: GnuTLSNames.supportedVersions,
-            defaultVersions: defaultVersions(),
+            defaultVersions: defaults.versions,
             suites: suites,
             groups: GnuTLSNames.groups.map(\.name),
+            defaultGroups: defaults.groups,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
             notes: [])
     }
 
-    /// The versions the default priority (`NORMAL`, after any system-wide policy) enables.
-    private static func defaultVersions() -> [TLSVersion] {
-        var priority: gnutls_priority_t?
-        guard gnutls_priority_init(&priority, "NORMAL", nil) == GNUTLS_E_SUCCESS, let priority else { return [] }
-        defer { gnutls_priority_deinit(priority) }
-        var list: UnsafePointer<UInt32>?
-        let count = gnutls_priority_protocol_list(priority, &list)
-        guard count > 0, let list else { return [] }
-        return (0..<Int(count)).compactMap { GnuTLSNames.version(gnutls_protocol_t(list[$0])) }.sorted()
+    /// What the default priority (`NORMAL`, after any system-wide policy) enables.
+    struct DefaultPriority {
+        var versions: [TLSVersion] = []
+        var groups: [String] = []
+        /// Indexes into `gnutls_cipher_suite_info`'s table.
+        var suiteIndexes: Set<Int> = []
+
+        init() {
+            var priority: gnutls_priority_t?
+            guard gnutls_priority_init(&priority, "NORMAL", nil) == GNUTLS_E_SUCCESS, let priority else { return }
+            defer { gnutls_priority_deinit(priority) }
+            var list: UnsafePointer<UInt32>?
+            let count = gnutls_priority_protocol_list(priority, &list)
+            if count > 0, let list {
+                versions = (0..<Int(count)).compactMap { GnuTLSNames.version(gnutls_protocol_t(list[$0])) }.sorted()
+            }
+            var groupList: UnsafePointer<UInt32>?
+            let groupCount = gnutls_priority_group_list(priority, &groupList)
+            if groupCount > 0, let groupList {
+                groups = (0..<Int(groupCount)).compactMap { GnuTLSNames.groupName(gnutls_group_t(groupList[$0])) }
+            }
+            var index: UInt32 = 0
+            while true {
+                var suiteIndex: UInt32 = 0
+                let rc = gnutls_priority_get_cipher_suite_index(priority, index, &suiteIndex)
+                if rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE { break }
+                if rc == GNUTLS_E_SUCCESS { suiteIndexes.insert(Int(suiteIndex)) }
+                index += 1
+            }
+        }
     }
 }

@@ -75,10 +75,13 @@ final class GnuTLSPriority {
     init(request: PeerRequest) throws {
         let text = try GnuTLSPriority.priorityString(for: request)
         var priority: gnutls_priority_t?
-        var errorPosition: UnsafePointer<CChar>?
-        let rc = gnutls_priority_init(&priority, text, &errorPosition)
+        // The error position points into the string, so it is read while the string is alive.
+        let (rc, at) = text.withCString { cText in
+            var errorPosition: UnsafePointer<CChar>?
+            let rc = gnutls_priority_init(&priority, cText, &errorPosition)
+            return (rc, errorPosition.map { String(cString: $0) } ?? "")
+        }
         guard rc == GNUTLS_E_SUCCESS, let priority else {
-            let at = errorPosition.map { String(cString: $0) } ?? ""
             throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) rejects priority \"\(text)\" at \"\(at)\": \(String(cString: gnutls_strerror(rc)))")
         }
         handle = priority

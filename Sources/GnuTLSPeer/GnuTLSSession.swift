@@ -1,4 +1,7 @@
 internal import CShimGnuTLS
+#if canImport(Glibc)
+import Glibc
+#endif
 import PeerKit
 
 /// Owns one `gnutls_session_t` on a non-blocking socket and maps GnuTLS's results into
@@ -9,6 +12,9 @@ final class GnuTLSSession {
     private let credentials: GnuTLSCredentials
     private let priority: GnuTLSPriority
     private let role: Role
+    /// gnutls_session_set_verify_cert keeps the pointer it is given for the session's lifetime
+    /// (its documentation says so), so the name lives here, not in a temporary C string.
+    private let verifyName: UnsafeMutablePointer<CChar>?
 
     init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32) throws(PeerFailure) {
         var session: gnutls_session_t?
@@ -19,6 +25,7 @@ final class GnuTLSSession {
         self.credentials = credentials
         self.priority = priority
         role = request.role
+        verifyName = request.role == .client ? strdup(request.serverName) : nil
         try check(gnutls_priority_set(session, priority.handle), "gnutls_priority_set")
         try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
         switch request.role {
@@ -26,7 +33,7 @@ final class GnuTLSSession {
             try check(gnutls_server_name_set(session, GNUTLS_NAME_DNS, request.serverName, request.serverName.utf8.count), "gnutls_server_name_set")
             // Verifies the chain against the trusted CA and the certificate against the host name,
             // inside the handshake.
-            gnutls_session_set_verify_cert(session, request.serverName, 0)
+            gnutls_session_set_verify_cert(session, verifyName, 0)
         case .server:
             switch request.clientAuth {
             case .none: gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE)
@@ -38,7 +45,10 @@ final class GnuTLSSession {
         CShimGnuTLS_gnutls_transport_set_int(session, descriptor)
     }
 
-    deinit { gnutls_deinit(handle) }
+    deinit {
+        gnutls_deinit(handle)
+        free(verifyName)
+    }
 
     private func check(_ rc: Int32, _ operation: String) throws(PeerFailure) {
         guard rc >= 0 else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, operation)) }

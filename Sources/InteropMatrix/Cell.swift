@@ -36,6 +36,15 @@ public struct Expectation: Sendable, Hashable, Codable {
 
 /// One server library × client library × scenario × parameters: the unit the matrix runs and reports.
 public struct Cell: Sendable, Hashable {
+    public init(server: String, client: String, scenario: String, params: CellParameters, expect: Expectation, clientPresentsCertificate: Bool) {
+        self.server = server
+        self.client = client
+        self.scenario = scenario
+        self.params = params
+        self.expect = expect
+        self.clientPresentsCertificate = clientPresentsCertificate
+    }
+
     public var server: String
     public var client: String
     public var scenario: String
@@ -43,10 +52,15 @@ public struct Cell: Sendable, Hashable {
     public var expect: Expectation
     /// Whether the client loads its certificate (a scenario may withhold it on purpose).
     public var clientPresentsCertificate: Bool
+    /// Peers run with their library's defaults; `params.version` is what they should agree on.
+    public var usesLibraryDefaults = false
+    /// Peers lift their library's default policy (`legacy: true` in the matrix).
+    public var liftPolicy = false
 
     /// Stable across runs and unique in a matrix: the key of baselines and merges.
     public var id: String {
         let p = params
-        return "\(server)>\(client)/\(scenario)/\(p.version.rawValue)/\(p.suite ?? "default")/\(p.group ?? "default")/\(p.cert.rawValue)/auth-\(p.clientAuth.rawValue)"
+        let version = usesLibraryDefaults ? "default" : p.version.rawValue
+        return "\(server)>\(client)/\(scenario)/\(version)/\(p.suite ?? "default")/\(p.group ?? "default")/\(p.cert.rawValue)/auth-\(p.clientAuth.rawValue)"
     }
 }

@@ -69,9 +69,12 @@ public struct CellRunner: Sendable {
     }
 
     func common(_ cell: Cell) -> [String] {
-        var arguments = ["--version", cell.params.version.rawValue, "--timeout-ms", String(peerTimeoutMilliseconds)]
+        var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds)]
+        if cell.usesLibraryDefaults { return arguments }
+        arguments += ["--version", cell.params.version.rawValue]
         if let code = cell.params.suiteCode { arguments += ["--suite", code] }
         if let group = cell.params.group { arguments += ["--group", group] }
+        if cell.liftPolicy { arguments.append("--legacy") }
         return arguments
     }
 
@@ -92,12 +95,21 @@ public struct CellRunner: Sendable {
             guard let library = libraries[id] else { continue }
             let caps = library.capabilities
             let who = "\(role) \(id) \(library.version)"
-            if !caps.versions.contains(cell.params.version.rawValue) {
-                return "\(who) does not support \(cell.params.version.rawValue) (it has \(caps.versions.joined(separator: ", ")))"
-            }
             let needsCertificate = role == "server" || cell.clientPresentsCertificate
             if needsCertificate && !caps.certificateTypes.contains(cell.params.cert.rawValue) {
                 return "\(who) cannot use \(cell.params.cert.rawValue) certificates"
+            }
+            if cell.usesLibraryDefaults {
+                if !caps.defaultVersions.contains(cell.params.version.rawValue) {
+                    return "\(who) enables none of the other side's default versions (\(caps.defaultVersions.joined(separator: ", ")))"
+                }
+                continue
+            }
+            if !caps.versions.contains(cell.params.version.rawValue) {
+                return "\(who) does not support \(cell.params.version.rawValue) (it has \(caps.versions.joined(separator: ", ")))"
+            }
+            if !cell.liftPolicy && !caps.defaultVersions.contains(cell.params.version.rawValue) {
+                return "\(who) implements \(cell.params.version.rawValue) but its default policy disables it; set legacy: true in the matrix to lift the policy"
             }
             if let code = cell.params.suiteCode {
                 guard let suite = caps.suites.first(where: { $0.code == code }) else {

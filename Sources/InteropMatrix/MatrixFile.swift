@@ -2,36 +2,53 @@ import Foundation
 import PeerKit
 import Yams
 
-/// A matrix as people write it in `matrix/*.yml`: the libraries and the values of each dimension to
-/// cross. Every cell is one combination; scenarios that do not apply to a combination skip it.
-public struct MatrixFile: Sendable, Equatable {
+/// Which suites (or groups) a block crosses: each library's defaults, every one that fits, or a list.
+public enum Selection: Sendable, Equatable {
+    /// Nothing forced: each library uses its default configuration.
+    case defaults
+    /// Every value the registry has that fits the cell (version, certificate) and that at least one
+    /// library of the pair implements; the other side lacking it makes the cell unsupported.
+    case all
+    case named([String])
+}
+
+/// One full cross of dimensions. A matrix is one or more blocks, so a large matrix varies each
+/// dimension around a base instead of multiplying them all.
+public struct MatrixBlock: Sendable, Equatable {
     public var name: String
-    public var servers: [String]
-    public var clients: [String]
     public var scenarios: [String]
     public var versions: [TLSVersion]
     public var certs: [CertificateKeyType]
     public var clientAuth: [ClientAuth]
-    /// Forced suites by IANA name; empty means each library's defaults.
-    public var suites: [String]
-    /// Forced groups by IANA name; empty means each library's defaults.
-    public var groups: [String]
+    public var suites: Selection
+    public var groups: Selection
+    /// Lift libraries' default policies (OpenSSL's security level) so TLS 1.0/1.1 can be tried.
+    public var legacy: Bool
+}
+
+/// A matrix as people write it in `matrix/*.yml` (see README.md, "Matrix files").
+public struct MatrixFile: Sendable, Equatable {
+    public var name: String
+    public var servers: [String]
+    public var clients: [String]
+    public var blocks: [MatrixBlock]
     /// Where it came from, for reports: a path or `built-in default`.
     public var source: String
 
-    /// The keys a matrix file may use; anything else is an error, not silently ignored.
-    static let keys: Set<String> = ["name", "servers", "clients", "libraries", "scenarios", "versions", "certs", "client_auth", "suites", "groups"]
+    static let topKeys: Set<String> = ["name", "servers", "clients", "libraries", "cross"]
+    static let blockKeys: Set<String> = ["name", "scenarios", "versions", "certs", "client_auth", "suites", "groups", "legacy"]
 
     /// The built-in default, kept identical to `matrix/default.yml` (a test compares them).
     public static let builtInDefaultText = """
     # The built-in default matrix: what `swift run interop-matrix` runs with no --matrix.
     # Every server library x every client library (self-pairs included), TLS 1.2 and 1.3, an RSA and an
     # ECDSA certificate, without and with a required client certificate, each library's default suites
-    # and groups. Kept small so it runs in seconds; matrix/ holds the larger ones.
+    # and groups; the server refusing a client without a certificate; and both libraries with their
+    # out-of-the-box configuration. Kept small so it runs in seconds; matrix/full.yml is the large one.
     name: default
     servers: [openssl, mbedtls, gnutls]
     clients: [openssl, mbedtls, gnutls]
-    scenarios: [basic, client-cert-missing]
+    scenarios: [basic, client-cert-missing, defaults]
     versions: [TLS1.2, TLS1.3]
     certs: [rsa2048, ecdsa-p256]
     client_auth: [none, required]
@@ -43,7 +60,7 @@ public struct MatrixFile: Sendable, Equatable {
         try! MatrixFile(yaml: builtInDefaultText, source: "built-in default (matrix/default.yml)")
     }
 
-    /// Reads a matrix file; errors name the file and the offending key.
+    /// Reads a matrix file; errors name the file, the line and the offending key.
     public static func load(path: String) throws(MatrixError) -> MatrixFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MatrixError(file: path, message: "cannot read the file")
@@ -61,55 +78,124 @@ public struct MatrixFile: Sendable, Equatable {
         } catch {
             throw MatrixError(file: source, message: "not valid YAML: \(error)")
         }
-        guard let mapping = node?.mapping else { throw MatrixError(file: source, message: "expected a mapping of keys such as servers:, versions:") }
+        guard let mapping = node?.mapping else {
+            throw MatrixError(file: source, message: "expected a mapping of keys such as servers:, versions:")
+        }
+        let reader = MatrixReader(source: source)
+        try reader.checkKeys(mapping, allowed: MatrixFile.topKeys.union(MatrixFile.blockKeys))
         self.source = source
-        for (key, _) in mapping {
-            guard let k = key.string, MatrixFile.keys.contains(k) else {
-                throw MatrixError(file: source, line: key.mark?.line, message: "unknown key '\(key.string ?? "?")' (known: \(MatrixFile.keys.sorted().joined(separator: ", ")))")
-            }
+        name = try reader.scalar(mapping, "name") ?? "unnamed"
+        let libraries = try reader.list(mapping, "libraries")
+        servers = try reader.list(mapping, "servers") ?? libraries ?? []
+        clients = try reader.list(mapping, "clients") ?? libraries ?? []
+        for id in servers + clients where id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) == nil {
+            throw MatrixError(file: source, line: (mapping["servers"] ?? mapping["clients"] ?? mapping["libraries"])?.mark?.line,
+                              message: "'\(id)' is not a library id (lowercase letters, digits, . _ -)")
         }
-        func list(_ key: String) throws(MatrixError) -> [String]? {
-            guard let value = mapping[key] else { return nil }
-            if let scalar = value.string { return [scalar] }
-            guard let sequence = value.sequence else {
-                throw MatrixError(file: source, line: value.mark?.line, message: "'\(key)' must be a list")
-            }
-            var items: [String] = []
-            for item in sequence {
-                guard let s = item.string, item.scalar != nil else {
-                    throw MatrixError(file: source, line: item.mark?.line, message: "'\(key)' items must be plain values")
-                }
-                items.append(s)
-            }
-            return items
-        }
-        func parsed<T>(_ key: String, _ make: (String) -> T?, choices: [String]) throws(MatrixError) -> [T]? {
-            guard let items = try list(key) else { return nil }
-            var values: [T] = []
-            for item in items {
-                guard let value = make(item) else {
-                    throw MatrixError(file: source, line: mapping[key]?.mark?.line, message: "'\(key)': unknown value '\(item)' (one of: \(choices.joined(separator: ", ")))")
-                }
-                values.append(value)
-            }
-            return values
-        }
-        name = mapping["name"]?.string ?? "unnamed"
-        let libraries = try list("libraries")
-        servers = try list("servers") ?? libraries ?? []
-        clients = try list("clients") ?? libraries ?? []
-        scenarios = try list("scenarios") ?? ["basic"]
-        for scenario in scenarios where Scenarios.named(scenario) == nil {
-            throw MatrixError(file: source, line: mapping["scenarios"]?.mark?.line, message: "'scenarios': unknown scenario '\(scenario)' (one of: \(Scenarios.all.map(\.name).joined(separator: ", ")))")
-        }
-        versions = try parsed("versions", TLSVersion.init(rawValue:), choices: TLSVersion.allCases.map(\.rawValue)) ?? [.tls12, .tls13]
-        certs = try parsed("certs", CertificateKeyType.init(rawValue:), choices: CertificateKeyType.allCases.map(\.rawValue)) ?? [.ecdsaP256]
-        clientAuth = try parsed("client_auth", ClientAuth.init(rawValue:), choices: ClientAuth.allCases.map(\.rawValue)) ?? [.none]
-        suites = try list("suites") ?? []
-        groups = try parsed("groups", { NamedGroup.code(of: $0) == nil ? nil : $0 }, choices: NamedGroup.allNames) ?? []
         if servers.isEmpty || clients.isEmpty {
             throw MatrixError(file: source, message: "name at least one library under servers:/clients: (or libraries:)")
         }
+        let base = try reader.block(mapping, name: "base", inheriting: nil)
+        if let cross = mapping["cross"] {
+            guard let items = cross.sequence, !items.isEmpty else {
+                throw MatrixError(file: source, line: cross.mark?.line, message: "'cross' must be a list of blocks")
+            }
+            var blocks: [MatrixBlock] = []
+            for (index, item) in items.enumerated() {
+                guard let blockMapping = item.mapping else {
+                    throw MatrixError(file: source, line: item.mark?.line, message: "each item of 'cross' must be a mapping")
+                }
+                try reader.checkKeys(blockMapping, allowed: MatrixFile.blockKeys)
+                blocks.append(try reader.block(blockMapping, name: "block \(index + 1)", inheriting: base))
+            }
+            self.blocks = blocks
+        } else {
+            blocks = [base]
+        }
+    }
+}
+
+/// Reads the values of a matrix file's YAML nodes, turning every mistake into a `MatrixError`.
+struct MatrixReader {
+    let source: String
+
+    func fail(_ node: Node?, _ message: String) -> MatrixError {
+        MatrixError(file: source, line: node?.mark?.line, message: message)
+    }
+
+    func checkKeys(_ mapping: Node.Mapping, allowed: Set<String>) throws(MatrixError) {
+        for (key, _) in mapping {
+            guard let k = key.string, key.scalar != nil, allowed.contains(k) else {
+                throw fail(key, "unknown key '\(key.string ?? "?")' (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    func scalar(_ mapping: Node.Mapping, _ key: String) throws(MatrixError) -> String? {
+        guard let value = mapping[key] else { return nil }
+        guard value.scalar != nil, let text = value.string else { throw fail(value, "'\(key)' must be a single value") }
+        return text
+    }
+
+    func bool(_ mapping: Node.Mapping, _ key: String) throws(MatrixError) -> Bool? {
+        guard let text = try scalar(mapping, key) else { return nil }
+        switch text {
+        case "true", "yes": return true
+        case "false", "no": return false
+        default: throw fail(mapping[key], "'\(key)' must be true or false")
+        }
+    }
+
+    func list(_ mapping: Node.Mapping, _ key: String) throws(MatrixError) -> [String]? {
+        guard let value = mapping[key] else { return nil }
+        if value.scalar != nil, let single = value.string { return [single] }
+        guard let sequence = value.sequence else { throw fail(value, "'\(key)' must be a list") }
+        if sequence.count > 10_000 { throw fail(value, "'\(key)' has \(sequence.count) items; at most 10000") }
+        var items: [String] = []
+        for item in sequence {
+            guard item.scalar != nil, let text = item.string else { throw fail(item, "'\(key)' items must be plain values") }
+            items.append(text)
+        }
+        return items
+    }
+
+    func parsed<T>(_ mapping: Node.Mapping, _ key: String, choices: [String], _ make: (String) -> T?) throws(MatrixError) -> [T]? {
+        guard let items = try list(mapping, key) else { return nil }
+        if items == ["all"] { return choices.compactMap(make) }
+        var values: [T] = []
+        for item in items {
+            guard let value = make(item) else {
+                throw fail(mapping[key], "'\(key)': unknown value '\(item)' (one of: \(choices.joined(separator: ", ")), or all)")
+            }
+            values.append(value)
+        }
+        return values
+    }
+
+    func selection(_ mapping: Node.Mapping, _ key: String, known: (String) -> Bool) throws(MatrixError) -> Selection? {
+        guard let items = try list(mapping, key) else { return nil }
+        if items == ["all"] { return .all }
+        if items == ["default"] || items.isEmpty { return .defaults }
+        for item in items where !known(item) {
+            throw fail(mapping[key], "'\(key)': unknown \(key == "suites" ? "cipher suite" : "group") '\(item)' (IANA names, e.g. \(key == "suites" ? "TLS_AES_128_GCM_SHA256" : "x25519"), or all)")
+        }
+        return .named(items)
+    }
+
+    func block(_ mapping: Node.Mapping, name: String, inheriting base: MatrixBlock?) throws(MatrixError) -> MatrixBlock {
+        let scenarios = try list(mapping, "scenarios") ?? base?.scenarios ?? ["basic"]
+        for scenario in scenarios where Scenarios.named(scenario) == nil {
+            throw fail(mapping["scenarios"], "'scenarios': unknown scenario '\(scenario)' (one of: \(Scenarios.all.map(\.name).joined(separator: ", ")))")
+        }
+        return MatrixBlock(
+            name: try scalar(mapping, "name") ?? name,
+            scenarios: scenarios,
+            versions: try parsed(mapping, "versions", choices: TLSVersion.allCases.map(\.rawValue), TLSVersion.init(rawValue:)) ?? base?.versions ?? [.tls12, .tls13],
+            certs: try parsed(mapping, "certs", choices: CertificateKeyType.allCases.map(\.rawValue), CertificateKeyType.init(rawValue:)) ?? base?.certs ?? [.ecdsaP256],
+            clientAuth: try parsed(mapping, "client_auth", choices: ClientAuth.allCases.map(\.rawValue), ClientAuth.init(rawValue:)) ?? base?.clientAuth ?? [.none],
+            suites: try selection(mapping, "suites") { CipherSuiteRegistry.suite(named: $0) != nil } ?? base?.suites ?? .defaults,
+            groups: try selection(mapping, "groups") { NamedGroup.code(of: $0) != nil } ?? base?.groups ?? .defaults,
+            legacy: try bool(mapping, "legacy") ?? base?.legacy ?? false)
     }
 }
 

@@ -21,31 +21,50 @@ public struct MatrixRun: Sendable {
         self.timeout = timeout
     }
 
-    /// Every cell the matrix names, in a stable order.
+    /// Every cell the matrix names, in a stable order. With the libraries' capabilities, `all`
+    /// selections and the defaults scenario's version are resolved against what the pair supports;
+    /// without them (`list` when a peer is missing), against the registry alone.
     public func cells(libraries: [String: PeerLibrary]? = nil) -> [Cell] {
         var cells: [Cell] = []
-        let suites: [(name: String?, code: String?)] = matrix.suites.isEmpty ? [(nil, nil)] : matrix.suites.map { name in
-            (name, libraries.flatMap { Self.codePoint(ofSuite: name, in: $0) })
-        }
-        let groups: [String?] = matrix.groups.isEmpty ? [nil] : matrix.groups
         for server in matrix.servers {
             for client in matrix.clients {
-                for scenarioName in matrix.scenarios {
-                    guard let scenario = Scenarios.named(scenarioName) else { continue }
-                    for version in matrix.versions {
-                        for suite in suites {
-                            for group in groups {
-                                for cert in matrix.certs {
-                                    for auth in matrix.clientAuth {
-                                        let params = CellParameters(version: version, suite: suite.name, suiteCode: suite.code, group: group, cert: cert, clientAuth: auth)
-                                        guard scenario.applies(to: params) else { continue }
-                                        let cell = Cell(server: server, client: client, scenario: scenario.name, params: params,
-                                                        expect: scenario.expectation(for: params),
-                                                        clientPresentsCertificate: scenario.clientPresentsCertificate(params))
-                                        if filters.isEmpty || filters.contains(where: { cell.id.contains($0) }) { cells.append(cell) }
-                                    }
-                                }
-                            }
+                let pair = [libraries?[server], libraries?[client]].compactMap { $0 }
+                for block in matrix.blocks {
+                    for scenarioName in block.scenarios {
+                        guard let scenario = Scenarios.named(scenarioName) else { continue }
+                        cells += expand(block, scenario, server: server, client: client, pair: pair)
+                    }
+                }
+            }
+        }
+        var seen = Set<String>()
+        return cells.filter { cell in
+            guard filters.isEmpty || filters.contains(where: { cell.id.contains($0) }) else { return false }
+            return seen.insert(cell.id).inserted
+        }
+    }
+
+    private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {
+        func cell(_ params: CellParameters) -> Cell? {
+            guard scenario.applies(to: params) else { return nil }
+            var cell = Cell(server: server, client: client, scenario: scenario.name, params: params,
+                            expect: scenario.expectation(for: params), clientPresentsCertificate: scenario.clientPresentsCertificate(params))
+            cell.usesLibraryDefaults = scenario.usesLibraryDefaults
+            cell.liftPolicy = block.legacy
+            return cell
+        }
+        if scenario.usesLibraryDefaults {
+            let version = Self.defaultVersion(of: pair) ?? .tls13
+            return block.certs.compactMap { cell(CellParameters(version: version, cert: $0, clientAuth: .none)) }
+        }
+        var cells: [Cell] = []
+        for version in block.versions {
+            for cert in block.certs {
+                for suite in suites(block.suites, version: version, cert: cert, pair: pair) {
+                    for group in groups(block.groups, version: version, pair: pair) {
+                        for auth in block.clientAuth {
+                            let params = CellParameters(version: version, suite: suite?.name, suiteCode: suite?.codeText, group: group, cert: cert, clientAuth: auth)
+                            if let made = cell(params) { cells.append(made) }
                         }
                     }
                 }
@@ -54,12 +73,39 @@ public struct MatrixRun: Sendable {
         return cells
     }
 
-    /// The code point of a suite named in a matrix, as the libraries themselves report it.
-    static func codePoint(ofSuite name: String, in libraries: [String: PeerLibrary]) -> String? {
-        for library in libraries.values {
-            if let suite = library.capabilities.suites.first(where: { $0.name == name || $0.libraryName == name }) { return suite.code }
+    /// The suites a block crosses for one version and certificate: only suites the certificate can
+    /// authenticate at that version, and for `all` only those at least one side implements.
+    private func suites(_ selection: Selection, version: TLSVersion, cert: CertificateKeyType, pair: [PeerLibrary]) -> [CipherSuite?] {
+        let candidates: [CipherSuite]
+        switch selection {
+        case .defaults: return [nil]
+        case .named(let names): candidates = names.compactMap(CipherSuiteRegistry.suite(named:))
+        case .all:
+            let implemented = Set(pair.flatMap { $0.capabilities.suites.map(\.code) })
+            candidates = CipherSuiteRegistry.all.filter { pair.isEmpty || implemented.contains($0.codeText) }
         }
-        return nil
+        return candidates.filter { $0.isAuthenticated(by: cert, at: version) }
+    }
+
+    /// The groups a block crosses for one version: before TLS 1.3 only elliptic-curve groups are
+    /// negotiated as groups (RFC 8422); finite-field ones are chosen by the server (RFC 7919 aside).
+    private func groups(_ selection: Selection, version: TLSVersion, pair: [PeerLibrary]) -> [String?] {
+        let candidates: [String]
+        switch selection {
+        case .defaults: return [nil]
+        case .named(let names): candidates = names
+        case .all:
+            let supported = Set(pair.flatMap(\.capabilities.groups))
+            candidates = NamedGroup.allNames.filter { pair.isEmpty || supported.contains($0) }
+        }
+        return candidates.filter { version == .tls13 || !$0.hasPrefix("ffdhe") }
+    }
+
+    /// The highest version both libraries enable out of the box: what their defaults should negotiate.
+    static func defaultVersion(of pair: [PeerLibrary]) -> TLSVersion? {
+        guard pair.count == 2 else { return pair.first.flatMap { $0.capabilities.defaultVersions.compactMap(TLSVersion.init(rawValue:)).max() } }
+        let common = Set(pair[0].capabilities.defaultVersions).intersection(pair[1].capabilities.defaultVersions)
+        return common.compactMap(TLSVersion.init(rawValue:)).max()
     }
 
     /// Runs the matrix. `progress` is called after each cell with the cells done so far.
@@ -99,7 +145,7 @@ public struct MatrixRun: Sendable {
             durationS: Double((ContinuousClock.now - clock).components.attoseconds) / 1e18 + Double((ContinuousClock.now - clock).components.seconds),
             matrix: matrix.source,
             libraries: ids.filter(used.contains).compactMap { libraries[$0] }
-                .map { Report.Library(id: $0.id, name: $0.name, version: $0.version) },
+                .map { Report.Library(id: $0.id, name: $0.name, version: $0.version, capabilities: $0.capabilities) },
             summary: Report.Summary(results: finished),
             results: finished,
             complete: finished.count == cells.count)

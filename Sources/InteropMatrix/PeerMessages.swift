@@ -14,9 +14,11 @@ public struct PeerCapabilities: Codable, Sendable {
         public var libraryName: String
         public var minVersion: String?
         public var maxVersion: String?
+        public var isDefault: Bool?
 
         enum CodingKeys: String, CodingKey {
             case code, name
+            case isDefault = "default"
             case libraryName = "library_name"
             case minVersion = "min_version"
             case maxVersion = "max_version"
@@ -28,12 +30,14 @@ public struct PeerCapabilities: Codable, Sendable {
     public var defaultVersions: [String]
     public var suites: [Suite]
     public var groups: [String]
+    public var defaultGroups: [String]?
     public var certificateTypes: [String]
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
         case library, versions, suites, groups, notes
         case defaultVersions = "default_versions"
+        case defaultGroups = "default_groups"
         case certificateTypes = "certificate_types"
     }
 }

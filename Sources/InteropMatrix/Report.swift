@@ -9,10 +9,12 @@ public struct Report: Codable, Sendable {
         public var version = InteropMatrixVersion.current
     }
 
-    public struct Library: Codable, Sendable, Hashable {
+    public struct Library: Codable, Sendable {
         public var id: String
         public var name: String
         public var version: String
+        /// What the library said it supports at run time (`peer-<id> capabilities`).
+        public var capabilities: PeerCapabilities?
     }
 
     public struct Summary: Codable, Sendable, Equatable {
@@ -89,7 +91,11 @@ public struct ReportView: Codable, Sendable, Equatable {
     /// read them back gives no view (and the cell says so).
     init?(_ view: PeerResultLine.View?) {
         guard let view, let versionText = view.version, let version = TLSVersion(rawValue: versionText),
-              let suite = view.suite, suite.hasPrefix("TLS_"), let code = view.suiteCode else { return nil }
+              let code = view.suiteCode else { return nil }
+        // The code point came from the library; its name comes from the IANA registry, so both
+        // sides spell it alike whatever their library calls it. A code point the registry lacks
+        // keeps the peer's own IANA-style name.
+        guard let suite = CipherSuiteRegistry.suite(codeText: code)?.name ?? view.suite, suite.hasPrefix("TLS_") else { return nil }
         self.version = version
         self.suite = suite
         suiteCode = code

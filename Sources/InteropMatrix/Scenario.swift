@@ -9,9 +9,13 @@ public protocol Scenario: Sendable {
     func applies(to params: CellParameters) -> Bool
     func expectation(for params: CellParameters) -> Expectation
     func clientPresentsCertificate(_ params: CellParameters) -> Bool
+    /// Whether the peers run with their library's out-of-the-box configuration (no version, suite
+    /// or group forced); the cell's version is then the one both defaults should agree on.
+    var usesLibraryDefaults: Bool { get }
 }
 
 extension Scenario {
+    public var usesLibraryDefaults: Bool { false }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -39,9 +43,20 @@ public struct ClientCertificateMissingScenario: Scenario {
     }
 }
 
+/// Both peers exactly as their library comes (what most users run): nothing forced, no client
+/// certificate. They must agree on the highest version both enable by default; a lower one is a
+/// downgrade and fails the cell.
+public struct DefaultsScenario: Scenario {
+    public var name: String { "defaults" }
+    public init() {}
+    public var usesLibraryDefaults: Bool { true }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
-    public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario()]
+    public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario()]
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 }

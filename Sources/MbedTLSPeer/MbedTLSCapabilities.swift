@@ -16,7 +16,9 @@ enum MbedTLSCapabilities {
                 name: libraryName.replacingHyphens(),
                 libraryName: libraryName,
                 minVersion: version(minor: info.pointee.min_minor_ver),
-                maxVersion: version(minor: info.pointee.max_minor_ver)))
+                maxVersion: version(minor: info.pointee.max_minor_ver),
+                // mbedtls_ssl_list_ciphersuites is the default preference list itself.
+                isDefault: true))
         }
         return result
     }
@@ -54,6 +56,8 @@ enum MbedTLSCapabilities {
             defaultVersions: defaultVersions(),
             suites: suites(),
             groups: curves().map(\.name),
+            // With no mbedtls_ssl_conf_curves, every curve of mbedtls_ecp_curve_list is offered.
+            defaultGroups: curves().map(\.name),
             // Mbed TLS 2.28 cannot use Ed25519 keys (its pk module has no EdDSA).
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"],
             notes: ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups"])

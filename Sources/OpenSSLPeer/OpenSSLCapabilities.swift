@@ -9,11 +9,13 @@ enum OpenSSLCapabilities {
 
     /// Every suite the library implements, whatever the default configuration enables.
     static func allSuites() -> [Capabilities.Suite] {
-        suites(cipherList: "ALL:COMPLEMENTOFALL:@SECLEVEL=0", tls13: tls13SuiteNames)
+        let defaults = Set(suites(cipherList: nil, tls13: nil).map(\.code))
+        return suites(cipherList: "ALL:COMPLEMENTOFALL:@SECLEVEL=0", tls13: tls13SuiteNames).map {
+            var suite = $0
+            suite.isDefault = defaults.contains(suite.code)
+            return suite
+        }
     }
-
-    /// The suites an out-of-the-box `SSL_CTX` offers.
-    static func defaultSuites() -> [Capabilities.Suite] { suites(cipherList: nil, tls13: nil) }
 
     private static func suites(cipherList: String?, tls13: String?) -> [Capabilities.Suite] {
         guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
@@ -33,7 +35,8 @@ enum OpenSSLCapabilities {
                 name: standard.hasPrefix("TLS_") ? standard : nil,
                 libraryName: String(cString: SSL_CIPHER_get_name(cipher)),
                 minVersion: isTLS13 ? .tls13 : (minimum == "TLSv1.2" ? .tls12 : .tls10),
-                maxVersion: isTLS13 ? .tls13 : .tls12))
+                maxVersion: isTLS13 ? .tls13 : .tls12,
+                isDefault: cipherList == nil))
         }
         OpenSSLError.clear()
         return result
@@ -56,6 +59,7 @@ enum OpenSSLCapabilities {
             defaultVersions: [.tls12, .tls13],
             suites: allSuites(),
             groups: groups(),
+            defaultGroups: nil,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
             notes: [])
     }

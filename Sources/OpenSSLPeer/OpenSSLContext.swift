@@ -11,6 +11,15 @@ final class OpenSSLContext {
         handle = ctx
         // Reads and writes may stop half way on a non-blocking socket; the buffer may move between retries.
         _ = CShimOpenSSL_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        if request.liftPolicy {
+            // Level 0 allows what OpenSSL 3 implements but refuses by default: SHA-1 signatures in
+            // TLS 1.0/1.1 handshakes, small keys (SSL_CTX_set_security_level(3)).
+            SSL_CTX_set_security_level(ctx, 0)
+        }
+        if request.role == .server {
+            // DHE suites need a group; let OpenSSL pick an RFC 7919 one sized to the certificate.
+            _ = CShimOpenSSL_SSL_CTX_set_dh_auto(ctx, 1)
+        }
         if let version = request.version {
             guard CShimOpenSSL_SSL_CTX_set_min_proto_version(ctx, Int32(version.wireValue)) == 1,
                   CShimOpenSSL_SSL_CTX_set_max_proto_version(ctx, Int32(version.wireValue)) == 1 else {
@@ -34,7 +43,9 @@ final class OpenSSLContext {
             ok = SSL_CTX_set_ciphersuites(handle, suite.libraryName)
         } else {
             // An empty TLS 1.3 list leaves only the forced TLS 1.2-and-below suite.
-            ok = SSL_CTX_set_cipher_list(handle, suite.libraryName) & SSL_CTX_set_ciphersuites(handle, "")
+            // The security level travels with the cipher string in OpenSSL; keep a lifted level 0.
+            let level = SSL_CTX_get_security_level(handle) == 0 ? ":@SECLEVEL=0" : ""
+            ok = SSL_CTX_set_cipher_list(handle, suite.libraryName + level) & SSL_CTX_set_ciphersuites(handle, "")
         }
         guard ok == 1 else {
             throw Unsupported("OpenSSL refused cipher suite \(suite.libraryName): \(OpenSSLError.drain(context: "SSL_CTX_set_cipher_list").message)")

@@ -18,6 +18,9 @@ public struct PeerRequest: Sendable {
     public var port: UInt16?
     /// Everything the peer does (connect, handshake, data, close) must finish by then.
     public var timeoutMilliseconds: Int = 10_000
+    /// Lift the library's default policy where it refuses what the library implements (OpenSSL 3's
+    /// security level refusing TLS 1.0/1.1). Only when the matrix asks for it (`legacy: true`).
+    public var liftPolicy = false
     /// The line the client sends; the server returns it with `PeerRequest.echoSuffix` appended.
     public var message: String = "interop-matrix ping"
 
@@ -78,6 +81,7 @@ public struct PeerRequest: Sendable {
                 guard let t = Int(text), t > 0 else { throw UsageError(message: "--timeout-ms \(text): expected a positive number") }
                 timeoutMilliseconds = t
             case "--message": message = try value(option)
+            case "--legacy": liftPolicy = true
             default:
                 throw UsageError(message: "unknown option \(option)")
             }

@@ -59,13 +59,16 @@ public struct Capabilities: Sendable {
         /// The lowest and highest versions the suite can be used with.
         public var minVersion: TLSVersion?
         public var maxVersion: TLSVersion?
+        /// Whether the library's out-of-the-box configuration offers it.
+        public var isDefault: Bool
 
-        public init(code: UInt16, name: String?, libraryName: String, minVersion: TLSVersion?, maxVersion: TLSVersion?) {
+        public init(code: UInt16, name: String?, libraryName: String, minVersion: TLSVersion?, maxVersion: TLSVersion?, isDefault: Bool) {
             self.code = code
             self.name = name
             self.libraryName = libraryName
             self.minVersion = minVersion
             self.maxVersion = maxVersion
+            self.isDefault = isDefault
         }
     }
 
@@ -75,13 +78,17 @@ public struct Capabilities: Sendable {
     public var suites: [Suite]
     /// Key exchange groups, IANA spelling.
     public var groups: [String]
+    /// The groups the default configuration offers, in its order; nil where the library has no way
+    /// to say (OpenSSL 3.0).
+    public var defaultGroups: [String]?
     /// Certificate key types this peer can load and use (`rsa2048`, `ecdsa-p256`, `ed25519`, …).
     public var certificateTypes: [String]
     /// Free-text remarks on limits of this build (`no TLS 1.3 in this build`).
     public var notes: [String]
 
     public init(versions: [TLSVersion], defaultVersions: [TLSVersion], suites: [Suite], groups: [String],
-                certificateTypes: [String], notes: [String]) {
+                defaultGroups: [String]?, certificateTypes: [String], notes: [String]) {
+        self.defaultGroups = defaultGroups
         self.versions = versions
         self.defaultVersions = defaultVersions
         self.suites = suites
@@ -104,9 +111,11 @@ public struct Capabilities: Sendable {
                     ("library_name", .string(suite.libraryName)),
                     ("min_version", .optional(suite.minVersion?.rawValue)),
                     ("max_version", .optional(suite.maxVersion?.rawValue)),
+                    ("default", .bool(suite.isDefault)),
                 ])
             })),
             ("groups", .array(groups.map(JSON.string))),
+            ("default_groups", defaultGroups.map { .array($0.map(JSON.string)) } ?? .null),
             ("certificate_types", .array(certificateTypes.map(JSON.string))),
             ("notes", .array(notes.map(JSON.string))),
         ])

@@ -16,6 +16,7 @@ int CShimOpenSSL_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 int CShimOpenSSL_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
 long CShimOpenSSL_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
 int CShimOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
+int CShimOpenSSL_SSL_CTX_set_dh_auto(SSL_CTX *ctx, int onoff);
 int CShimOpenSSL_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list);
 int CShimOpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 int CShimOpenSSL_SSL_get_negotiated_group(SSL *ssl);
