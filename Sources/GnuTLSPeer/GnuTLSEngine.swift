@@ -56,6 +56,11 @@ final class GnuTLSCredentials {
                 throw PeerFailure(stage: .setup, error: GnuTLSError.make(loaded < 0 ? loaded : GNUTLS_E_FILE_ERROR, "loading trusted CA \(ca)"))
             }
         }
+        if request.role == .server {
+            // DHE suites need finite-field parameters; use GnuTLS's RFC 7919 groups as a real server would.
+            let rc = gnutls_certificate_set_known_dh_params(credentials, GNUTLS_SEC_PARAM_MEDIUM)
+            guard rc >= 0 else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_certificate_set_known_dh_params")) }
+        }
         if let certificate = request.certificatePath, let key = request.keyPath {
             let loaded = gnutls_certificate_set_x509_key_file(credentials, certificate, key, GNUTLS_X509_FMT_PEM)
             guard loaded >= 0 else {

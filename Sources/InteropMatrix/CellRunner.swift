@@ -95,8 +95,9 @@ public struct CellRunner: Sendable {
             guard let library = libraries[id] else { continue }
             let caps = library.capabilities
             let who = "\(role) \(id) \(library.version)"
-            let needsCertificate = role == "server" || cell.clientPresentsCertificate
-            if needsCertificate && !caps.certificateTypes.contains(cell.params.cert.rawValue) {
+            // The server presents a certificate of this type; the client verifies a chain of it
+            // (and presents one when asked): both sides must handle the key type.
+            if !caps.certificateTypes.contains(cell.params.cert.rawValue) {
                 return "\(who) cannot use \(cell.params.cert.rawValue) certificates"
             }
             if cell.usesLibraryDefaults {
@@ -114,6 +115,9 @@ public struct CellRunner: Sendable {
             if let code = cell.params.suiteCode {
                 guard let suite = caps.suites.first(where: { $0.code == code }) else {
                     return "\(who) does not implement suite \(cell.params.suite ?? code) (\(code))"
+                }
+                if !cell.liftPolicy && suite.disabledByPolicy == true {
+                    return "\(who) implements suite \(cell.params.suite ?? code) but its default policy disables it; set legacy: true in the matrix to lift the policy"
                 }
                 if let low = suite.minVersion.flatMap(TLSVersion.init(rawValue:)), let high = suite.maxVersion.flatMap(TLSVersion.init(rawValue:)),
                    !(low...high).contains(cell.params.version) {

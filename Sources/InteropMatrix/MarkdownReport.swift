@@ -1,4 +1,5 @@
 import Foundation
+import PeerKit
 
 /// The report for people: a server × client summary, what each pair negotiated, then every cell
 /// that did not pass with its reason and both sides' errors.
@@ -15,7 +16,11 @@ public enum MarkdownReport {
         out.append("**\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported, \(s.errors) errors (timeouts, crashes, harness)**")
         out.append("")
         out.append(contentsOf: pairTable(report))
+        out.append(contentsOf: defaultsTable(report))
         out.append(contentsOf: negotiatedTable(report))
+        out.append(contentsOf: suiteTables(report))
+        out.append(contentsOf: groupTable(report))
+        out.append(contentsOf: uniqueSupport(report))
         out.append(contentsOf: problems(report))
         out.append(contentsOf: unsupported(report))
         out.append(contentsOf: notes(report))
@@ -53,8 +58,110 @@ public enum MarkdownReport {
         return out
     }
 
+    /// The mark for a set of cells: all attempted passed, some failed, or none could be attempted.
+    static func mark(_ cells: [CellResult]) -> String {
+        guard !cells.isEmpty else { return "" }
+        let attempted = cells.filter { $0.outcome != .unsupported }
+        if attempted.isEmpty { return "–" }
+        let passed = attempted.filter { $0.outcome == .pass }.count
+        return passed == attempted.count ? "✅" : "❌ \(attempted.count - passed)/\(attempted.count)"
+    }
+
+    static func pairs(_ report: Report) -> [(String, String)] {
+        let (servers, clients) = libraryIDs(report)
+        return servers.flatMap { s in clients.map { (s, $0) } }
+    }
+
+    /// What each pair negotiates with both libraries out of the box.
+    static func defaultsTable(_ report: Report) -> [String] {
+        let cells = report.results.filter { $0.scenario == "defaults" }
+        guard !cells.isEmpty else { return [] }
+        var out = ["## Out of the box", "", "Both peers with their library's default configuration, as most users run them.", ""]
+        out.append("| server | client | cert | outcome | version | suite | group |")
+        out.append("|---|---|---|---|---|---|---|")
+        for r in cells {
+            let v = r.clientView
+            out.append("| \(r.server) | \(r.client) | \(r.params.cert.rawValue) | \(r.outcome.rawValue) | \(v?.version.rawValue ?? "–") | \(v?.suite ?? r.reason ?? "–") | \(r.serverView?.group ?? v?.group ?? "–") |")
+        }
+        out.append("")
+        return out
+    }
+
+    /// Per version, each forced suite against each pair: ✅ every attempted cell passed, ❌ some
+    /// failed (failed/attempted), – one side lacks it; blank: not in the matrix for that pair.
+    static func suiteTables(_ report: Report) -> [String] {
+        let forced = report.results.filter { $0.params.suiteCode != nil && $0.scenario == "basic" }
+        guard !forced.isEmpty else { return [] }
+        let pairs = pairs(report)
+        var out: [String] = []
+        for version in TLSVersion.allCases {
+            let cells = forced.filter { $0.params.version == version }
+            guard !cells.isEmpty else { continue }
+            out += ["## Cipher suites, \(version.rawValue)", "", "✅ every attempted cell passed (each certificate type the suite can use), ❌ failed/attempted, – a side lacks the suite or its version.", ""]
+            out.append("| code | suite | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |")
+            out.append("|---|---|" + pairs.map { _ in "---|" }.joined())
+            let codes = Set(cells.compactMap(\.params.suiteCode)).sorted()
+            var byKey: [String: [CellResult]] = [:]
+            for cell in cells { byKey["\(cell.params.suiteCode!)|\(cell.server)|\(cell.client)", default: []].append(cell) }
+            for code in codes {
+                let name = cells.first { $0.params.suiteCode == code }?.params.suite ?? ""
+                let marks = pairs.map { mark(byKey["\(code)|\($0.0)|\($0.1)"] ?? []) }
+                out.append("| \(code) | \(name) | " + marks.joined(separator: " | ") + " |")
+            }
+            out.append("")
+        }
+        return out
+    }
+
+    /// Each forced group against each pair, per version.
+    static func groupTable(_ report: Report) -> [String] {
+        let forced = report.results.filter { $0.params.group != nil && $0.scenario == "basic" }
+        guard !forced.isEmpty else { return [] }
+        let pairs = pairs(report)
+        var out = ["## Key exchange groups", "", "| version | group | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
+                   "|---|---|" + pairs.map { _ in "---|" }.joined()]
+        for version in TLSVersion.allCases {
+            let cells = forced.filter { $0.params.version == version }
+            for group in NamedGroup.allNames where cells.contains(where: { $0.params.group == group }) {
+                let marks = pairs.map { pair in mark(cells.filter { $0.params.group == group && $0.server == pair.0 && $0.client == pair.1 }) }
+                out.append("| \(version.rawValue) | \(group) | " + marks.joined(separator: " | ") + " |")
+            }
+        }
+        out.append("")
+        return out
+    }
+
+    /// What one library supports that none of the others in the run does, from their capabilities.
+    static func uniqueSupport(_ report: Report) -> [String] {
+        let libraries = report.libraries.compactMap { library in library.capabilities.map { (library.id, $0) } }
+        guard libraries.count > 1 else { return [] }
+        var out = ["## Only one library has it", "", "From what each library reports at run time (`interop-matrix capabilities`).", ""]
+        for (id, caps) in libraries {
+            let others = libraries.filter { $0.0 != id }.map(\.1)
+            let versions = caps.versions.filter { v in !others.contains { $0.versions.contains(v) } }
+            let groups = caps.groups.filter { g in !others.contains { $0.groups.contains(g) } }
+            let certs = caps.certificateTypes.filter { c in !others.contains { $0.certificateTypes.contains(c) } }
+            let suites = caps.suites.filter { s in !others.contains { $0.suites.contains { $0.code == s.code } } }
+            var parts: [String] = []
+            if !versions.isEmpty { parts.append("versions " + versions.joined(separator: ", ")) }
+            if !groups.isEmpty { parts.append("groups " + groups.joined(separator: ", ")) }
+            if !certs.isEmpty { parts.append("certificates " + certs.joined(separator: ", ")) }
+            if !suites.isEmpty {
+                let names = suites.map { CipherSuiteRegistry.suite(codeText: $0.code)?.name ?? "\($0.code) (not in the IANA registry: \($0.libraryName))" }
+                parts.append("\(suites.count) suites: " + names.joined(separator: ", "))
+            }
+            out.append("- **\(id)**: " + (parts.isEmpty ? "nothing" : parts.joined(separator: "; ")))
+        }
+        out.append("")
+        return out
+    }
+
     static func negotiatedTable(_ report: Report) -> [String] {
-        let handshakes = report.results.filter { $0.outcome == .pass && $0.expect.handshake == .ok && $0.clientView != nil }
+        // The parameters each pair chose itself: cells that forced no suite or group.
+        let handshakes = report.results.filter {
+            $0.outcome == .pass && $0.expect.handshake == .ok && $0.clientView != nil && $0.scenario == "basic"
+                && $0.params.suiteCode == nil && $0.params.group == nil
+        }
         guard !handshakes.isEmpty else { return [] }
         var out = ["## What each pair negotiated", "", "As both peers read it back from their own library (they agree in every row).", ""]
         out.append("| server | client | version | cert | client auth | suite | code | group |")

@@ -10,6 +10,8 @@ public struct MatrixRun: Sendable {
     public var timeout: Duration
     /// Keeps the generated certificates and keys (0600) instead of deleting them at the end.
     public var keepCertificates = false
+    /// Told where the certificates are, once they exist.
+    public var onCertificates: (@Sendable (String) -> Void)?
     /// Only cells whose id contains one of these run (all when empty).
     public var filters: [String] = []
 
@@ -87,8 +89,7 @@ public struct MatrixRun: Sendable {
         return candidates.filter { $0.isAuthenticated(by: cert, at: version) }
     }
 
-    /// The groups a block crosses for one version: before TLS 1.3 only elliptic-curve groups are
-    /// negotiated as groups (RFC 8422); finite-field ones are chosen by the server (RFC 7919 aside).
+    /// The groups a block crosses for one version (`NamedGroup.applies`).
     private func groups(_ selection: Selection, version: TLSVersion, pair: [PeerLibrary]) -> [String?] {
         let candidates: [String]
         switch selection {
@@ -98,7 +99,7 @@ public struct MatrixRun: Sendable {
             let supported = Set(pair.flatMap(\.capabilities.groups))
             candidates = NamedGroup.allNames.filter { pair.isEmpty || supported.contains($0) }
         }
-        return candidates.filter { version == .tls13 || !$0.hasPrefix("ffdhe") }
+        return candidates.filter { NamedGroup.applies($0, to: version) }
     }
 
     /// The highest version both libraries enable out of the box: what their defaults should negotiate.
@@ -119,6 +120,7 @@ public struct MatrixRun: Sendable {
         let directory = try CertificateDirectory()
         defer { if !keepCertificates { directory.remove() } }
         let certificates = try await CertificateAuthority.issue(Array(Set(cells.map(\.params.cert))).sorted { $0.rawValue < $1.rawValue }, into: directory.url)
+        onCertificates?(directory.url.path)
         let runner = CellRunner(libraries: libraries, certificates: certificates, timeout: timeout)
 
         var results = [CellResult?](repeating: nil, count: cells.count)

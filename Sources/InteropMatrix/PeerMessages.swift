@@ -15,10 +15,13 @@ public struct PeerCapabilities: Codable, Sendable {
         public var minVersion: String?
         public var maxVersion: String?
         public var isDefault: Bool?
+        /// Implemented, but refused by the library's default policy (OpenSSL's security level).
+        public var disabledByPolicy: Bool?
 
         enum CodingKeys: String, CodingKey {
             case code, name
             case isDefault = "default"
+            case disabledByPolicy = "disabled_by_policy"
             case libraryName = "library_name"
             case minVersion = "min_version"
             case maxVersion = "max_version"

@@ -10,9 +10,14 @@ enum OpenSSLCapabilities {
     /// Every suite the library implements, whatever the default configuration enables.
     static func allSuites() -> [Capabilities.Suite] {
         let defaults = Set(suites(cipherList: nil, tls13: nil).map(\.code))
+        let allowed = allowedByPolicy()
+        let needsOtherCredentials = pskOrSRPSuites()
         return suites(cipherList: "ALL:COMPLEMENTOFALL:@SECLEVEL=0", tls13: tls13SuiteNames).map {
             var suite = $0
             suite.isDefault = defaults.contains(suite.code)
+            // PSK and SRP suites are left out of the supported list for want of a PSK or SRP
+            // callback, not by policy.
+            suite.disabledByPolicy = !allowed.contains(suite.code) && !needsOtherCredentials.contains(suite.code)
             return suite
         }
     }
@@ -40,6 +45,42 @@ enum OpenSSLCapabilities {
         }
         OpenSSLError.clear()
         return result
+    }
+
+    /// The suites the default security level lets a connection use when named in the cipher list:
+    /// `SSL_get1_supported_ciphers` filters by security level, which `SSL_CTX_get_ciphers` does not.
+    static func allowedByPolicy() -> Set<UInt16> {
+        guard let ctx = SSL_CTX_new(TLS_client_method()) else { return [] }
+        defer { SSL_CTX_free(ctx) }
+        _ = SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL")
+        _ = SSL_CTX_set_ciphersuites(ctx, tls13SuiteNames)
+        guard let ssl = SSL_new(ctx) else { return [] }
+        defer { SSL_free(ssl) }
+        guard let stack = SSL_get1_supported_ciphers(ssl) else { return [] }
+        defer { OPENSSL_sk_free(stack) }
+        var codes = Set<UInt16>()
+        for index in 0..<OPENSSL_sk_num(stack) {
+            if let raw = OPENSSL_sk_value(stack, index) { codes.insert(SSL_CIPHER_get_protocol_id(OpaquePointer(raw))) }
+        }
+        OpenSSLError.clear()
+        return codes
+    }
+
+    /// Suites whose key exchange needs a pre-shared key or an SRP password (`SSL_CIPHER_get_kx_nid`).
+    static func pskOrSRPSuites() -> Set<UInt16> {
+        guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
+        defer { SSL_CTX_free(ctx) }
+        _ = SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+        guard let stack = SSL_CTX_get_ciphers(ctx) else { return [] }
+        let kinds: Set<Int32> = [NID_kx_psk, NID_kx_ecdhe_psk, NID_kx_dhe_psk, NID_kx_rsa_psk, NID_kx_srp]
+        var codes = Set<UInt16>()
+        for index in 0..<OPENSSL_sk_num(stack) {
+            guard let raw = OPENSSL_sk_value(stack, index) else { continue }
+            let cipher = OpaquePointer(raw)
+            if kinds.contains(SSL_CIPHER_get_kx_nid(cipher)) { codes.insert(SSL_CIPHER_get_protocol_id(cipher)) }
+        }
+        OpenSSLError.clear()
+        return codes
     }
 
     /// The groups the library accepts in a group list, asked one IANA name at a time.

@@ -20,6 +20,16 @@ public enum NamedGroup {
         260: "ffdhe8192",
     ]
 
+    /// Groups TLS 1.3 does not allow (RFC 8446 §4.2.7 lists the ECDHE groups it keeps; brainpool
+    /// curves have their own TLS 1.3 code points, RFC 8734): usable up to TLS 1.2 only.
+    public static let beforeTLS13Only: Set<String> = ["secp224r1", "secp256k1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1"]
+
+    /// Whether a group can be negotiated as a group at `version`: TLS 1.3 takes the groups RFC 8446
+    /// lists; before it only elliptic curves are (RFC 8422), finite-field groups being the server's choice.
+    public static func applies(_ name: String, to version: TLSVersion) -> Bool {
+        version == .tls13 ? !beforeTLS13Only.contains(name) : !name.hasPrefix("ffdhe")
+    }
+
     public static func code(of name: String) -> UInt16? {
         byCode.first(where: { $0.value == name })?.key
     }

@@ -61,6 +61,9 @@ public struct Capabilities: Sendable {
         public var maxVersion: TLSVersion?
         /// Whether the library's out-of-the-box configuration offers it.
         public var isDefault: Bool
+        /// Implemented, but refused by the library's default policy even when asked for by name
+        /// (OpenSSL's security level refusing NULL ciphers, say).
+        public var disabledByPolicy = false
 
         public init(code: UInt16, name: String?, libraryName: String, minVersion: TLSVersion?, maxVersion: TLSVersion?, isDefault: Bool) {
             self.code = code
@@ -112,6 +115,7 @@ public struct Capabilities: Sendable {
                     ("min_version", .optional(suite.minVersion?.rawValue)),
                     ("max_version", .optional(suite.maxVersion?.rawValue)),
                     ("default", .bool(suite.isDefault)),
+                    ("disabled_by_policy", .bool(suite.disabledByPolicy)),
                 ])
             })),
             ("groups", .array(groups.map(JSON.string))),

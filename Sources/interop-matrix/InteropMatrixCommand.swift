@@ -120,6 +120,9 @@ extension InteropMatrixCommand {
             var run = MatrixRun(matrix: file, jobs: jobs, timeout: .milliseconds(Int(timeout * 1000)))
             run.filters = options.filter
             run.keepCertificates = keepCerts
+            if keepCerts {
+                run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
+            }
             let live = !quiet
             let report: Report
             do {
