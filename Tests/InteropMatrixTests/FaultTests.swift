@@ -3,7 +3,7 @@ import PeerKit
 import Testing
 @testable import InteropMatrix
 
-@Suite("Peers that hang or crash", .timeLimit(.minutes(2)))
+@Suite("Peers that hang or crash", .serialized, .timeLimit(.minutes(2)))
 struct FaultTests {
     @Test("a server that never answers is killed at the cell timeout and reported as timeout")
     func hungServerTimesOut() async throws {

@@ -30,7 +30,7 @@ actor Fixture {
 
     func runner(timeout: Duration = .seconds(10), libraries ids: [String] = PeerCatalog.standardLibraries) async throws -> CellRunner {
         if certificates == nil {
-            certificates = try await CertificateAuthority.issue([.rsa2048, .ecdsaP256], into: certificateDirectory.url)
+            certificates = try await CertificateAuthority.issue([.rsa2048, .ecdsaP256, .ed25519], into: certificateDirectory.url)
         }
         var loaded = libraries ?? [:]
         let missing = ids.filter { loaded[$0] == nil }

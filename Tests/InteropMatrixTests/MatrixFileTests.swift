@@ -1,4 +1,5 @@
 import Foundation
+import PeerKit
 import Testing
 @testable import InteropMatrix
 
@@ -7,8 +8,9 @@ struct MatrixFileTests {
     @Test("the default matrix expands to every pair, both versions, both certificates and both auth modes")
     func defaultExpansion() {
         let cells = MatrixRun(matrix: MatrixFile.builtInDefault()).cells()
-        // 9 pairs × 2 versions × 2 certs × (2 basic auth modes + 1 client-cert-missing)
-        #expect(cells.count == 9 * 2 * 2 * 3)
+        // 9 pairs × (2 versions × 2 certs × (2 basic auth modes + 1 client-cert-missing) + 2 certs out of the box)
+        #expect(cells.count == 9 * (2 * 2 * 3 + 2))
+        #expect(cells.filter { $0.scenario == "defaults" }.allSatisfy { $0.usesLibraryDefaults && $0.id.contains("/defaults/default/") })
         #expect(Set(cells.map(\.id)).count == cells.count)
         #expect(cells.filter { $0.scenario == "client-cert-missing" }.allSatisfy { $0.params.clientAuth == .required && !$0.clientPresentsCertificate })
     }
@@ -34,5 +36,59 @@ struct MatrixFileTests {
     func notAMapping() {
         #expect(throws: MatrixError.self) { _ = try MatrixFile(yaml: "- a\n- b\n", source: "m.yml") }
         #expect(throws: MatrixError.self) { _ = try MatrixFile(yaml: "servers: [openssl\n", source: "m.yml") }
+    }
+}
+
+@Suite("Matrix blocks and selections")
+struct MatrixBlockTests {
+    @Test("blocks inherit the top level and override it; all and legacy are per block")
+    func blocks() throws {
+        let file = try MatrixFile(yaml: """
+        libraries: [openssl, gnutls]
+        versions: [TLS1.2]
+        certs: [rsa2048]
+        cross:
+          - name: suites
+            suites: all
+          - name: old
+            versions: [TLS1.0]
+            legacy: true
+          - groups: [x25519, ffdhe2048]
+            versions: [TLS1.2, TLS1.3]
+        """, source: "m.yml")
+        #expect(file.blocks.count == 3)
+        #expect(file.blocks[0].suites == .all && file.blocks[0].versions == [.tls12] && !file.blocks[0].legacy)
+        #expect(file.blocks[1].versions == [.tls10] && file.blocks[1].legacy && file.blocks[1].certs == [.rsa2048])
+        let cells = MatrixRun(matrix: file).cells()
+        // Without capabilities, `all` is every registry suite an RSA certificate authenticates at TLS 1.2.
+        let suites = Set(cells.filter { $0.params.suiteCode != nil }.compactMap(\.params.suite))
+        #expect(suites.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") && suites.contains("TLS_RSA_WITH_AES_128_CBC_SHA"))
+        #expect(!suites.contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), "an RSA certificate cannot authenticate ECDSA suites")
+        #expect(!suites.contains { $0.contains("PSK") || $0.contains("anon") })
+        #expect(cells.filter { $0.params.version == .tls10 }.allSatisfy { $0.liftPolicy })
+        // Finite-field groups are TLS 1.3 groups only.
+        #expect(!cells.contains { $0.params.group == "ffdhe2048" && $0.params.version == .tls12 })
+        #expect(cells.contains { $0.params.group == "ffdhe2048" && $0.params.version == .tls13 })
+    }
+
+    @Test("an unknown suite name is an error that says what names are expected")
+    func unknownSuite() {
+        #expect {
+            _ = try MatrixFile(yaml: "libraries: [openssl]\nsuites: [ECDHE-RSA-AES128-GCM-SHA256]\n", source: "m.yml")
+        } throws: { "\($0)".contains("m.yml:2") && "\($0)".contains("IANA") }
+    }
+
+    @Test("matrix/full.yml expands to thousands of cells, each suite with a certificate that can authenticate it")
+    func fullMatrix() throws {
+        let file = try MatrixFile.load(path: Fixture.packageRoot.appendingPathComponent("matrix/full.yml").path)
+        let cells = MatrixRun(matrix: file).cells()
+        #expect(cells.count > 2000)
+        for cell in cells where cell.params.suiteCode != nil {
+            let suite = try #require(CipherSuiteRegistry.suite(codeText: cell.params.suiteCode!))
+            #expect(suite.isAuthenticated(by: cell.params.cert, at: cell.params.version), "\(cell.id)")
+        }
+        #expect(Set(cells.map(\.params.version)) == Set(TLSVersion.allCases))
+        #expect(Set(cells.map(\.params.cert)) == Set(CertificateKeyType.allCases))
+        #expect(Set(cells.map(\.params.clientAuth)) == Set(ClientAuth.allCases))
     }
 }
