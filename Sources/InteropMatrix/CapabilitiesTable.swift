@@ -15,12 +15,15 @@ public enum CapabilitiesTable {
         let groups = NamedGroup.allNames.filter { g in libraries.contains { $0.capabilities.groups.contains(g) } }
         row("group", { caps, g in caps.groups.contains(g) ? "yes" : "-" }, values: groups)
         row("cert", { caps, c in caps.certificateTypes.contains(c) ? "yes" : "-" }, values: CertificateKeyType.allCases.map(\.rawValue))
-        var names: [String: String] = [:]
-        for library in libraries { for suite in library.capabilities.suites { names[suite.code] = names[suite.code] ?? suite.name } }
-        out.append("suites (by IANA code point):")
-        for code in names.keys.sorted() {
-            out.append("  \(code) \(names[code] ?? "")".padding(60) + libraries.map { lib in
-                lib.capabilities.suites.contains { $0.code == code } ? "yes".padding(22) : "-".padding(22)
+        let codes = Set(libraries.flatMap { $0.capabilities.suites.map(\.code) }).sorted()
+        out.append("suites by IANA code point (default: on out of the box; yes: on when asked for; off by policy: refused unless the policy is lifted):")
+        for code in codes {
+            let name = CipherSuiteRegistry.suite(codeText: code)?.name
+                ?? libraries.lazy.compactMap { $0.capabilities.suites.first { $0.code == code } }.first.map { "(not in the IANA registry: \($0.libraryName))" } ?? ""
+            out.append("  \(code) \(name)".padding(60) + libraries.map { lib in
+                guard let suite = lib.capabilities.suites.first(where: { $0.code == code }) else { return "-".padding(22) }
+                if suite.disabledByPolicy == true { return "off by policy".padding(22) }
+                return (suite.isDefault == true ? "default" : "yes").padding(22)
             }.joined())
         }
         for library in libraries where !library.capabilities.notes.isEmpty {

@@ -116,6 +116,10 @@ enum Verdict {
             return mismatch(&result, "client auth was required, yet the server reports client certificate \(sv.peerCertificate ?? "none")")
         }
         result.error = nil
+        if p.clientAuth == .optional && cell.clientPresentsCertificate && sv.peerCertificate == nil {
+            // RFC 8446 §4.4.2 and RFC 5246 §7.4.6 let a client send no certificate; say it did.
+            result.notes = ["client auth was optional and the client had a certificate, but sent none"]
+        }
         return (.pass, nil)
     }
 

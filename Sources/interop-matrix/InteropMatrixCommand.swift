@@ -15,7 +15,7 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         certificates could not be made, a report could not be written); 64 a bad option or matrix file.
         """,
         version: InteropMatrixVersion.current,
-        subcommands: [Run.self, List.self, Capabilities.self],
+        subcommands: [Run.self, List.self, Capabilities.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Parses and runs; a bad option or matrix file gets one line naming it, and exit code 64.
@@ -195,6 +195,38 @@ extension InteropMatrixCommand {
                 return
             }
             print(CapabilitiesTable.render(ordered))
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time a matrix run at several --jobs values (cells per second, peak memory).",
+            discussion: "Build with -c release for figures worth quoting: swift run -c release interop-matrix bench --matrix matrix/full.yml")
+
+        @OptionGroup var options: MatrixOptions
+
+        @Option(name: .long, parsing: .upToNextOption, help: "The --jobs values to time (default: 1 and the number of cores).")
+        var jobs: [Int] = [1, ProcessInfo.processInfo.activeProcessorCount]
+
+        @Option(name: .long, help: "Seconds a cell may take.")
+        var timeout: Double = 10
+
+        func validate() throws {
+            guard !jobs.isEmpty, jobs.allSatisfy({ $0 >= 1 && $0 <= 256 }) else { throw ValidationError("--jobs values must be between 1 and 256, e.g. --jobs 1 2") }
+        }
+
+        func run() async throws {
+            let file = try options.load()
+            var run = MatrixRun(matrix: file, timeout: .milliseconds(Int(timeout * 1000)))
+            run.filters = options.filter
+            let measurements: [Benchmark.Measurement]
+            do {
+                measurements = try await Benchmark(run: run, jobs: jobs).measure()
+            } catch {
+                FileHandle.standardError.write(Data("interop-matrix: cannot start the run: \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            print(Benchmark.table(measurements, matrix: file.name))
         }
     }
 }
