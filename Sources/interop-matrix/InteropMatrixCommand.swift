@@ -124,6 +124,9 @@ extension InteropMatrixCommand {
                 run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
             }
             let live = !quiet
+            if run.cells().isEmpty {
+                throw ValidationError("the matrix\(options.filter.isEmpty ? "" : " and --filter") select no cells; `interop-matrix list` shows what a matrix expands to")
+            }
             let report: Report
             do {
                 report = try await run.run { result, done, total in
