@@ -44,6 +44,14 @@ int CShimOpenSSL_SSL_get_peer_signature_type_nid(const SSL *ssl, int *nid) {
     return (int)SSL_get_peer_signature_type_nid(ssl, nid);
 }
 
+int CShimOpenSSL_SSL_get_peer_signature_nid(SSL *ssl, int *nid) {
+    return (int)SSL_get_peer_signature_nid(ssl, nid);
+}
+
+int CShimOpenSSL_SSL_get_signature_nid(SSL *ssl, int *nid) {
+    return (int)SSL_get_signature_nid(ssl, nid);
+}
+
 int CShimOpenSSL_SSL_get_shared_group(SSL *ssl, int n) {
     return (int)SSL_get_shared_group(ssl, n);
 }

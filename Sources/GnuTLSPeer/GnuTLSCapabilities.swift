@@ -12,7 +12,7 @@ enum GnuTLSCapabilities {
                 maxVersion: suite.minVersion == .tls13 ? .tls13 : .tls12,
                 isDefault: defaults.suiteIndexes.contains(index))
         }
-        return Capabilities(
+        var capabilities = Capabilities(
             versions: GnuTLSNames.supportedVersions,
             defaultVersions: defaults.versions,
             suites: suites,
@@ -20,6 +20,8 @@ enum GnuTLSCapabilities {
             defaultGroups: defaults.groups,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
             notes: [])
+        capabilities.signatureSchemes = GnuTLSNames.signatureSchemes
+        return capabilities
     }
 
     /// What the default priority (`NORMAL`, after any system-wide policy) enables.

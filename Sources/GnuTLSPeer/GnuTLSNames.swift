@@ -1,6 +1,12 @@
 internal import CShimGnuTLS
 import PeerKit
 
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
 /// GnuTLS's names for versions, suites and groups, read from the library's own tables.
 enum GnuTLSNames {
     /// One entry of `gnutls_cipher_suite_info`.
@@ -89,5 +95,31 @@ enum GnuTLSNames {
     static func groupToken(iana: String) -> String? {
         guard let entry = groups.first(where: { $0.name == iana }), let name = gnutls_group_get_name(entry.id) else { return nil }
         return "GROUP-" + String(cString: name)
+    }
+
+    /// GnuTLS's names for TLS signature algorithms (`RSA-PSS-RSAE-SHA256`, `ECDSA-SECP256R1-SHA256`,
+    /// `RSA-SHA256`, `EdDSA-Ed25519`) in IANA spelling; nil for ones TLS does not use.
+    static func signatureScheme(_ algorithm: gnutls_sign_algorithm_t) -> String? {
+        guard algorithm.rawValue != 0, let raw = gnutls_sign_get_name(algorithm) else { return nil }
+        let name = String(cString: raw).lowercased().replacingOccurrences(of: "-", with: "_")
+        let renamed: [String: String] = [
+            "eddsa_ed25519": "ed25519", "eddsa_ed448": "ed448",
+            "rsa_sha1": "rsa_pkcs1_sha1", "rsa_sha256": "rsa_pkcs1_sha256", "rsa_sha384": "rsa_pkcs1_sha384", "rsa_sha512": "rsa_pkcs1_sha512",
+            "ecdsa_sha256": "ecdsa_secp256r1_sha256", "ecdsa_sha384": "ecdsa_secp384r1_sha384", "ecdsa_sha512": "ecdsa_secp521r1_sha512",
+            "rsa_pss_sha256": "rsa_pss_pss_sha256", "rsa_pss_sha384": "rsa_pss_pss_sha384", "rsa_pss_sha512": "rsa_pss_pss_sha512",
+        ]
+        let scheme = renamed[name] ?? name
+        return SignatureScheme.code(of: scheme) == nil ? nil : scheme
+    }
+
+    /// The TLS signature schemes this build implements (`gnutls_sign_list`).
+    static var signatureSchemes: [String] {
+        var result = Set<String>()
+        guard var cursor = gnutls_sign_list() else { return [] }
+        while cursor.pointee.rawValue != 0 {
+            if let scheme = signatureScheme(cursor.pointee) { result.insert(scheme) }
+            cursor += 1
+        }
+        return SignatureScheme.allNames.filter(result.contains)
     }
 }

@@ -141,6 +141,8 @@ final class GnuTLSSession {
             view.librarySuiteName = suite.libraryName
         }
         view.group = GnuTLSNames.groupName(gnutls_group_get(handle))
+        // The algorithm the server signs the handshake with, the same on both sides.
+        view.signatureScheme = GnuTLSNames.signatureScheme(gnutls_sign_algorithm_t(rawValue: UInt32(bitPattern: gnutls_sign_algorithm_get(handle))))
         view.resumed = gnutls_session_is_resumed(handle) != 0
         view.peerCertificate = peerSubject()
         return view

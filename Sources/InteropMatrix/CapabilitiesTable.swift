@@ -14,6 +14,8 @@ public enum CapabilitiesTable {
         row("version", { caps, v in caps.versions.contains(v) ? (caps.defaultVersions.contains(v) ? "yes" : "yes (off by default)") : "-" }, values: versions)
         let groups = NamedGroup.allNames.filter { g in libraries.contains { $0.capabilities.groups.contains(g) } }
         row("group", { caps, g in caps.groups.contains(g) ? "yes" : "-" }, values: groups)
+        let schemes = SignatureScheme.allNames.filter { name in libraries.contains { $0.capabilities.signatureSchemes?.contains(name) == true } }
+        row("signature", { caps, name in caps.signatureSchemes?.contains(name) == true ? "yes" : "-" }, values: schemes)
         row("cert", { caps, c in caps.certificateTypes.contains(c) ? "yes" : "-" }, values: CertificateKeyType.allCases.map(\.rawValue))
         let codes = Set(libraries.flatMap { $0.capabilities.suites.map(\.code) }).sorted()
         out.append("suites by IANA code point (default: on out of the box; yes: on when asked for; off by policy: refused unless the policy is lifted):")

@@ -34,6 +34,7 @@ public struct PeerCapabilities: Codable, Sendable {
     public var suites: [Suite]
     public var groups: [String]
     public var defaultGroups: [String]?
+    public var signatureSchemes: [String]?
     public var certificateTypes: [String]
     public var notes: [String]
 
@@ -41,6 +42,7 @@ public struct PeerCapabilities: Codable, Sendable {
         case library, versions, suites, groups, notes
         case defaultVersions = "default_versions"
         case defaultGroups = "default_groups"
+        case signatureSchemes = "signature_schemes"
         case certificateTypes = "certificate_types"
     }
 }

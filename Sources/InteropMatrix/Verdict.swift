@@ -104,6 +104,9 @@ enum Verdict {
             return mismatch(&result, "server and client disagree on the suite: \(sv.suite) (\(sv.suiteCode)) vs \(cv.suite) (\(cv.suiteCode))")
         }
         if let a = sv.group, let b = cv.group, a != b { return mismatch(&result, "server and client disagree on the group: \(a) vs \(b)") }
+        if let a = sv.signatureScheme, let b = cv.signatureScheme, a != b {
+            return mismatch(&result, "server and client disagree on the server's signature scheme: \(a) vs \(b)")
+        }
         let p = cell.params
         if cv.version != p.version { return mismatch(&result, "asked for \(p.version.rawValue), negotiated \(cv.version.rawValue)") }
         if let code = p.suiteCode, cv.suiteCode != code { return mismatch(&result, "asked for suite \(code), negotiated \(cv.suiteCode)") }

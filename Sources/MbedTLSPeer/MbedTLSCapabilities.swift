@@ -50,8 +50,17 @@ enum MbedTLSCapabilities {
         return MbedTLSVersion.supported.filter { (low...high).contains(MbedTLSVersion.minor($0)) }
     }
 
+    /// TLS 1.2 signature algorithms Mbed TLS 2.28 offers: RSA PKCS#1 v1.5 and ECDSA with each hash
+    /// this build has (`mbedtls_md_info_from_type`); it has no RSA-PSS or EdDSA in TLS.
+    static func signatureSchemes() -> [String] {
+        let hashes: [(mbedtls_md_type_t, String)] = [(MBEDTLS_MD_SHA1, "sha1"), (MBEDTLS_MD_SHA256, "sha256"), (MBEDTLS_MD_SHA384, "sha384"), (MBEDTLS_MD_SHA512, "sha512")]
+        let available = hashes.filter { mbedtls_md_info_from_type($0.0) != nil }.map(\.1)
+        let schemes = ["rsa", "ecdsa"].flatMap { key in available.compactMap { SignatureScheme.name(keyType: key, hash: $0) } }
+        return SignatureScheme.allNames.filter(schemes.contains)
+    }
+
     static func read() -> Capabilities {
-        Capabilities(
+        var capabilities = Capabilities(
             versions: MbedTLSVersion.supported,
             defaultVersions: defaultVersions(),
             suites: suites(),
@@ -61,6 +70,8 @@ enum MbedTLSCapabilities {
             // Mbed TLS 2.28 cannot use Ed25519 keys (its pk module has no EdDSA).
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"],
             notes: ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups"])
+        capabilities.signatureSchemes = signatureSchemes()
+        return capabilities
     }
 
     /// A certificate subject in RFC 4514 order. `mbedtls_x509_dn_gets` writes the RDNs in

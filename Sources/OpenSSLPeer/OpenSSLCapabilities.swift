@@ -92,8 +92,17 @@ enum OpenSSLCapabilities {
         return accepted
     }
 
+    /// The signature schemes OpenSSL accepts in a signature algorithms list, asked one name at a time.
+    static func signatureSchemes() -> [String] {
+        guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
+        defer { SSL_CTX_free(ctx) }
+        let accepted = SignatureScheme.allNames.filter { CShimOpenSSL_SSL_CTX_set1_sigalgs_list(ctx, $0) == 1 }
+        OpenSSLError.clear()
+        return accepted
+    }
+
     static func read() -> Capabilities {
-        Capabilities(
+        var capabilities = Capabilities(
             versions: [.tls10, .tls11, .tls12, .tls13],
             // OpenSSL 3 refuses TLS 1.0/1.1 handshakes at security level 1 and above (SHA-1 signatures,
             // SSL_CTX_set_security_level(3)); Debian's openssl.cnf sets level 2.
@@ -103,5 +112,7 @@ enum OpenSSLCapabilities {
             defaultGroups: nil,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
             notes: [])
+        capabilities.signatureSchemes = signatureSchemes()
+        return capabilities
     }
 }

@@ -106,12 +106,27 @@ final class OpenSSLConnection {
             view.librarySuiteName = String(cString: SSL_CIPHER_get_name(cipher))
         }
         view.group = negotiatedGroup()
+        view.signatureScheme = serverSignatureScheme()
         view.resumed = SSL_session_reused(handle) == 1
         if let certificate = SSL_get1_peer_certificate(handle) {
             view.peerCertificate = OpenSSLNames.subject(of: certificate)
             X509_free(certificate)
         }
         return view
+    }
+
+    /// The scheme of the server's handshake signature: the server reads its own, the client its peer's.
+    private func serverSignatureScheme() -> String? {
+        var keyType: Int32 = 0
+        var hash: Int32 = 0
+        let found: Bool
+        if role == .server {
+            found = SSL_get_signature_type_nid(handle, &keyType) == 1 && CShimOpenSSL_SSL_get_signature_nid(handle, &hash) == 1
+        } else {
+            found = CShimOpenSSL_SSL_get_peer_signature_type_nid(handle, &keyType) == 1 && CShimOpenSSL_SSL_get_peer_signature_nid(handle, &hash) == 1
+        }
+        guard found else { return nil }
+        return OpenSSLNames.signatureScheme(keyType: keyType, hash: hash)
     }
 
     private func negotiatedGroup() -> String? {

@@ -38,6 +38,28 @@ enum OpenSSLNames {
         NamedGroup.code(of: iana) == nil ? nil : iana
     }
 
+    /// A signature scheme from the key-type and hash NIDs OpenSSL reports for a handshake signature.
+    static func signatureScheme(keyType: Int32, hash: Int32) -> String? {
+        let key: String
+        switch keyType {
+        case EVP_PKEY_RSA: key = "rsa"
+        case EVP_PKEY_RSA_PSS: key = "rsa-pss"
+        case EVP_PKEY_EC: key = "ecdsa"
+        case EVP_PKEY_ED25519: key = "ed25519"
+        case EVP_PKEY_ED448: key = "ed448"
+        default: return nil
+        }
+        let digest: String?
+        switch hash {
+        case NID_sha1: digest = "sha1"
+        case NID_sha256: digest = "sha256"
+        case NID_sha384: digest = "sha384"
+        case NID_sha512: digest = "sha512"
+        default: digest = nil
+        }
+        return SignatureScheme.name(keyType: key, hash: digest)
+    }
+
     /// A certificate subject in RFC 4514 order (`CN=localhost,O=interop-matrix`).
     static func subject(of certificate: OpaquePointer) -> String? {
         guard let name = X509_get_subject_name(certificate), let bio = BIO_new(BIO_s_mem()) else { return nil }

@@ -84,6 +84,8 @@ public struct Capabilities: Sendable {
     /// The groups the default configuration offers, in its order; nil where the library has no way
     /// to say (OpenSSL 3.0).
     public var defaultGroups: [String]?
+    /// Signature schemes (IANA names) the library can sign or verify handshakes with.
+    public var signatureSchemes: [String] = []
     /// Certificate key types this peer can load and use (`rsa2048`, `ecdsa-p256`, `ed25519`, …).
     public var certificateTypes: [String]
     /// Free-text remarks on limits of this build (`no TLS 1.3 in this build`).
@@ -120,6 +122,7 @@ public struct Capabilities: Sendable {
             })),
             ("groups", .array(groups.map(JSON.string))),
             ("default_groups", defaultGroups.map { .array($0.map(JSON.string)) } ?? .null),
+            ("signature_schemes", .array(signatureSchemes.map(JSON.string))),
             ("certificate_types", .array(certificateTypes.map(JSON.string))),
             ("notes", .array(notes.map(JSON.string))),
         ])

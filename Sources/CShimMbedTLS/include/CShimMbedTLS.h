@@ -17,6 +17,7 @@
 #include <mbedtls/version.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/ecdh.h>
+#include <mbedtls/md.h>
 
 /// The group of the ECDHE key exchange in progress, read from the handshake parameters
 /// (MBEDTLS_ECP_DP_NONE when there is none). 2.28 has no public getter for it.

@@ -23,6 +23,8 @@ int CShimOpenSSL_SSL_get_negotiated_group(SSL *ssl);
 int CShimOpenSSL_SSL_get_peer_tmp_key(SSL *ssl, EVP_PKEY **key);
 int CShimOpenSSL_SSL_get_tmp_key(SSL *ssl, EVP_PKEY **key);
 int CShimOpenSSL_SSL_get_peer_signature_type_nid(const SSL *ssl, int *nid);
+int CShimOpenSSL_SSL_get_peer_signature_nid(SSL *ssl, int *nid);
+int CShimOpenSSL_SSL_get_signature_nid(SSL *ssl, int *nid);
 int CShimOpenSSL_SSL_get_shared_group(SSL *ssl, int n);
 void CShimOpenSSL_OPENSSL_free(void *pointer);
 
