@@ -72,6 +72,8 @@ final class PeerSession<Engine: TLSEngine> {
     let deadline: Deadline
     private var view: NegotiatedView?
     private var handshakeMilliseconds: Double?
+    /// The connection, kept so a failed peer can close it gracefully.
+    private var socket: TCPSocket?
 
     init(request: PeerRequest) {
         self.request = request
@@ -96,6 +98,9 @@ final class PeerSession<Engine: TLSEngine> {
             }
             return PeerOutcome(status: .ok, view: view, handshakeMilliseconds: handshakeMilliseconds)
         } catch {
+            // Like a real server's lingering close: let the alert reach the other side before the
+            // kernel answers its in-flight data with a reset.
+            socket?.lingeringClose(until: Deadline(millisecondsFromNow: min(250, Int(deadline.remainingMilliseconds))))
             return PeerOutcome(status: .failed, view: view, failure: error, handshakeMilliseconds: handshakeMilliseconds)
         }
     }
@@ -104,6 +109,7 @@ final class PeerSession<Engine: TLSEngine> {
         let listener = try TCPListener()
         PeerProtocol.emit(.object([("event", .string("listening")), ("port", .int(Int(listener.port)))]))
         let socket = try listener.accept(until: deadline)
+        self.socket = socket
         try engine.attach(socket: socket.descriptor)
         try handshake(engine, socket)
         let line = try readLine(engine, socket)
@@ -115,6 +121,7 @@ final class PeerSession<Engine: TLSEngine> {
 
     private func connect(_ engine: Engine) throws(PeerFailure) {
         let socket = try TCPSocket.connect(port: request.port!, until: deadline)
+        self.socket = socket
         try engine.attach(socket: socket.descriptor)
         try handshake(engine, socket)
         try writeAll(engine, socket, Array((request.message + "\n").utf8))

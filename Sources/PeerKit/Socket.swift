@@ -19,6 +19,19 @@ public final class TCPSocket {
         try pollDescriptor(descriptor, events: events, until: deadline)
     }
 
+    /// Sends FIN, then reads and discards what the other side still sends until it closes too or
+    /// the deadline passes, so data already in flight is not answered with a reset that would
+    /// destroy the alert this side just sent.
+    public func lingeringClose(until deadline: Deadline) {
+        shutdown(descriptor, Int32(SHUT_WR))
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while (try? wait(for: .readable, until: deadline)) == true {
+            let n = recv(descriptor, &scratch, scratch.count, 0)
+            if n == 0 { return }
+            if n < 0 && errno != EAGAIN && errno != EINTR { return }
+        }
+    }
+
     /// Connects to 127.0.0.1:`port` the non-blocking way: `connect()` → `EINPROGRESS` → `poll()` for
     /// writable → `getsockopt(SO_ERROR)`, which holds the connect's own result (e.g. ECONNREFUSED).
     public static func connect(port: UInt16, until deadline: Deadline) throws(PeerFailure) -> TCPSocket {

@@ -11,7 +11,9 @@ actor Fixture {
     /// The folder SwiftPM builds the peers into (the test binary's own folder).
     static let buildDirectory = PeerCatalog.executableDirectory()
 
-    private var certificates: [CertificateKeyType: CertificateSet]?
+    /// Issued once: the actor is re-entered while a call awaits, so the work is shared as a task
+    /// (issuing twice into one folder would swap the CA under a running peer).
+    private var certificates: Task<[CertificateKeyType: CertificateSet], any Error>?
     private var libraries: [String: PeerLibrary]?
     let certificateDirectory = try! CertificateDirectory()
     /// Real peers plus `peer-hang`, `peer-crash`, `peer-garbage`, `peer-listenhang`, all in one folder.
@@ -30,15 +32,17 @@ actor Fixture {
 
     func runner(timeout: Duration = .seconds(10), libraries ids: [String] = PeerCatalog.standardLibraries) async throws -> CellRunner {
         if certificates == nil {
-            certificates = try await CertificateAuthority.issue([.rsa2048, .ecdsaP256, .ed25519], into: certificateDirectory.url)
+            let directory = certificateDirectory.url
+            certificates = Task { try await CertificateAuthority.issue([.rsa2048, .ecdsaP256, .ed25519], into: directory) }
         }
+        let issued = try await certificates!.value
         var loaded = libraries ?? [:]
         let missing = ids.filter { loaded[$0] == nil }
         if !missing.isEmpty {
             for (id, library) in try await catalog.load(missing) { loaded[id] = library }
             libraries = loaded
         }
-        return CellRunner(libraries: loaded, certificates: certificates!, timeout: timeout)
+        return CellRunner(libraries: loaded, certificates: issued, timeout: timeout)
     }
 
     /// Processes still running whose command line mentions `text`.
