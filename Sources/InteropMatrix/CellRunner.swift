@@ -23,6 +23,25 @@ public struct CellRunner: Sendable {
         return max(100, total - min(1000, total / 5))
     }
 
+    /// Runs a cell, and again up to `retries` times while it does not pass. A cell that passes on a
+    /// retry is reported as passed and flaky, with the earlier attempts kept.
+    public func run(_ cell: Cell, retries: Int) async -> CellResult {
+        var result = await run(cell)
+        var earlier: [String] = []
+        var attempts = 1
+        while attempts <= retries, ![.pass, .unsupported].contains(result.outcome) {
+            earlier.append("\(result.outcome.rawValue): \(result.reason ?? "")")
+            attempts += 1
+            result = await run(cell)
+        }
+        if attempts > 1 {
+            result.attempts = attempts
+            result.earlierAttempts = earlier
+            result.flaky = result.outcome == .pass
+        }
+        return result
+    }
+
     public func run(_ cell: Cell) async -> CellResult {
         let start = ContinuousClock.now
         func elapsed() -> Double { Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double((ContinuousClock.now - start).components.seconds) * 1000 }

@@ -35,6 +35,27 @@ public enum CertificateAuthority {
         }
     }
 
+    /// The certificate sets an earlier run left in `directory` (`--keep-certs`, artifacts), for a replay.
+    public static func load(_ keyTypes: [CertificateKeyType], from directory: URL) throws -> [CertificateKeyType: CertificateSet] {
+        var sets: [CertificateKeyType: CertificateSet] = [:]
+        for keyType in keyTypes {
+            let folder = directory.appendingPathComponent(keyType.rawValue)
+            let set = CertificateSet(
+                keyType: keyType,
+                caCertificate: folder.appendingPathComponent("ca.pem").path,
+                serverCertificate: folder.appendingPathComponent("server.pem").path,
+                serverKey: folder.appendingPathComponent("server.key").path,
+                clientCertificate: folder.appendingPathComponent("client.pem").path,
+                clientKey: folder.appendingPathComponent("client.key").path)
+            for path in [set.caCertificate, set.serverCertificate, set.serverKey, set.clientCertificate, set.clientKey]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "no \(path) to reuse"])
+            }
+            sets[keyType] = set
+        }
+        return sets
+    }
+
     static func issue(_ keyType: CertificateKeyType, into directory: URL) throws -> CertificateSet {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Valid from an hour ago, so clock skew between "now" here and in a peer never matters.

@@ -10,10 +10,18 @@ public struct MatrixRun: Sendable {
     public var timeout: Duration
     /// Keeps the generated certificates and keys (0600) instead of deleting them at the end.
     public var keepCertificates = false
+    /// Run only this shard's cells (`--shard K/N`).
+    public var shard: Shard?
+    /// Re-run a cell that did not pass up to this many times; one that passes then is flaky.
+    public var retries = 0
+    /// Reuse the certificate sets in this folder (from `--keep-certs` or artifacts) instead of issuing new ones.
+    public var certificateDirectory: String?
     /// Told where the certificates are, once they exist.
     public var onCertificates: (@Sendable (String) -> Void)?
     /// Only cells whose id contains one of these run (all when empty).
     public var filters: [String] = []
+    /// Only the cells with exactly these ids run (all when empty): what a replay uses.
+    public var only: [String] = []
 
     public init(matrix: MatrixFile, catalog: PeerCatalog = PeerCatalog(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 timeout: Duration = .seconds(10)) {
@@ -42,6 +50,7 @@ public struct MatrixRun: Sendable {
         var seen = Set<String>()
         return cells.filter { cell in
             guard filters.isEmpty || filters.contains(where: { cell.id.contains($0) }) else { return false }
+            guard only.isEmpty || only.contains(cell.id) else { return false }
             return seen.insert(cell.id).inserted
         }
     }
@@ -116,12 +125,22 @@ public struct MatrixRun: Sendable {
         var ids: [String] = []
         for id in matrix.servers + matrix.clients where !ids.contains(id) { ids.append(id) }
         let libraries = try await catalog.load(ids)
-        let cells = cells(libraries: libraries)
-        let directory = try CertificateDirectory()
-        defer { if !keepCertificates { directory.remove() } }
-        let certificates = try await CertificateAuthority.issue(Array(Set(cells.map(\.params.cert))).sorted { $0.rawValue < $1.rawValue }, into: directory.url)
-        onCertificates?(directory.url.path)
-        let runner = CellRunner(libraries: libraries, certificates: certificates, timeout: timeout)
+        let allCells = cells(libraries: libraries)
+        let selected = allCells.enumerated().filter { shard?.contains($0.element.id) ?? true }
+        let cells = selected.map(\.element)
+        let certificateSets: [CertificateKeyType: CertificateSet]
+        var directory: CertificateDirectory?
+        if let reuse = certificateDirectory {
+            certificateSets = try CertificateAuthority.load(Array(Set(cells.map(\.params.cert))), from: URL(fileURLWithPath: reuse))
+        } else {
+            let made = try CertificateDirectory()
+            directory = made
+            certificateSets = try await CertificateAuthority.issue(Array(Set(cells.map(\.params.cert))).sorted { $0.rawValue < $1.rawValue }, into: made.url)
+            onCertificates?(made.url.path)
+        }
+        defer { if !keepCertificates { directory?.remove() } }
+        let runner = CellRunner(libraries: libraries, certificates: certificateSets, timeout: timeout)
+        let retries = self.retries
 
         var results = [CellResult?](repeating: nil, count: cells.count)
         await withTaskGroup(of: (Int, CellResult).self) { group in
@@ -130,10 +149,12 @@ public struct MatrixRun: Sendable {
             func launch() {
                 let index = next
                 next += 1
-                group.addTask { (index, await runner.run(cells[index])) }
+                group.addTask { (index, await runner.run(cells[index], retries: retries)) }
             }
             while next < cells.count && next < max(1, jobs) { launch() }
             while let (index, result) = await group.next() {
+                var result = result
+                result.index = selected[index].offset
                 results[index] = result
                 done += 1
                 progress?(result, done, cells.count)
@@ -142,7 +163,7 @@ public struct MatrixRun: Sendable {
         }
         let finished = results.compactMap { $0 }
         let used = Set(cells.flatMap { [$0.server, $0.client] })
-        return Report(
+        var report = Report(
             startedAt: ISO8601DateFormatter().string(from: started),
             durationS: Double((ContinuousClock.now - clock).components.attoseconds) / 1e18 + Double((ContinuousClock.now - clock).components.seconds),
             matrix: matrix.source,
@@ -151,6 +172,11 @@ public struct MatrixRun: Sendable {
             summary: Report.Summary(results: finished),
             results: finished,
             complete: finished.count == cells.count)
+        report.matrixName = matrix.name
+        report.matrixCells = allCells.count
+        report.matrixDigest = Shard.digest(allCells.map(\.id))
+        report.shard = shard?.description
+        return report
     }
 }
 

@@ -48,9 +48,25 @@ public struct Report: Codable, Sendable {
     public var results: [CellResult]
     /// False when the run was stopped before every cell ran.
     public var complete: Bool
+    /// The matrix's `name:`.
+    public var matrixName: String?
+    /// Cells in the whole matrix (after filters, before sharding), and a digest of their ids:
+    /// what `merge` checks shard reports against.
+    public var matrixCells: Int?
+    public var matrixDigest: String?
+    /// `K/N` when this report is one shard of a run.
+    public var shard: String?
+    /// Shard reports a merged report was made of.
+    public var mergedShards: [String]?
+    /// How the run compares with a baseline, when one was given.
+    public var baseline: BaselineComparison?
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, matrix, libraries, summary, results, complete
+        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline
+        case matrixName = "matrix_name"
+        case matrixCells = "matrix_cells"
+        case matrixDigest = "matrix_digest"
+        case mergedShards = "merged_shards"
         case startedAt = "started_at"
         case durationS = "duration_s"
     }
@@ -226,9 +242,26 @@ public struct CellResult: Codable, Sendable {
     public var durationMs: Double
     /// The ends of both peers' stderr, kept for cells that did not pass.
     public var logs: [String: String]?
+    /// The cell's position in the whole matrix: shard reports merge back in this order.
+    public var index: Int?
+    /// How many times the cell ran (more than 1 with `--retries`).
+    public var attempts: Int?
+    /// It did not pass at first, then passed on a retry.
+    public var flaky: Bool?
+    /// The earlier attempts' outcomes and reasons, when there were retries.
+    public var earlierAttempts: [String]?
+    /// What the cell is against the baseline: `regression`, `unexpected_pass`, `known_failure`, `new`.
+    public var baselineStatus: String?
+    /// The baseline's reason and link for a known failure.
+    public var knownFailure: String?
+    /// The command that re-runs exactly this cell.
+    public var replay: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, server, client, scenario, params, expect, outcome, reason, error, notes, logs
+        case id, server, client, scenario, params, expect, outcome, reason, error, notes, logs, index, attempts, flaky, replay
+        case earlierAttempts = "earlier_attempts"
+        case baselineStatus = "baseline"
+        case knownFailure = "known_failure"
         case serverView = "server_view"
         case clientView = "client_view"
         case serverError = "server_error"

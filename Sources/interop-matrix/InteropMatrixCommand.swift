@@ -10,12 +10,15 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         commandName: "interop-matrix",
         abstract: "Cross TLS libraries (OpenSSL, Mbed TLS, GnuTLS) as server and client and report which pairs complete a verified handshake, on what, and why not.",
         discussion: """
-        Exit codes: 0 every cell met its expectation (passes and unsupported cells); 1 at least one cell \
-        failed, timed out, crashed or hit a harness error; 3 the run could not start (a peer is missing, \
-        certificates could not be made, a report could not be written); 64 a bad option or matrix file.
+        Exit codes: 0 every cell met its expectation (passes and unsupported cells), or with --baseline \
+        nothing changed against it; 1 at least one cell failed, timed out, crashed or hit a harness \
+        error (with --baseline: a regression); 3 the run could not start (a peer is missing, \
+        certificates could not be made, a report could not be written); 4 with --baseline, no \
+        regression but known failures now pass (update the baseline); 5 with --baseline, only cells \
+        new to or gone from the baseline; 64 a bad option or matrix file.
         """,
         version: InteropMatrixVersion.current,
-        subcommands: [Run.self, List.self, Capabilities.self, Bench.self],
+        subcommands: [Run.self, List.self, Capabilities.self, Merge.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Parses and runs; a bad option or matrix file gets one line naming it, and exit code 64.
@@ -80,17 +83,71 @@ struct MatrixOptions: ParsableArguments {
     }
 }
 
+/// Where reports go; every subcommand that produces a report takes these.
+struct ReportOutputs: ParsableArguments {
+    @Option(name: .long, help: "Write the JSON report (interop-matrix/report/v1) here.")
+    var json: String?
+
+    @Option(name: .long, help: "Write the Markdown report here.")
+    var markdown: String?
+
+    @Option(name: .long, help: "Write JUnit XML here (one testcase per cell, grouped by pair).")
+    var junit: String?
+
+    @Option(name: .long, help: "Write the self-contained HTML report here.")
+    var html: String?
+
+    var paths: [String] { [json, markdown, junit, html].compactMap { $0 } }
+
+    func validate() throws {
+        for path in paths {
+            let folder = (path as NSString).deletingLastPathComponent
+            guard FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder) else {
+                throw ValidationError("cannot write a report to \(path): its folder is missing or not writable")
+            }
+        }
+    }
+
+    func write(_ report: Report) throws {
+        if let json { try report.jsonData().write(to: URL(fileURLWithPath: json)) }
+        if let markdown { try Data(MarkdownReport.render(report).utf8).write(to: URL(fileURLWithPath: markdown)) }
+        if let junit { try Data(JUnitReport.render(report).utf8).write(to: URL(fileURLWithPath: junit)) }
+        if let html { try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: html)) }
+    }
+}
+
+/// The exit code a finished report calls for (see the root command's discussion).
+func runExitCode(for report: Report) -> Int32 {
+    if let comparison = report.baseline { return report.complete ? comparison.exitCode : max(1, comparison.exitCode) }
+    let s = report.summary
+    return s.failed + s.errors > 0 || !report.complete ? 1 : 0
+}
+
 extension InteropMatrixCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run a matrix and report (the default subcommand).")
 
         @OptionGroup var options: MatrixOptions
 
-        @Option(name: .long, help: "Write the JSON report (interop-matrix/report/v1) here.")
-        var json: String?
+        @OptionGroup var outputs: ReportOutputs
 
-        @Option(name: .long, help: "Write the Markdown report here.")
-        var markdown: String?
+        @Option(name: .long, help: "Compare with this baseline (matrix/expected/<name>.json): regressions, unexpected passes, new and vanished cells.")
+        var baseline: String?
+
+        @Flag(name: .long, help: "Write the current results to the --baseline file (known failures keep their reason and link).")
+        var updateBaseline = false
+
+        @Option(name: .long, help: "Re-run a cell that did not pass up to N times; one that then passes is reported as flaky.")
+        var retries: Int = 0
+
+        @Option(name: .long, help: "Run only shard K of N (e.g. 2/4): a deterministic 1/N of the cells; merge the reports with `interop-matrix merge`.")
+        var shard: String?
+
+        @Option(name: .long, help: "Run only the cell with exactly this id (repeatable); what a replay uses.")
+        var only: [String] = []
+
+        @Option(name: .long, help: "Reuse the certificates in this folder (from --keep-certs) instead of making new ones.")
+        var certs: String?
 
         @Option(name: .long, help: "Cells run at once (default: the number of cores).")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -107,11 +164,11 @@ extension InteropMatrixCommand {
         func validate() throws {
             guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256, e.g. --jobs 4") }
             guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout is in seconds, between 0 and 3600, e.g. --timeout 10") }
-            for path in [json, markdown].compactMap({ $0 }) {
-                let folder = (path as NSString).deletingLastPathComponent
-                guard FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder) else {
-                    throw ValidationError("cannot write a report to \(path): its folder is missing or not writable")
-                }
+            guard retries >= 0 && retries <= 10 else { throw ValidationError("--retries must be between 0 and 10, e.g. --retries 2") }
+            if let shard, Shard(shard) == nil { throw ValidationError("--shard \(shard): expected K/N with 1 <= K <= N, e.g. --shard 2/4") }
+            if updateBaseline && baseline == nil { throw ValidationError("--update-baseline needs --baseline PATH to write to") }
+            if let baseline, !updateBaseline, !FileManager.default.isReadableFile(atPath: baseline) {
+                throw ValidationError("--baseline \(baseline): no such file (create it with --update-baseline)")
             }
         }
 
@@ -119,6 +176,10 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file, jobs: jobs, timeout: .milliseconds(Int(timeout * 1000)))
             run.filters = options.filter
+            run.only = only
+            run.retries = retries
+            run.shard = shard.flatMap(Shard.init)
+            run.certificateDirectory = certs
             run.keepCertificates = keepCerts
             if keepCerts {
                 run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
@@ -127,7 +188,7 @@ extension InteropMatrixCommand {
             if run.cells().isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty ? "" : " and --filter") select no cells; `interop-matrix list` shows what a matrix expands to")
             }
-            let report: Report
+            var report: Report
             do {
                 report = try await run.run { result, done, total in
                     guard live else { return }
@@ -142,16 +203,77 @@ extension InteropMatrixCommand {
                 FileHandle.standardError.write(Data("interop-matrix: cannot start the run: \(error)\n".utf8))
                 throw ExitCode(3)
             }
+            if let baseline {
+                let earlier = FileManager.default.isReadableFile(atPath: baseline) ? try? Baseline.load(path: baseline) : nil
+                if updateBaseline {
+                    do {
+                        try Baseline(report: report, keeping: earlier).write(to: baseline)
+                        FileHandle.standardError.write(Data("interop-matrix: wrote the baseline \(baseline) (\(report.results.count) cells)\n".utf8))
+                    } catch {
+                        FileHandle.standardError.write(Data("interop-matrix: cannot write the baseline: \(error)\n".utf8))
+                        throw ExitCode(3)
+                    }
+                } else {
+                    do {
+                        let expected = try Baseline.load(path: baseline)
+                        let shard = run.shard
+                        _ = expected.compare(&report, file: baseline) { id in shard?.contains(id) ?? true }
+                    } catch {
+                        FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
+                        throw ExitCode(64)
+                    }
+                }
+            }
             do {
-                if let json { try report.jsonData().write(to: URL(fileURLWithPath: json)) }
-                if let markdown { try Data(MarkdownReport.render(report).utf8).write(to: URL(fileURLWithPath: markdown)) }
+                try outputs.write(report)
             } catch {
                 FileHandle.standardError.write(Data("interop-matrix: cannot write the report: \(error)\n".utf8))
                 throw ExitCode(3)
             }
             print(TerminalReport.render(report), terminator: "")
-            let s = report.summary
-            if s.failed + s.errors > 0 || !report.complete { throw ExitCode(1) }
+            let code = runExitCode(for: report)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Combine the JSON reports of --shard runs into one report, as one machine would have written it.")
+
+        @Argument(help: "The shard reports (JSON).")
+        var reports: [String]
+
+        @OptionGroup var outputs: ReportOutputs
+
+        func validate() throws {
+            guard !reports.isEmpty else { throw ValidationError("name the shard reports to merge, e.g. merge shard-1.json shard-2.json --json all.json") }
+        }
+
+        func run() async throws {
+            var loaded: [(path: String, report: Report)] = []
+            for path in reports {
+                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read the report") }
+                do {
+                    loaded.append((path, try JSONDecoder().decode(Report.self, from: data)))
+                } catch {
+                    throw ValidationError("\(path): not an interop-matrix report: \(error)")
+                }
+            }
+            let merged: Report
+            do {
+                merged = try ReportMerge.merge(loaded)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            do {
+                try outputs.write(merged)
+            } catch {
+                FileHandle.standardError.write(Data("interop-matrix: cannot write the report: \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            print(TerminalReport.render(merged), terminator: "")
+            let code = runExitCode(for: merged)
+            if code != 0 { throw ExitCode(code) }
         }
     }
 

@@ -1,0 +1,122 @@
+import Foundation
+
+/// The expected results of a matrix (`matrix/expected/<name>.json`): every cell's outcome, and for
+/// known failures why and where it is tracked, as BoringSSL's runner keeps its disabled tests.
+public struct Baseline: Codable, Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var outcome: Outcome
+        /// Why a known failure fails (kept across `--update-baseline`).
+        public var reason: String?
+        /// Where it is tracked (a bug report, a mailing list thread).
+        public var link: String?
+    }
+
+    public var schema = "interop-matrix/baseline/v1"
+    public var matrix: String
+    public var cells: [String: Entry]
+
+    public static func load(path: String) throws -> Baseline {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BaselineError(message: "\(path): cannot read the baseline")
+        }
+        do {
+            let baseline = try JSONDecoder().decode(Baseline.self, from: data)
+            guard baseline.schema == "interop-matrix/baseline/v1" else {
+                throw BaselineError(message: "\(path): schema is \(baseline.schema), expected interop-matrix/baseline/v1")
+            }
+            return baseline
+        } catch let error as BaselineError {
+            throw error
+        } catch {
+            throw BaselineError(message: "\(path): not a baseline file: \(error)")
+        }
+    }
+
+    /// The baseline a report makes: every cell's outcome; known failures keep the reason and link
+    /// an earlier baseline gave them.
+    public init(report: Report, keeping earlier: Baseline?) {
+        matrix = report.matrixName ?? report.matrix
+        var cells: [String: Entry] = [:]
+        for result in report.results {
+            var entry = Entry(outcome: result.outcome)
+            if ![.pass, .unsupported].contains(result.outcome) {
+                let old = earlier?.cells[result.id]
+                entry.reason = old?.reason ?? result.reason
+                entry.link = old?.link
+            }
+            cells[result.id] = entry
+        }
+        self.cells = cells
+    }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Compares a report with this baseline, marks each result, and says what changed.
+    /// `inScope` says which baseline cells the run could have run (a shard runs only its own).
+    public func compare(_ report: inout Report, file: String, inScope: (String) -> Bool) -> BaselineComparison {
+        var comparison = BaselineComparison(file: file)
+        let ran = Set(report.results.map(\.id))
+        for index in report.results.indices {
+            let result = report.results[index]
+            let passedOrCannot = [Outcome.pass, .unsupported].contains(result.outcome)
+            guard let expected = cells[result.id] else {
+                comparison.newCells.append(result.id)
+                report.results[index].baselineStatus = passedOrCannot ? "new" : "regression"
+                if !passedOrCannot { comparison.regressions.append(result.id) }
+                continue
+            }
+            let expectedGood = [Outcome.pass, .unsupported].contains(expected.outcome)
+            if (expected.outcome == .pass && result.outcome != .pass) || (expectedGood && !passedOrCannot) {
+                comparison.regressions.append(result.id)
+                report.results[index].baselineStatus = "regression"
+            } else if !expectedGood && passedOrCannot {
+                comparison.unexpectedPasses.append(result.id)
+                report.results[index].baselineStatus = "unexpected_pass"
+            } else if !expectedGood {
+                comparison.knownFailures.append(result.id)
+                report.results[index].baselineStatus = "known_failure"
+                report.results[index].knownFailure = [expected.reason, expected.link].compactMap { $0 }.joined(separator: " — ")
+            }
+        }
+        comparison.vanishedCells = cells.keys.filter { inScope($0) && !ran.contains($0) }.sorted()
+        report.baseline = comparison
+        return comparison
+    }
+}
+
+/// What changed against a baseline. The exit code tells the kinds apart (README, "Exit codes").
+public struct BaselineComparison: Codable, Sendable {
+    public var file: String
+    /// Cells that passed (or were unsupported) in the baseline and now do not pass, and new cells that fail.
+    public var regressions: [String] = []
+    /// Known failures that now pass or are unsupported: update the baseline.
+    public var unexpectedPasses: [String] = []
+    public var knownFailures: [String] = []
+    public var newCells: [String] = []
+    public var vanishedCells: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case file, regressions
+        case unexpectedPasses = "unexpected_passes"
+        case knownFailures = "known_failures"
+        case newCells = "new_cells"
+        case vanishedCells = "vanished_cells"
+    }
+
+    /// 1 regressions, 4 unexpected passes, 5 cells new or vanished, 0 nothing changed.
+    public var exitCode: Int32 {
+        if !regressions.isEmpty { return 1 }
+        if !unexpectedPasses.isEmpty { return 4 }
+        if !newCells.isEmpty || !vanishedCells.isEmpty { return 5 }
+        return 0
+    }
+}
+
+public struct BaselineError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

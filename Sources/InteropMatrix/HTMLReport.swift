@@ -1,0 +1,189 @@
+import Foundation
+
+/// One self-contained HTML file (no network, no external scripts or fonts): a server × client grid
+/// per scenario and version with colour and a text mark, filters, and for a clicked grid cell every
+/// result in it with parameters, both views, both errors, logs and the replay command.
+/// `#open=SERVER>CLIENT` in the URL opens that pair's details on load (what tests use).
+public enum HTMLReport {
+    public static func render(_ report: Report) -> String {
+        let data = (try? report.jsonData()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // Inside <script>, "</" would end the element; JSON allows "<\/" for it.
+        let embedded = data.replacingOccurrences(of: "</", with: "<\\/")
+        return template.replacingOccurrences(of: "__REPORT_JSON__", with: embedded)
+            .replacingOccurrences(of: "__TITLE__", with: JUnitReport.escape("interop-matrix: \(report.matrixName ?? report.matrix)"))
+    }
+
+    static let template = #"""
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>__TITLE__</title>
+    <style>
+    body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em; color: #1d2330; }
+    h1 { font-size: 1.4em; margin: 0 0 .3em; } h2 { font-size: 1.1em; margin: 1.2em 0 .4em; }
+    .meta { color: #566; margin-bottom: .8em; }
+    .badge { display: inline-block; padding: .15em .6em; border-radius: 1em; margin-right: .4em; font-weight: 600; }
+    .pass { background: #d7f5dd; color: #12551f; } .fail { background: #fbd5d5; color: #8a1111; }
+    .unsupported { background: #eceff3; color: #4a5260; } .timeout, .crash, .error { background: #ffe3bf; color: #7a4100; }
+    .mixed { background: #fbd5d5; color: #8a1111; }
+    .filters { display: flex; gap: .8em; flex-wrap: wrap; align-items: center; margin: .8em 0; padding: .6em; background: #f6f7f9; border-radius: .4em; }
+    table.grid { border-collapse: collapse; margin: .3em 1.5em 1em 0; display: inline-table; vertical-align: top; }
+    table.grid th, table.grid td { border: 1px solid #cfd5dd; padding: .35em .6em; text-align: center; }
+    table.grid th { background: #f0f2f5; font-weight: 600; }
+    table.grid td.cell { cursor: pointer; min-width: 7em; }
+    table.grid td.cell:hover { outline: 2px solid #2b6cb0; }
+    table.grid td.empty { background: #fff; color: #aab; }
+    .gridbox { display: inline-block; vertical-align: top; }
+    #details { margin-top: 1em; border-top: 2px solid #cfd5dd; padding-top: .5em; }
+    .result { border: 1px solid #dde2e8; border-radius: .4em; margin: .4em 0; padding: .3em .6em; }
+    .result summary { cursor: pointer; }
+    .mark { font-weight: 700; margin-right: .5em; }
+    pre { background: #f6f7f9; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+    .kv { display: grid; grid-template-columns: 10em 1fr; gap: .1em .8em; }
+    </style>
+    </head>
+    <body>
+    <h1>interop-matrix report</h1>
+    <div class="meta" id="meta"></div>
+    <div id="summary"></div>
+    <div class="filters">
+      <label>Scenario <select id="f-scenario"><option value="">all</option></select></label>
+      <label>Version <select id="f-version"><option value="">all</option></select></label>
+      <label>Outcome <select id="f-outcome"><option value="">all</option></select></label>
+      <label>Cell id contains <input id="f-text" size="30" placeholder="e.g. ecdsa-p384"></label>
+      <span id="f-count"></span>
+    </div>
+    <div id="grids"></div>
+    <div id="details"></div>
+    <script type="application/json" id="report-data">__REPORT_JSON__</script>
+    <script>
+    (function () {
+      "use strict";
+      var report = JSON.parse(document.getElementById("report-data").textContent);
+      var results = report.results || [];
+      var marks = { pass: "PASS", fail: "FAIL", unsupported: "UNSUP", timeout: "TIMEOUT", crash: "CRASH", error: "ERROR" };
+      var severity = { pass: 0, unsupported: 1, fail: 4, timeout: 3, crash: 3, error: 3 };
+      function el(tag, attrs, text) {
+        var node = document.createElement(tag);
+        for (var k in (attrs || {})) node.setAttribute(k, attrs[k]);
+        if (text !== undefined) node.textContent = text;
+        return node;
+      }
+      function uniq(list) { var seen = {}; return list.filter(function (x) { if (seen[x]) return false; seen[x] = true; return true; }); }
+      var libs = (report.libraries || []).map(function (l) { return l.name + " " + l.version; }).join(", ");
+      document.getElementById("meta").textContent = "Matrix " + report.matrix + " · " + report.started_at + " · " +
+        Number(report.duration_s).toFixed(2) + " s · " + libs + (report.complete ? "" : " · INCOMPLETE RUN") +
+        (report.shard ? " · shard " + report.shard : "");
+      var s = report.summary, summary = document.getElementById("summary");
+      [["pass", s.passed + " passed"], ["fail", s.failed + " failed"], ["unsupported", s.unsupported + " unsupported"], ["error", s.errors + " timeouts, crashes, errors"]]
+        .forEach(function (b) { summary.appendChild(el("span", { "class": "badge " + b[0] }, b[1])); });
+      summary.appendChild(el("span", {}, s.total + " cells"));
+      if (report.baseline) {
+        var b = report.baseline;
+        summary.appendChild(el("div", { "class": "meta", id: "baseline" }, "Baseline " + b.file + ": " + b.regressions.length + " regressions, " +
+          b.unexpected_passes.length + " unexpected passes, " + b.known_failures.length + " known failures, " +
+          b.new_cells.length + " new cells, " + b.vanished_cells.length + " vanished cells"));
+      }
+      function fill(id, values) {
+        var select = document.getElementById(id);
+        values.forEach(function (v) { select.appendChild(el("option", { value: v }, v)); });
+        select.addEventListener("change", render);
+      }
+      fill("f-scenario", uniq(results.map(function (r) { return r.scenario; })));
+      fill("f-version", uniq(results.map(function (r) { return r.params.version; })).sort());
+      fill("f-outcome", uniq(results.map(function (r) { return r.outcome; })));
+      document.getElementById("f-text").addEventListener("input", render);
+      var servers = uniq(results.map(function (r) { return r.server; }));
+      var clients = uniq(results.map(function (r) { return r.client; }));
+      function filtered() {
+        var sc = document.getElementById("f-scenario").value, ve = document.getElementById("f-version").value;
+        var oc = document.getElementById("f-outcome").value, tx = document.getElementById("f-text").value;
+        return results.filter(function (r) {
+          return (!sc || r.scenario === sc) && (!ve || r.params.version === ve) && (!oc || r.outcome === oc) && (!tx || r.id.indexOf(tx) >= 0);
+        });
+      }
+      function worst(cells) {
+        var w = "pass";
+        cells.forEach(function (c) { if (severity[c.outcome] > severity[w]) w = c.outcome; });
+        return w;
+      }
+      function render() {
+        var cells = filtered(), grids = document.getElementById("grids");
+        grids.textContent = "";
+        document.getElementById("f-count").textContent = cells.length + " of " + results.length + " cells";
+        var groups = uniq(cells.map(function (r) { return r.scenario + " · " + r.params.version; }));
+        groups.forEach(function (group) {
+          var inGroup = cells.filter(function (r) { return r.scenario + " · " + r.params.version === group; });
+          var box = el("div", { "class": "gridbox" });
+          box.appendChild(el("h2", {}, group));
+          var table = el("table", { "class": "grid", "data-group": group });
+          var head = el("tr");
+          head.appendChild(el("th", {}, "server ↓ client →"));
+          clients.forEach(function (c) { head.appendChild(el("th", {}, c)); });
+          table.appendChild(head);
+          servers.forEach(function (server) {
+            var row = el("tr");
+            row.appendChild(el("th", {}, server));
+            clients.forEach(function (client) {
+              var these = inGroup.filter(function (r) { return r.server === server && r.client === client; });
+              if (!these.length) { row.appendChild(el("td", { "class": "empty" }, "·")); return; }
+              var attempted = these.filter(function (r) { return r.outcome !== "unsupported"; });
+              var passed = attempted.filter(function (r) { return r.outcome === "pass"; }).length;
+              var w = attempted.length ? worst(attempted) : "unsupported";
+              var text = attempted.length ? marks[w] + " " + passed + "/" + attempted.length : "UNSUP";
+              var unsupported = these.length - attempted.length;
+              if (attempted.length && unsupported) text += " +" + unsupported + "u";
+              var td = el("td", { "class": "cell " + w, "data-pair": server + ">" + client, "data-outcome": w, title: "click for the cells" }, text);
+              td.addEventListener("click", function () { show(these, server + ">" + client + " · " + group); });
+              row.appendChild(td);
+            });
+            table.appendChild(row);
+          });
+          box.appendChild(table);
+          grids.appendChild(box);
+        });
+      }
+      function block(title, value) {
+        var wrap = el("div");
+        wrap.appendChild(el("strong", {}, title));
+        wrap.appendChild(el("pre", {}, typeof value === "string" ? value : JSON.stringify(value, null, 2)));
+        return wrap;
+      }
+      function show(cells, title) {
+        var details = document.getElementById("details");
+        details.textContent = "";
+        details.appendChild(el("h2", {}, title + " — " + cells.length + " cells"));
+        cells.slice().sort(function (a, b) { return severity[b.outcome] - severity[a.outcome]; }).forEach(function (r) {
+          var box = el("details", { "class": "result", "data-id": r.id });
+          if (r.outcome !== "pass" && r.outcome !== "unsupported") box.setAttribute("open", "");
+          var sum = el("summary");
+          sum.appendChild(el("span", { "class": "mark badge " + r.outcome }, marks[r.outcome] + (r.flaky ? " (flaky)" : "")));
+          sum.appendChild(el("span", {}, r.id + (r.reason ? " — " + r.reason : "")));
+          box.appendChild(sum);
+          box.appendChild(block("parameters", r.params));
+          box.appendChild(block("expected", r.expect));
+          if (r.server_view || r.client_view) box.appendChild(block("views (server, client)", { server: r.server_view, client: r.client_view }));
+          if (r.server_error) box.appendChild(block("server error", r.server_error));
+          if (r.client_error) box.appendChild(block("client error", r.client_error));
+          if (r.notes) box.appendChild(block("notes", r.notes.join("\n")));
+          if (r.baseline) box.appendChild(block("baseline", r.baseline + (r.known_failure ? ": " + r.known_failure : "")));
+          if (r.earlier_attempts) box.appendChild(block("earlier attempts", r.earlier_attempts.join("\n")));
+          if (r.logs) Object.keys(r.logs).forEach(function (side) { box.appendChild(block(side + " log", r.logs[side])); });
+          if (r.replay) box.appendChild(block("replay", r.replay));
+          details.appendChild(box);
+        });
+      }
+      render();
+      var wanted = /open=([^&]+)/.exec(decodeURIComponent(location.hash));
+      if (wanted) {
+        var pair = wanted[1], these = results.filter(function (r) { return r.server + ">" + r.client === pair; });
+        if (these.length) show(these, pair);
+      }
+    })();
+    </script>
+    </body>
+    </html>
+    """#
+}
