@@ -15,6 +15,7 @@ final class GnuTLSSession {
     /// gnutls_session_set_verify_cert keeps the pointer it is given for the session's lifetime
     /// (its documentation says so), so the name lives here, not in a temporary C string.
     private let verifyName: UnsafeMutablePointer<CChar>?
+    fileprivate let keyLog: KeyLog?
 
     init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32) throws(PeerFailure) {
         var session: gnutls_session_t?
@@ -26,6 +27,7 @@ final class GnuTLSSession {
         self.priority = priority
         role = request.role
         verifyName = request.role == .client ? strdup(request.serverName) : nil
+        keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
         try check(gnutls_priority_set(session, priority.handle), "gnutls_priority_set")
         try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
         switch request.role {
@@ -43,6 +45,20 @@ final class GnuTLSSession {
             if request.clientAuth != .none { gnutls_session_set_verify_cert(session, nil, 0) }
         }
         CShimGnuTLS_gnutls_transport_set_int(session, descriptor)
+        if keyLog != nil {
+            gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
+            gnutls_session_set_keylog_function(session, writeKeyLogSecret)
+        }
+    }
+
+    fileprivate func logSecret(label: UnsafePointer<CChar>, secret: UnsafePointer<gnutls_datum_t>) {
+        var client = gnutls_datum_t()
+        var server = gnutls_datum_t()
+        gnutls_session_get_random(handle, &client, &server)
+        guard let keyLog, let random = client.data, let bytes = secret.pointee.data else { return }
+        keyLog.append(label: String(cString: label),
+                      clientRandom: UnsafeRawBufferPointer(start: random, count: Int(client.size)),
+                      secret: UnsafeRawBufferPointer(start: bytes, count: Int(secret.pointee.size)))
     }
 
     deinit {
@@ -178,4 +194,11 @@ final class GnuTLSSession {
         defer { CShimGnuTLS_gnutls_free(data) }
         return String(decoding: UnsafeBufferPointer(start: data, count: Int(dn.size)), as: UTF8.self)
     }
+}
+
+/// GnuTLS's key log hook: back to the session through its user pointer.
+private func writeKeyLogSecret(_ session: gnutls_session_t?, _ label: UnsafePointer<CChar>?, _ secret: UnsafePointer<gnutls_datum_t>?) -> Int32 {
+    guard let session, let label, let secret, let pointer = gnutls_session_get_ptr(session) else { return 0 }
+    Unmanaged<GnuTLSSession>.fromOpaque(pointer).takeUnretainedValue().logSecret(label: label, secret: secret)
+    return 0
 }

@@ -10,11 +10,22 @@ public struct CellRunner: Sendable {
     /// The whole cell, both peers included, must end by then; hung peers are killed.
     public var timeout: Duration
 
+    /// Where per-cell logs, key logs and replay scripts go, if anywhere.
+    public var artifacts: ArtifactStore?
+    /// How to re-run one cell: `interop-matrix run` with these arguments plus `--only <id>`.
+    public var replayArguments: [String] = []
+
     public init(libraries: [String: PeerLibrary], certificates: [CertificateKeyType: CertificateSet], timeout: Duration) {
         self.libraries = libraries
         self.certificates = certificates
         self.timeout = timeout
     }
+
+    /// This runner's own executable, so a replay command can be pasted anywhere.
+    static let runnerPath: String = {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "interop-matrix"
+        return path.hasSuffix("/interop-matrix") ? path : "interop-matrix"
+    }()
 
     /// Peers get a little less time than the cell, so they report their own timeout (with the
     /// stage they were in) before the runner has to kill them.
@@ -60,24 +71,37 @@ public struct CellRunner: Sendable {
         let deadline = start + timeout
         let clientExit = Mutex<PeerExit?>(nil)
         let clientLaunchError = Mutex<String?>(nil)
+        let folder = artifacts?.prepare(cell.id)
+        let keyLog = folder.map { ["--keylog", $0.appendingPathComponent("keylog.txt").path] } ?? []
+        let serverArgs = serverArguments(cell, set) + keyLog
+        var result: CellResult
+        var serverExit: PeerExit?
         do {
-            let serverExit = try await PeerProcess.run(
-                executable: server.executable, arguments: serverArguments(cell, set), deadline: deadline
-            ) { port in
+            serverExit = try await PeerProcess.run(executable: server.executable, arguments: serverArgs, deadline: deadline) { port in
                 do {
-                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: port), deadline: deadline)
+                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: port) + keyLog, deadline: deadline)
                     clientExit.withLock { $0 = exit }
                 } catch {
                     clientLaunchError.withLock { $0 = "\(error)" }
                 }
             }
             if let message = clientLaunchError.withLock({ $0 }) {
-                return harnessError(cell, "could not start peer-\(cell.client): \(message)", elapsed())
+                result = harnessError(cell, "could not start peer-\(cell.client): \(message)", elapsed())
+            } else {
+                result = Verdict.judge(cell, server: serverExit!, client: clientExit.withLock { $0 }, durationMs: elapsed())
             }
-            return Verdict.judge(cell, server: serverExit, client: clientExit.withLock { $0 }, durationMs: elapsed())
         } catch {
-            return harnessError(cell, "could not start peer-\(cell.server): \(error)", elapsed())
+            result = harnessError(cell, "could not start peer-\(cell.server): \(error)", elapsed())
         }
+        result.replay = ([CellRunner.runnerPath, "run"] + replayArguments + ["--only", cell.id]).map(shellQuoted).joined(separator: " ")
+        if let artifacts {
+            let commands = [
+                ([server.executable] + serverArgs).map(shellQuoted).joined(separator: " "),
+                ([client.executable] + clientArguments(cell, set, port: 0) + keyLog).map(shellQuoted).joined(separator: " ").replacingOccurrences(of: "--port 0", with: "--port PORT"),
+            ]
+            artifacts.finish(result, serverLog: serverExit?.log ?? "", clientLog: clientExit.withLock { $0 }?.log ?? "", peerCommands: commands)
+        }
+        return result
     }
 
     private func harnessError(_ cell: Cell, _ message: String, _ durationMs: Double) -> CellResult {
@@ -103,6 +127,7 @@ public struct CellRunner: Sendable {
     }
 
     func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
+        // Port 0 only ever appears in replay scripts, as a placeholder.
         var arguments = ["client", "--port", String(port), "--server-name", "localhost", "--ca", set.caCertificate]
         if cell.clientPresentsCertificate { arguments += ["--cert", set.clientCertificate, "--key", set.clientKey] }
         return arguments + common(cell)

@@ -16,6 +16,10 @@ public struct MatrixRun: Sendable {
     public var retries = 0
     /// Reuse the certificate sets in this folder (from `--keep-certs` or artifacts) instead of issuing new ones.
     public var certificateDirectory: String?
+    /// Keep per-cell logs, key logs and replay scripts here.
+    public var artifacts: ArtifactStore?
+    /// The arguments that select this matrix again (`--matrix FILE`), for replay commands.
+    public var replayArguments: [String] = []
     /// Told where the certificates are, once they exist.
     public var onCertificates: (@Sendable (String) -> Void)?
     /// Only cells whose id contains one of these run (all when empty).
@@ -132,6 +136,9 @@ public struct MatrixRun: Sendable {
         var directory: CertificateDirectory?
         if let reuse = certificateDirectory {
             certificateSets = try CertificateAuthority.load(Array(Set(cells.map(\.params.cert))), from: URL(fileURLWithPath: reuse))
+        } else if let artifacts {
+            try FileManager.default.createDirectory(at: artifacts.certificates, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            certificateSets = try await CertificateAuthority.issue(Array(Set(cells.map(\.params.cert))).sorted { $0.rawValue < $1.rawValue }, into: artifacts.certificates)
         } else {
             let made = try CertificateDirectory()
             directory = made
@@ -139,7 +146,11 @@ public struct MatrixRun: Sendable {
             onCertificates?(made.url.path)
         }
         defer { if !keepCertificates { directory?.remove() } }
-        let runner = CellRunner(libraries: libraries, certificates: certificateSets, timeout: timeout)
+        var configured = CellRunner(libraries: libraries, certificates: certificateSets, timeout: timeout)
+        configured.artifacts = artifacts
+        let kept = certificateDirectory ?? artifacts?.certificates.path ?? (keepCertificates ? directory?.url.path : nil)
+        configured.replayArguments = replayArguments + (kept.map { ["--certs", $0] } ?? [])
+        let runner = configured
         let retries = self.retries
 
         var results = [CellResult?](repeating: nil, count: cells.count)

@@ -64,6 +64,7 @@ final class MbedTLSConfiguration {
     private var ownKey: MbedTLSPrivateKey?
     private var suiteList: UnsafeMutablePointer<Int32>?
     private var curveList: UnsafeMutablePointer<mbedtls_ecp_group_id>?
+    private var keyLog: KeyLog?
 
     init(request: PeerRequest) throws {
         mbedtls_ssl_config_init(handle)
@@ -85,6 +86,11 @@ final class MbedTLSConfiguration {
         if let code = request.suiteCode { try forceSuite(code) }
         if let group = request.group { try forceGroup(group) }
         try loadCredentials(request)
+        if let path = request.keyLogPath, let log = KeyLog(path: path) {
+            keyLog = log
+            // 2.28 hands over the TLS 1.2 master secret with both randoms once keys are derived.
+            mbedtls_ssl_conf_export_keys_ext_cb(handle, exportMasterSecret, Unmanaged.passUnretained(log).toOpaque())
+        }
         switch (request.role, request.clientAuth) {
         case (.client, _), (.server, .required): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_REQUIRED)
         case (.server, .optional): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_OPTIONAL)
@@ -136,4 +142,16 @@ final class MbedTLSConfiguration {
             guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_own_cert")) }
         }
     }
+}
+
+/// Mbed TLS's key export hook: an NSS `CLIENT_RANDOM` line from the master secret (48 bytes).
+private func exportMasterSecret(_ context: UnsafeMutableRawPointer?, _ masterSecret: UnsafePointer<UInt8>?, _ keyBlock: UnsafePointer<UInt8>?,
+                                _ macLength: Int, _ keyLength: Int, _ ivLength: Int,
+                                _ clientRandom: UnsafePointer<UInt8>?, _ serverRandom: UnsafePointer<UInt8>?,
+                                _ prf: mbedtls_tls_prf_types) -> Int32 {
+    guard let context, let masterSecret, let clientRandom else { return 0 }
+    Unmanaged<KeyLog>.fromOpaque(context).takeUnretainedValue().append(
+        label: "CLIENT_RANDOM", clientRandom: UnsafeRawBufferPointer(start: clientRandom, count: 32),
+        secret: UnsafeRawBufferPointer(start: masterSecret, count: 48))
+    return 0
 }

@@ -11,12 +11,14 @@ final class OpenSSLConnection {
     private let role: Role
     /// The first fatal alert OpenSSL sent or received, from its info callback.
     fileprivate var alert: ObservedAlert?
+    fileprivate let keyLog: KeyLog?
 
     init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
         handle = ssl
         self.context = context
         role = request.role
+        keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         SSL_set_info_callback(ssl, recordAlert)
         guard SSL_set_fd(ssl, descriptor) == 1 else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_set_fd")) }
@@ -148,6 +150,12 @@ final class OpenSSLConnection {
         guard level == SSL3_AL_FATAL else { return }
         alert = ObservedAlert(code: description, direction: kind & SSL_CB_READ != 0 ? .received : .sent)
     }
+}
+
+/// OpenSSL's key log callback: it formats NSS key log lines itself.
+func writeKeyLogLine(_ ssl: OpaquePointer?, _ line: UnsafePointer<CChar>?) {
+    guard let ssl, let line, let pointer = SSL_get_ex_data(ssl, 0) else { return }
+    Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().keyLog?.append(line: String(cString: line))
 }
 
 /// OpenSSL's info callback: finds the connection through the SSL's app data and records alerts.

@@ -30,6 +30,7 @@ final class OpenSSLContext {
         if let group = request.group { try forceGroup(group) }
         try loadCredentials(request)
         try configureVerification(request)
+        if request.keyLogPath != nil { SSL_CTX_set_keylog_callback(ctx, writeKeyLogLine) }
     }
 
     deinit { SSL_CTX_free(handle) }

@@ -21,6 +21,8 @@ public struct PeerRequest: Sendable {
     /// Lift the library's default policy where it refuses what the library implements (OpenSSL 3's
     /// security level refusing TLS 1.0/1.1). Only when the matrix asks for it (`legacy: true`).
     public var liftPolicy = false
+    /// Where to append the connection's secrets in the NSS key log format, if anywhere.
+    public var keyLogPath: String?
     /// The line the client sends; the server returns it with `PeerRequest.echoSuffix` appended.
     public var message: String = "interop-matrix ping"
 
@@ -82,6 +84,7 @@ public struct PeerRequest: Sendable {
                 timeoutMilliseconds = t
             case "--message": message = try value(option)
             case "--legacy": liftPolicy = true
+            case "--keylog": keyLogPath = try value(option)
             default:
                 throw UsageError(message: "unknown option \(option)")
             }

@@ -30,6 +30,14 @@ public enum Peer {
         }
         let session = PeerSession<Engine>(request: request)
         let outcome = session.run()
+        switch outcome.status {
+        case .ok: PeerProtocol.log("done: handshake, echo and close_notify both ways")
+        case .unsupported: PeerProtocol.log("unsupported: \(outcome.unsupportedReason ?? "")")
+        case .failed:
+            if let failure = outcome.failure {
+                PeerProtocol.log("failed at \(failure.stage.rawValue): \(failure.error.message)" + (failure.error.alert.map { " (alert \($0.name) \($0.direction.rawValue))" } ?? ""))
+            }
+        }
         PeerProtocol.emit(outcome.json(role: request.role, library: Engine.library))
         exit(outcome.exitCode.rawValue)
     }
@@ -108,6 +116,7 @@ final class PeerSession<Engine: TLSEngine> {
     private func serve(_ engine: Engine) throws(PeerFailure) {
         let listener = try TCPListener()
         PeerProtocol.emit(.object([("event", .string("listening")), ("port", .int(Int(listener.port)))]))
+        PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) server listening on 127.0.0.1:\(listener.port)")
         let socket = try listener.accept(until: deadline)
         self.socket = socket
         try engine.attach(socket: socket.descriptor)
@@ -122,6 +131,7 @@ final class PeerSession<Engine: TLSEngine> {
     private func connect(_ engine: Engine) throws(PeerFailure) {
         let socket = try TCPSocket.connect(port: request.port!, until: deadline)
         self.socket = socket
+        PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
         try engine.attach(socket: socket.descriptor)
         try handshake(engine, socket)
         try writeAll(engine, socket, Array((request.message + "\n").utf8))
@@ -138,7 +148,9 @@ final class PeerSession<Engine: TLSEngine> {
         let start = Deadline.now()
         try drive(.handshake, socket) { engine.handshake() }
         handshakeMilliseconds = millisecondsSince(start)
-        view = engine.negotiated()
+        let negotiated = engine.negotiated()
+        view = negotiated
+        PeerProtocol.log("handshake done: \(negotiated.version?.rawValue ?? "?") \(negotiated.suiteName ?? negotiated.librarySuiteName ?? "?") group \(negotiated.group ?? "-") peer \(negotiated.peerCertificate ?? "-")")
     }
 
     /// Repeats a non-blocking step, polling the socket in the direction the library asks for,

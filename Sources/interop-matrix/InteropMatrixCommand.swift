@@ -149,6 +149,12 @@ extension InteropMatrixCommand {
         @Option(name: .long, help: "Reuse the certificates in this folder (from --keep-certs) instead of making new ones.")
         var certs: String?
 
+        @Option(name: .long, help: "Keep each failed cell's peer logs, key log (SSLKEYLOGFILE format), result and replay script under this folder, with the certificates.")
+        var artifacts: String?
+
+        @Flag(name: .long, help: "With --artifacts, keep them for every cell, not only the failed ones.")
+        var keepAll = false
+
         @Option(name: .long, help: "Cells run at once (default: the number of cores).")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -180,6 +186,8 @@ extension InteropMatrixCommand {
             run.retries = retries
             run.shard = shard.flatMap(Shard.init)
             run.certificateDirectory = certs
+            run.artifacts = artifacts.map { ArtifactStore(root: URL(fileURLWithPath: $0), keepAll: keepAll) }
+            run.replayArguments = options.matrix.map { ["--matrix", $0] } ?? []
             run.keepCertificates = keepCerts
             if keepCerts {
                 run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
