@@ -15,6 +15,7 @@ public enum MarkdownReport {
         out.append("")
         out.append("**\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported, \(s.errors) errors (timeouts, crashes, harness)**")
         out.append("")
+        out.append(contentsOf: baselineSection(report))
         out.append(contentsOf: pairTable(report))
         out.append(contentsOf: defaultsTable(report))
         out.append(contentsOf: negotiatedTable(report))
@@ -179,13 +180,36 @@ public enum MarkdownReport {
         var out = ["## Cells that did not meet their expectation", ""]
         guard !bad.isEmpty else { return out + ["None.", ""] }
         for r in bad {
-            out.append("- **\(r.outcome.rawValue)** `\(r.id)`: \(r.reason ?? "")")
+            let known = r.baselineStatus == "known_failure" ? " (known failure\(r.knownFailure.map { ": \($0)" } ?? ""))" : ""
+            out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(r.reason ?? "")")
             for error in [r.serverError, r.clientError].compactMap({ $0 }) {
                 let alert = error.alert.map { ", alert \($0) \(error.alertDirection ?? "")" } ?? ""
                 out.append("  - \(error.side.rawValue) (\(error.stage)\(alert)): \(error.message)" + (error.libraryCode.map { " [`\($0)`]" } ?? ""))
             }
         }
         out.append("")
+        return out
+    }
+
+    /// What changed against the baseline, when the run was compared with one.
+    static func baselineSection(_ report: Report) -> [String] {
+        guard let b = report.baseline else { return [] }
+        var out = ["## Against the baseline", "", "Baseline `\(b.file)`: **\(b.regressions.count) regressions**, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new cells, \(b.vanishedCells.count) vanished cells.", ""]
+        func list(_ title: String, _ ids: [String]) {
+            guard !ids.isEmpty else { return }
+            out.append("### \(title)")
+            out.append("")
+            for id in ids.prefix(200) {
+                let reason = report.results.first { $0.id == id }?.reason.map { ": \($0)" } ?? ""
+                out.append("- `\(id)`\(reason)")
+            }
+            if ids.count > 200 { out.append("- … and \(ids.count - 200) more") }
+            out.append("")
+        }
+        list("Regressions", b.regressions)
+        list("Unexpected passes (update the baseline)", b.unexpectedPasses)
+        list("New cells", b.newCells)
+        list("Vanished cells", b.vanishedCells)
         return out
     }
 
@@ -201,10 +225,14 @@ public enum MarkdownReport {
     }
 
     static func notes(_ report: Report) -> [String] {
-        let noted = report.results.filter { !($0.notes ?? []).isEmpty }
+        let noted = report.results.filter { !($0.notes ?? []).isEmpty || $0.flaky == true }
         guard !noted.isEmpty else { return [] }
         var out = ["## Notes", ""]
-        for r in noted { out.append("- `\(r.id)`: " + r.notes!.joined(separator: "; ")) }
+        for r in noted {
+            var notes = r.notes ?? []
+            if r.flaky == true { notes.append("flaky: passed on attempt \(r.attempts ?? 0) after " + (r.earlierAttempts ?? []).joined(separator: "; ")) }
+            out.append("- `\(r.id)`: " + notes.joined(separator: "; "))
+        }
         out.append("")
         return out
     }
@@ -227,7 +255,13 @@ public enum TerminalReport {
             out.append(pad(server, 16) + row.joined())
         }
         for r in report.results where ![.pass, .unsupported].contains(r.outcome) {
-            out.append("\(r.outcome.rawValue.uppercased()) \(r.id): \(r.reason ?? "")")
+            let known = r.baselineStatus == "known_failure" ? " (known)" : (r.baselineStatus == "regression" ? " REGRESSION" : "")
+            out.append("\(r.outcome.rawValue.uppercased())\(known) \(r.id): \(r.reason ?? "")")
+        }
+        for r in report.results where r.flaky == true { out.append("FLAKY \(r.id): passed on attempt \(r.attempts ?? 0)") }
+        if let b = report.baseline {
+            for id in b.unexpectedPasses { out.append("UNEXPECTED PASS \(id) (update the baseline)") }
+            out.append("baseline \(b.file): \(b.regressions.count) regressions, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new, \(b.vanishedCells.count) vanished")
         }
         let s = report.summary
         out.append("\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")

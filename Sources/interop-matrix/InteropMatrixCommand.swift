@@ -116,6 +116,40 @@ struct ReportOutputs: ParsableArguments {
     }
 }
 
+/// Progress on stderr while cells run: one line rewritten in place on a terminal (cells done, failures,
+/// time left), plain lines for each failure and every 25 cells otherwise.
+final class Progress: @unchecked Sendable {
+    private let terminal: Bool
+    private let lock = NSLock()
+    private let start = Date()
+    private var failures = 0
+
+    init(terminal: Bool) { self.terminal = terminal }
+
+    func record(_ result: CellResult, done: Int, total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let bad = ![.pass, .unsupported].contains(result.outcome)
+        if bad { failures += 1 }
+        if terminal {
+            if bad { write("\r\u{1B}[2K\(result.outcome.rawValue.uppercased()) \(result.id): \(result.reason ?? "")\n") }
+            let elapsed = Date().timeIntervalSince(start)
+            let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+            write("\r\u{1B}[2K[\(done)/\(total)] \(failures) not passing · \(String(format: "%.0f", eta)) s left")
+        } else if bad {
+            write("[\(done)/\(total)] \(result.outcome.rawValue.uppercased()) \(result.id): \(result.reason ?? "")\n")
+        } else if done == total || done % 25 == 0 {
+            write("[\(done)/\(total)] cells done, \(failures) not passing\n")
+        }
+    }
+
+    func finish() {
+        if terminal { write("\r\u{1B}[2K") }
+    }
+
+    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}
+
 /// The exit code a finished report calls for (see the root command's discussion).
 func runExitCode(for report: Report) -> Int32 {
     if let comparison = report.baseline { return report.complete ? comparison.exitCode : max(1, comparison.exitCode) }
@@ -193,6 +227,7 @@ extension InteropMatrixCommand {
                 run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
             }
             let live = !quiet
+            let progress = Progress(terminal: isatty(STDERR_FILENO) == 1)
             if run.cells().isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty ? "" : " and --filter") select no cells; `interop-matrix list` shows what a matrix expands to")
             }
@@ -200,13 +235,9 @@ extension InteropMatrixCommand {
             do {
                 report = try await run.run { result, done, total in
                     guard live else { return }
-                    let mark = result.outcome == .pass ? "" : " \(result.outcome.rawValue.uppercased())"
-                    if result.outcome != .pass && result.outcome != .unsupported {
-                        FileHandle.standardError.write(Data("[\(done)/\(total)]\(mark) \(result.id): \(result.reason ?? "")\n".utf8))
-                    } else if done == total || done % 25 == 0 {
-                        FileHandle.standardError.write(Data("[\(done)/\(total)] cells done\n".utf8))
-                    }
+                    progress.record(result, done: done, total: total)
                 }
+                progress.finish()
             } catch {
                 FileHandle.standardError.write(Data("interop-matrix: cannot start the run: \(error)\n".utf8))
                 throw ExitCode(3)
