@@ -1,0 +1,194 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+/// Runs the `interop-matrix` executable built beside the tests; returns its exit status and stdout.
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+@Suite("Reports for people and CI", .serialized, .timeLimit(.minutes(3)))
+struct ReportFormatTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("interop-matrix-reports-\(UUID().uuidString)")
+
+    init() throws { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    @Test("a baseline run with one injected regression exits 1 and names the cell in every format")
+    func injectedRegression() async throws {
+        // A matrix of one real pair and one crashing peer; the baseline says every cell passes.
+        let peers = await Fixture.shared.peerDirectory
+        try "servers: [openssl, crash]\nclients: [gnutls]\nversions: [TLS1.3]\ncerts: [ecdsa-p256]\n".write(toFile: path("m.yml"), atomically: true, encoding: .utf8)
+        let list = try runCLI(["list", "--matrix", path("m.yml")], environment: ["INTEROP_MATRIX_PEER_DIR": peers])
+        let ids = list.output.split(separator: "\n").map(String.init).filter { $0.contains(">") }
+        #expect(ids.count == 2)
+        let baseline = Baseline(report: Report(startedAt: "", durationS: 0, matrix: "m", libraries: [], summary: .init(results: []), results: [], complete: true), keeping: nil)
+        var expected = baseline
+        for id in ids { expected.cells[id] = .init(outcome: .pass) }
+        try expected.write(to: path("baseline.json"))
+
+        let run = try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet",
+                              "--json", path("r.json"), "--markdown", path("r.md"), "--junit", path("r.xml"), "--html", path("r.html")],
+                             environment: ["INTEROP_MATRIX_PEER_DIR": peers])
+        #expect(run.status == 1)
+        let regressed = try #require(ids.first { $0.hasPrefix("crash>") })
+        let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: path("r.json"))))
+        #expect(report.baseline?.regressions == [regressed])
+        #expect(report.results.first { $0.id == regressed }?.baselineStatus == "regression")
+        #expect(try String(contentsOfFile: path("r.md"), encoding: .utf8).contains("### Regressions\n\n- `\(regressed)`"))
+        let junit = try String(contentsOfFile: path("r.xml"), encoding: .utf8)
+        #expect(junit.contains(#"<failure type="regression""#))
+        #expect(junit.contains(JUnitReport.escape(String(regressed.dropFirst("crash>gnutls/".count)))))
+        #expect(try String(contentsOfFile: path("r.html"), encoding: .utf8).contains(regressed))
+        #expect(run.output.contains("REGRESSION \(regressed)"))
+
+        // The regression fixed in the baseline: a known failure no longer fails the build.
+        expected.cells[regressed] = .init(outcome: .crash, reason: "the fault peer crashes on purpose", link: "https://example.invalid/known")
+        try expected.write(to: path("baseline.json"))
+        let known = try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet", "--junit", path("k.xml")],
+                               environment: ["INTEROP_MATRIX_PEER_DIR": peers])
+        #expect(known.status == 0)
+        #expect(try String(contentsOfFile: path("k.xml"), encoding: .utf8).contains("known failure: the fault peer crashes on purpose"))
+
+        // A known failure that passes is an unexpected pass (4); a cell the baseline lacks is new (5).
+        let passing = try #require(ids.first { $0.hasPrefix("openssl>") })
+        expected.cells[passing] = .init(outcome: .fail, reason: "pretend")
+        try expected.write(to: path("baseline.json"))
+        #expect(try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet"], environment: ["INTEROP_MATRIX_PEER_DIR": peers]).status == 4)
+        expected.cells[passing] = nil
+        try expected.write(to: path("baseline.json"))
+        #expect(try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet"], environment: ["INTEROP_MATRIX_PEER_DIR": peers]).status == 5)
+    }
+
+    @Test("JUnit has one testcase per cell, grouped by pair, unsupported cells skipped, failures with both errors")
+    func junit() async throws {
+        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
+        run.filters = ["/TLS1.3/", "client-cert-missing/TLS1.2"]
+        let report = try await run.run()
+        let xml = JUnitReport.render(report)
+        let document = try XMLDocument(xmlString: xml)
+        let cases = try document.nodes(forXPath: "//testcase")
+        #expect(cases.count == report.results.count)
+        #expect(try document.nodes(forXPath: "//testsuite").count == 9)
+        #expect(try document.nodes(forXPath: "//testcase/skipped").count == report.summary.unsupported)
+        #expect(try document.nodes(forXPath: "//testcase/failure").count == report.summary.failed + report.summary.errors)
+    }
+
+    @Test("four shards merged equal one unsharded run: same cells, same order, same outcomes")
+    func shardsMerge() async throws {
+        let catalog = await Fixture.shared.catalog
+        let whole = try await MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: catalog, jobs: 2).run()
+        var shards: [(path: String, report: Report)] = []
+        for k in 1...4 {
+            var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: catalog, jobs: 2)
+            run.shard = Shard("\(k)/4")
+            let report = try await run.run()
+            #expect(report.results.count < whole.results.count)
+            // Through JSON, as shards travel between CI jobs.
+            shards.append(("shard-\(k).json", try JSONDecoder().decode(Report.self, from: report.jsonData())))
+        }
+        let merged = try ReportMerge.merge(shards)
+        #expect(merged.results.map(\.id) == whole.results.map(\.id))
+        #expect(merged.results.map(\.outcome) == whole.results.map(\.outcome))
+        #expect(merged.summary == whole.summary)
+        #expect(merged.complete)
+        #expect(merged.mergedShards == ["1/4", "2/4", "3/4", "4/4"])
+
+        // Reports of another matrix, or the same shard twice, are refused.
+        var other = MatrixRun(matrix: try MatrixFile(yaml: "libraries: [openssl]\n", source: "other"), catalog: catalog)
+        other.shard = Shard("1/4")
+        let foreign = try await other.run()
+        #expect(throws: MergeError.self) { try ReportMerge.merge([shards[0], ("other.json", foreign)]) }
+        #expect(throws: MergeError.self) { try ReportMerge.merge([shards[0], shards[0]]) }
+        var newer = shards[1]
+        newer.report.tool.version = "9.9.9"
+        #expect { try ReportMerge.merge([shards[0], newer]) } throws: { "\($0)".contains("tool versions") }
+    }
+
+    @Test("the HTML report works in a real browser: grids, marks and a cell's details")
+    func htmlInChromium() async throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            Issue.record("headless Chromium is needed for this test; ci/setup installs it (apt-get install chromium)")
+            return
+        }
+        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
+        run.filters = ["/basic/"]
+        let report = try await run.run()
+        try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("r.html")))
+        let url = "file://\(path("r.html"))#open=openssl>gnutls"
+
+        func chromiumOutput(_ extra: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: chromium)
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] + extra + [url]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        let dom = try chromiumOutput(["--dump-dom"])
+        // Two grids (TLS 1.2, TLS 1.3) of 3 × 3 pairs, each grid cell coloured by what it holds.
+        #expect(dom.components(separatedBy: #"class="grid""#).count - 1 == 2)
+        #expect(dom.components(separatedBy: #"data-outcome="pass""#).count - 1 == 13)
+        #expect(dom.components(separatedBy: #"data-outcome="unsupported""#).count - 1 == 5)
+        #expect(dom.contains("PASS 4/4"))
+        // The pair opened from the URL lists its cells with both views.
+        let opened = report.results.filter { $0.server == "openssl" && $0.client == "gnutls" }
+        #expect(dom.contains("openssl&gt;gnutls — \(opened.count) cells"))
+        #expect(dom.contains(#"data-id="openssl&gt;gnutls/basic/TLS1.3/default/default/ecdsa-p256/auth-required""#))
+        #expect(dom.contains("views (server, client)"))
+
+        // The picture, kept with the build for a person to look at.
+        let artifacts = URL(fileURLWithPath: Fixture.buildDirectory).deletingLastPathComponent().appendingPathComponent("test-artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let shot = artifacts.appendingPathComponent("html-report.png").path
+        try? FileManager.default.removeItem(atPath: shot)
+        _ = try chromiumOutput(["--screenshot=\(shot)"])
+        let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        #expect(size > 20_000)
+    }
+
+    @Test("artifacts keep a failed cell's logs, result and a replay that re-runs exactly that cell")
+    func artifactsAndReplay() async throws {
+        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
+        run.only = ["openssl>gnutls/basic/TLS1.3/default/default/ecdsa-p256/auth-none", "gnutls>openssl/client-cert-missing/TLS1.2/default/default/rsa2048/auth-required"]
+        run.artifacts = ArtifactStore(root: folder.appendingPathComponent("artifacts"), keepAll: true)
+        let report = try await run.run()
+        #expect(report.results.count == 2)
+        for result in report.results {
+            let cell = run.artifacts!.folder(for: result.id)
+            for file in ["server.log", "client.log", "result.json", "replay.sh", "keylog.txt"] {
+                #expect(FileManager.default.fileExists(atPath: cell.appendingPathComponent(file).path), "\(file) for \(result.id)")
+            }
+            #expect(result.replay?.contains("--only") == true && result.replay?.contains("--certs") == true)
+        }
+        // TLS 1.3 secrets from both libraries, in the NSS key log format Wireshark reads.
+        let tls13 = run.artifacts!.folder(for: run.only[0]).appendingPathComponent("keylog.txt")
+        let lines = try String(contentsOf: tls13, encoding: .utf8).split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("CLIENT_HANDSHAKE_TRAFFIC_SECRET ") })
+        #expect(lines.contains { $0.hasPrefix("SERVER_TRAFFIC_SECRET_0 ") })
+        let log = try String(contentsOf: run.artifacts!.folder(for: run.only[0]).appendingPathComponent("server.log"), encoding: .utf8)
+        #expect(log.contains("handshake done: TLS1.3"))
+        // Keys stay private.
+        let key = run.artifacts!.certificates.appendingPathComponent("ecdsa-p256/server.key").path
+        #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+    }
+}
