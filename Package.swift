@@ -66,7 +66,10 @@ let package = Package(
         .testTarget(name: "PeerKitTests", dependencies: ["PeerKit"]),
         .testTarget(
             name: "InteropMatrixTests",
-            dependencies: ["InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-fault"]
+            dependencies: [
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-fault", "interop-matrix",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
     ]
 )

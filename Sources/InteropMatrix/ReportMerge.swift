@@ -48,6 +48,26 @@ public enum ReportMerge {
         merged.matrixCells = first.report.matrixCells
         merged.matrixDigest = first.report.matrixDigest
         merged.mergedShards = shards.sorted()
+        // Shards compared with the same baseline: their comparisons add up to the whole run's.
+        let comparisons = reports.compactMap(\.report.baseline)
+        if comparisons.count == reports.count, let file = comparisons.first?.file, comparisons.allSatisfy({ $0.file == file }) {
+            var total = BaselineComparison(file: file)
+            for c in comparisons {
+                total.regressions += c.regressions
+                total.unexpectedPasses += c.unexpectedPasses
+                total.knownFailures += c.knownFailures
+                total.newCells += c.newCells
+                total.vanishedCells += c.vanishedCells
+            }
+            let order = Dictionary(results.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
+            func sorted(_ ids: [String]) -> [String] { ids.sorted { (order[$0] ?? Int.max, $0) < (order[$1] ?? Int.max, $1) } }
+            total.regressions = sorted(total.regressions)
+            total.unexpectedPasses = sorted(total.unexpectedPasses)
+            total.knownFailures = sorted(total.knownFailures)
+            total.newCells = sorted(total.newCells)
+            total.vanishedCells = total.vanishedCells.sorted()
+            merged.baseline = total
+        }
         return merged
     }
 }

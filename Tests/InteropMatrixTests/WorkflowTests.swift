@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+import Yams
+
+@Suite("The CI workflow")
+struct WorkflowTests {
+    @Test("ci/github/interop-matrix.yml is valid YAML of a workflow, and runs exactly the commands the README documents")
+    func workflowMatchesReadme() throws {
+        let root = Fixture.packageRoot
+        let text = try String(contentsOf: root.appendingPathComponent("ci/github/interop-matrix.yml"), encoding: .utf8)
+        let workflow = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let jobs = try #require(workflow["jobs"] as? [String: Any])
+        #expect(Set(jobs.keys) == ["test", "shard", "merge"])
+        var commands: [String] = []
+        for case let job as [String: Any] in jobs.values {
+            #expect(job["runs-on"] != nil)
+            for case let step as [String: Any] in (job["steps"] as? [Any]) ?? [] {
+                if let run = step["run"] as? String { commands += run.split(separator: "\n").map(String.init) }
+            }
+        }
+        #expect(commands.count >= 4)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let documented = Set(readme.split(separator: "\n").map(String.init))
+        for command in commands {
+            #expect(documented.contains(command), "README.md does not document: \(command)")
+        }
+        #expect(commands.contains { $0.contains("--shard") } && commands.contains { $0.contains(" merge ") })
+        #expect(commands.contains { $0.contains("GITHUB_STEP_SUMMARY") })
+    }
+}
