@@ -9,6 +9,8 @@ import Glibc
 //   peer-listenhang   prints a listening line for a port nobody serves, then hangs
 //   peer-crash        dies of SIGSEGV at once
 //   peer-garbage      prints a line that is not JSON and exits 1
+//   peer-flaky        crashes the first time it is started with given arguments, and on every later
+//                     start becomes the real peer-openssl beside it (for --retries)
 // `capabilities` answers like a real peer, under the same id, so the runner accepts it as a library.
 let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "peer-hang"
 let id = name.hasPrefix("peer-") ? String(name.dropFirst(5)) : name
@@ -19,6 +21,20 @@ if arguments.first == "capabilities" {
     exit(0)
 }
 switch id {
+case "flaky":
+    // The marker is named after the arguments, which hold this run's certificate paths.
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in arguments.joined(separator: " ").utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    let marker = "/tmp/interop-matrix-flaky-\(hash)"
+    if access(marker, F_OK) != 0 {
+        close(open(marker, O_CREAT | O_WRONLY, 0o600))
+        exit(70)
+    }
+    unlink(marker)
+    let real = String(CommandLine.arguments[0].dropLast("flaky".count)) + "openssl"
+    var argv: [UnsafeMutablePointer<CChar>?] = ([real] + arguments).map { strdup($0) } + [nil]
+    execv(real, &argv)
+    exit(71)
 case "listenhang":
     print(#"{"event":"listening","port":9}"#)
     fflush(nil)

@@ -64,4 +64,22 @@ struct FaultTests {
         #expect(result.outcome == .crash)
         #expect(result.error?.message.contains("this is not json") == true)
     }
+
+    @Test("with --retries, a cell that fails once and then passes is reported as passed and flaky, not hidden")
+    func flakyCellIsMarked() async throws {
+        let runner = try await Fixture.shared.runner(libraries: ["openssl", "flaky"])
+        let once = await runner.run(.make("flaky", "openssl", version: .tls13), retries: 0)
+        #expect(once.outcome == .crash)
+        // A second start passes and removes the fault peer's marker file.
+        #expect(await runner.run(.make("flaky", "openssl", version: .tls13), retries: 0).outcome == .pass)
+        let retried = await runner.run(.make("flaky", "openssl", version: .tls13, cert: .rsa2048), retries: 2)
+        #expect(retried.outcome == .pass)
+        #expect(retried.flaky == true)
+        #expect(retried.attempts == 2)
+        #expect(retried.earlierAttempts?.first?.hasPrefix("crash") == true)
+        var report = Report(startedAt: "", durationS: 0, matrix: "m", libraries: [], summary: .init(results: [retried]), results: [retried], complete: true)
+        report.libraries = []
+        #expect(MarkdownReport.render(report).contains("flaky: passed on attempt 2"))
+        #expect(JUnitReport.render(report).contains("flaky: passed on attempt 2"))
+    }
 }
