@@ -16,6 +16,10 @@ public struct MatrixRun: Sendable {
     public var retries = 0
     /// Reuse the certificate sets in this folder (from `--keep-certs` or artifacts) instead of issuing new ones.
     public var certificateDirectory: String?
+    /// Stops the run early (deadline, interrupt); the report is then marked incomplete.
+    public var stop = RunStop()
+    /// The whole run must end by then: running cells are stopped and the report marked incomplete.
+    public var runDeadline: Duration?
     /// Keep per-cell logs, key logs and replay scripts here.
     public var artifacts: ArtifactStore?
     /// The arguments that select this matrix again (`--matrix FILE`), for replay commands.
@@ -154,22 +158,43 @@ public struct MatrixRun: Sendable {
         let retries = self.retries
 
         var results = [CellResult?](repeating: nil, count: cells.count)
-        await withTaskGroup(of: (Int, CellResult).self) { group in
+        let stop = self.stop
+        if let deadline = runDeadline {
+            let reason = "the run deadline (\(deadline)) passed"
+            Task { try? await Task.sleep(for: deadline); stop.stop(because: reason) }
+        }
+        await withTaskGroup(of: (Int, CellResult)?.self) { group in
             var next = 0
             var done = 0
             func launch() {
                 let index = next
                 next += 1
-                group.addTask { (index, await runner.run(cells[index], retries: retries)) }
+                group.addTask {
+                    let result = await runner.run(cells[index], retries: retries)
+                    return (index, result)
+                }
             }
-            while next < cells.count && next < max(1, jobs) { launch() }
-            while let (index, result) = await group.next() {
-                var result = result
+            // Returns nil when the run is stopped, so the loop below stops launching cells.
+            group.addTask { await stop.wait(); return nil }
+            while next < cells.count && next < max(1, jobs) && stop.reason == nil { launch() }
+            while let item = await group.next() {
+                guard let (index, finished) = item else {
+                    group.cancelAll()
+                    continue
+                }
+                var result = finished
+                if let reason = stop.reason, ![.pass, .unsupported].contains(result.outcome) {
+                    // Its peers were killed because the run stopped; what they said is not a verdict.
+                    result = CellResult(cell: cells[index], outcome: .error, durationMs: result.durationMs)
+                    result.reason = "stopped before it finished: \(reason)"
+                    result.error = ReportError(side: .runner, stage: "timeout", message: result.reason!)
+                }
                 result.index = selected[index].offset
                 results[index] = result
                 done += 1
                 progress?(result, done, cells.count)
-                if next < cells.count { launch() }
+                if next < cells.count && stop.reason == nil { launch() }
+                if done == cells.count || (stop.reason != nil && next == done) { group.cancelAll() }
             }
         }
         let finished = results.compactMap { $0 }
@@ -187,6 +212,7 @@ public struct MatrixRun: Sendable {
         report.matrixCells = allCells.count
         report.matrixDigest = Shard.digest(allCells.map(\.id))
         report.shard = shard?.description
+        report.stopped = stop.reason
         return report
     }
 }

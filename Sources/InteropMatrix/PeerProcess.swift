@@ -50,8 +50,33 @@ enum PeerProcess {
         options.teardownSequence = []
         let watch = PeerWatch()
         defer { watch.disarm() }
+        // A cancelled cell (the run stopped) kills its peer's whole process group at once.
+        let outcome = try await withTaskCancellationHandler {
+            try await spawn(executable: executable, arguments: arguments, deadline: deadline, options: options, watch: watch, onListening: onListening)
+        } onCancel: {
+            watch.killNow()
+        }
+        let (result, violations, log, pid) = outcome.closureResult
+        let termination: PeerExit.Termination
+        switch outcome.terminationStatus {
+        case .exited(let code): termination = .exited(code)
+        case .signaled(let signal): termination = .signaled(signal)
+        }
+        var exit = PeerExit(termination: termination, result: result, protocolViolations: violations, log: log, pid: pid)
+        // A kill only counts if the process really died of it.
+        if termination == .signaled(SIGKILL) {
+            let reason = watch.killReason
+            exit.killedAtDeadline = reason == .deadline
+            exit.killedAfterPartner = reason == .partnerEnded
+        }
+        return exit
+    }
 
-        let outcome = try await Subprocess.run(
+    private static func spawn(
+        executable: String, arguments: [String], deadline: ContinuousClock.Instant, options: PlatformOptions, watch: PeerWatch,
+        onListening: ((UInt16) async -> Void)?
+    ) async throws -> ExecutionResult<(PeerResultLine?, [String], String, Int32), SequenceOutput, SequenceOutput> {
+        try await Subprocess.run(
             .path(FilePath(executable)),
             arguments: Arguments(arguments),
             // Swift's crash backtracer would keep a crashed Swift peer alive while it writes a report;
@@ -63,6 +88,7 @@ enum PeerProcess {
             error: .sequence
         ) { execution in
             let pid = execution.processIdentifier.value
+            watch.started(pid)
             watch.arm(killing: pid, at: deadline, reason: .deadline)
             let logTask = Task { await boundedText(execution.standardError, limit: logLimit) }
             var result: PeerResultLine?
@@ -72,7 +98,7 @@ enum PeerProcess {
                     guard !line.isEmpty else { continue }
                     guard let data = line.data(using: .utf8),
                           let event = try? JSONDecoder().decode(EventLine.self, from: data) else {
-                        violations.append(String(line.prefix(300)))
+                        if violations.count < 5 { violations.append(String(line.prefix(300))) }
                         continue
                     }
                     switch event.event {
@@ -101,20 +127,6 @@ enum PeerProcess {
             }
             return (result, violations, await logTask.value, pid)
         }
-        let (result, violations, log, pid) = outcome.closureResult
-        let termination: PeerExit.Termination
-        switch outcome.terminationStatus {
-        case .exited(let code): termination = .exited(code)
-        case .signaled(let signal): termination = .signaled(signal)
-        }
-        var exit = PeerExit(termination: termination, result: result, protocolViolations: violations, log: log, pid: pid)
-        // A kill only counts if the process really died of it.
-        if termination == .signaled(SIGKILL) {
-            let reason = watch.killReason
-            exit.killedAtDeadline = reason == .deadline
-            exit.killedAfterPartner = reason == .partnerEnded
-        }
-        return exit
     }
 
     private struct EventLine: Decodable {
@@ -149,6 +161,25 @@ final class PeerWatch: Sendable {
     private let reason = Mutex<KillReason?>(nil)
 
     var killReason: KillReason? { reason.withLock { $0 } }
+    /// The peer's pid once it runs, and whether it was to be killed before that.
+    private let process = Mutex<(pid: Int32?, killed: Bool)>((nil, false))
+
+    func started(_ pid: Int32) {
+        let killAtOnce = process.withLock { state -> Bool in
+            state.pid = pid
+            return state.killed
+        }
+        if killAtOnce { kill(-pid, SIGKILL) }
+    }
+
+    /// Kills the peer's process group now (the run was stopped), or as soon as it starts.
+    func killNow() {
+        let pid = process.withLock { state -> Int32? in
+            state.killed = true
+            return state.pid
+        }
+        if let pid { kill(-pid, SIGKILL) }
+    }
 
     /// Kills process group `pid` at `instant` unless disarmed before.
     func arm(killing pid: Int32, at instant: ContinuousClock.Instant, reason why: KillReason) {

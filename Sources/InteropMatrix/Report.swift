@@ -60,9 +60,11 @@ public struct Report: Codable, Sendable {
     public var mergedShards: [String]?
     /// How the run compares with a baseline, when one was given.
     public var baseline: BaselineComparison?
+    /// Why the run stopped before every cell ran (a deadline, an interrupt).
+    public var stopped: String?
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline
+        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped
         case matrixName = "matrix_name"
         case matrixCells = "matrix_cells"
         case matrixDigest = "matrix_digest"

@@ -150,6 +150,32 @@ final class Progress: @unchecked Sendable {
     private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }
 
+/// Turns SIGINT and SIGTERM into a stop of the run, so it ends cleanly with a partial report.
+final class InterruptWatch: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var signal: Int32?
+
+    var received: Int32? { lock.lock(); defer { lock.unlock() }; return signal }
+
+    init(stop: RunStop) {
+        for number in [SIGINT, SIGTERM] {
+            Foundation.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                if self.signal == nil { self.signal = number }
+                self.lock.unlock()
+                FileHandle.standardError.write(Data("\ninterop-matrix: \(number == SIGINT ? "SIGINT" : "SIGTERM"): stopping the peers and writing a partial report\n".utf8))
+                stop.stop(because: "interrupted by \(number == SIGINT ? "SIGINT" : "SIGTERM")")
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
 /// The exit code a finished report calls for (see the root command's discussion).
 func runExitCode(for report: Report) -> Int32 {
     if let comparison = report.baseline { return report.complete ? comparison.exitCode : max(1, comparison.exitCode) }
@@ -195,6 +221,9 @@ extension InteropMatrixCommand {
         @Option(name: .long, help: "Seconds a cell may take before its peers are killed.")
         var timeout: Double = 10
 
+        @Option(name: .long, help: "Seconds the whole run may take; then running cells are stopped and the report is written, marked incomplete.")
+        var deadline: Double?
+
         @Flag(name: .long, help: "Keep the generated certificates and keys (0600) and print where.")
         var keepCerts = false
 
@@ -205,6 +234,7 @@ extension InteropMatrixCommand {
             guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256, e.g. --jobs 4") }
             guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout is in seconds, between 0 and 3600, e.g. --timeout 10") }
             guard retries >= 0 && retries <= 10 else { throw ValidationError("--retries must be between 0 and 10, e.g. --retries 2") }
+            if let deadline, !(deadline > 0 && deadline <= 86_400) { throw ValidationError("--deadline is in seconds, between 0 and 86400, e.g. --deadline 600") }
             if let shard, Shard(shard) == nil { throw ValidationError("--shard \(shard): expected K/N with 1 <= K <= N, e.g. --shard 2/4") }
             if updateBaseline && baseline == nil { throw ValidationError("--update-baseline needs --baseline PATH to write to") }
             if let baseline, !updateBaseline, !FileManager.default.isReadableFile(atPath: baseline) {
@@ -222,6 +252,9 @@ extension InteropMatrixCommand {
             run.certificateDirectory = certs
             run.artifacts = artifacts.map { ArtifactStore(root: URL(fileURLWithPath: $0), keepAll: keepAll) }
             run.replayArguments = options.matrix.map { ["--matrix", $0] } ?? []
+            run.runDeadline = deadline.map { .milliseconds(Int($0 * 1000)) }
+            // Ctrl-C or SIGTERM: stop the peers, remove the keys, write the partial report.
+            let interrupts = InterruptWatch(stop: run.stop)
             run.keepCertificates = keepCerts
             if keepCerts {
                 run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
@@ -270,6 +303,7 @@ extension InteropMatrixCommand {
                 throw ExitCode(3)
             }
             print(TerminalReport.render(report), terminator: "")
+            if let signal = interrupts.received { throw ExitCode(128 + signal) }
             let code = runExitCode(for: report)
             if code != 0 { throw ExitCode(code) }
         }
