@@ -11,6 +11,8 @@ public struct CellParameters: Sendable, Hashable, Codable {
     /// The server certificate's key type (and the client certificate's, when one is presented).
     public var cert: CertificateKeyType
     public var clientAuth: ClientAuth
+    /// What the network between them does (`none`: a direct connection).
+    public var network: Impairment = .none
 
     public init(version: TLSVersion, suite: String? = nil, suiteCode: String? = nil, group: String? = nil,
                 cert: CertificateKeyType, clientAuth: ClientAuth) {
@@ -30,8 +32,18 @@ public struct Expectation: Sendable, Hashable, Codable {
     /// The alert the refusing side should send (RFC 8446 §6, RFC 5246 §7.2); nil when any will do.
     public var alert: String?
     public var refusedBy: Role?
+    /// The network breaks the connection: both sides must fail cleanly (no hang, no crash, the
+    /// data never accepted), whichever side notices first.
+    public var connectionBroken = false
 
     public static let success = Expectation(handshake: .ok, alert: nil, refusedBy: nil)
+
+    public init(handshake: Handshake, alert: String?, refusedBy: Role?, connectionBroken: Bool = false) {
+        self.handshake = handshake
+        self.alert = alert
+        self.refusedBy = refusedBy
+        self.connectionBroken = connectionBroken
+    }
 }
 
 /// One server library × client library × scenario × parameters: the unit the matrix runs and reports.
@@ -61,6 +73,7 @@ public struct Cell: Sendable, Hashable {
     public var id: String {
         let p = params
         let version = usesLibraryDefaults ? "default" : p.version.rawValue
-        return "\(server)>\(client)/\(scenario)/\(version)/\(p.suite ?? "default")/\(p.group ?? "default")/\(p.cert.rawValue)/auth-\(p.clientAuth.rawValue)"
+        let network = p.network == .none ? "" : "/net-\(p.network)"
+        return "\(server)>\(client)/\(scenario)/\(version)/\(p.suite ?? "default")/\(p.group ?? "default")/\(p.cert.rawValue)/auth-\(p.clientAuth.rawValue)\(network)"
     }
 }

@@ -29,9 +29,15 @@ public struct CellRunner: Sendable {
 
     /// Peers get a little less time than the cell, so they report their own timeout (with the
     /// stage they were in) before the runner has to kill them.
-    var peerTimeoutMilliseconds: Int {
-        let total = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+    func peerTimeoutMilliseconds(_ cell: Cell) -> Int {
+        let limit = cellTimeout(cell)
+        let total = Int(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
         return max(100, total - min(1000, total / 5))
+    }
+
+    /// A stalled network can only end in the peers' own timeouts; keep those short.
+    func cellTimeout(_ cell: Cell) -> Duration {
+        cell.params.network == .stall ? min(timeout, .milliseconds(1500)) : timeout
     }
 
     /// Runs a cell, and again up to `retries` times while it does not pass. A cell that passes on a
@@ -68,7 +74,7 @@ public struct CellRunner: Sendable {
             result.error = ReportError(side: .runner, stage: "setup", message: result.reason!)
             return result
         }
-        let deadline = start + timeout
+        let deadline = start + cellTimeout(cell)
         let clientExit = Mutex<PeerExit?>(nil)
         let clientLaunchError = Mutex<String?>(nil)
         let folder = artifacts?.prepare(cell.id)
@@ -79,7 +85,14 @@ public struct CellRunner: Sendable {
         do {
             serverExit = try await PeerProcess.run(executable: server.executable, arguments: serverArgs, deadline: deadline) { port in
                 do {
-                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: port) + keyLog, deadline: deadline)
+                    // An impaired network puts a proxy between them; the client connects to it.
+                    var proxy: ImpairmentProxy?
+                    if cell.params.network != .none {
+                        proxy = try ImpairmentProxy(impairment: cell.params.network, upstreamPort: port, version: cell.params.version)
+                        proxy?.start(until: deadline)
+                    }
+                    defer { proxy?.stop() }
+                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline)
                     clientExit.withLock { $0 = exit }
                 } catch {
                     clientLaunchError.withLock { $0 = "\(error)" }
@@ -112,7 +125,7 @@ public struct CellRunner: Sendable {
     }
 
     func common(_ cell: Cell) -> [String] {
-        var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds)]
+        var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds(cell))]
         if cell.usesLibraryDefaults { return arguments }
         arguments += ["--version", cell.params.version.rawValue]
         if let code = cell.params.suiteCode { arguments += ["--suite", code] }

@@ -21,6 +21,7 @@ public enum MarkdownReport {
         out.append(contentsOf: negotiatedTable(report))
         out.append(contentsOf: suiteTables(report))
         out.append(contentsOf: groupTable(report))
+        out.append(contentsOf: networkTable(report))
         out.append(contentsOf: uniqueSupport(report))
         out.append(contentsOf: problems(report))
         out.append(contentsOf: unsupported(report))
@@ -126,6 +127,28 @@ public enum MarkdownReport {
             for group in NamedGroup.allNames where cells.contains(where: { $0.params.group == group }) {
                 let marks = pairs.map { pair in mark(cells.filter { $0.params.group == group && $0.server == pair.0 && $0.client == pair.1 }) }
                 out.append("| \(version.rawValue) | \(group) | " + marks.joined(separator: " | ") + " |")
+            }
+        }
+        out.append("")
+        return out
+    }
+
+    /// Each impaired network against each pair, per version: segment-1 and delay must pass, the
+    /// others must fail cleanly on both sides.
+    static func networkTable(_ report: Report) -> [String] {
+        let impaired = report.results.filter { ($0.params.network ?? .none) != .none }
+        guard !impaired.isEmpty else { return [] }
+        let pairs = pairs(report)
+        var out = ["## Impaired networks", "", "segment-1 and delay-50ms must still pass; stall, truncate, reset and corrupt must fail cleanly on both sides, in time, and never accept corrupted data.", "",
+                   "| version | network | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
+                   "|---|---|" + pairs.map { _ in "---|" }.joined()]
+        let networks = impaired.compactMap(\.params.network).reduce(into: [Impairment]()) { if !$0.contains($1) { $0.append($1) } }
+        for version in TLSVersion.allCases {
+            for network in networks {
+                let cells = impaired.filter { $0.params.version == version && $0.params.network == network }
+                guard !cells.isEmpty else { continue }
+                let marks = pairs.map { pair in mark(cells.filter { $0.server == pair.0 && $0.client == pair.1 }) }
+                out.append("| \(version.rawValue) | \(network) | " + marks.joined(separator: " | ") + " |")
             }
         }
         out.append("")

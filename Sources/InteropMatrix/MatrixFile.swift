@@ -24,6 +24,10 @@ public struct MatrixBlock: Sendable, Equatable {
     public var groups: Selection
     /// Lift libraries' default policies (OpenSSL's security level) so TLS 1.0/1.1 can be tried.
     public var legacy: Bool
+    /// What the network does to each cell's bytes (`none`: direct).
+    public var network: [Impairment] = [.none]
+    /// Limit the block to these `server>client` pairs (all pairs of the matrix when empty).
+    public var pairs: [String] = []
 }
 
 /// A matrix as people write it in `matrix/*.yml` (see README.md, "Matrix files").
@@ -36,15 +40,17 @@ public struct MatrixFile: Sendable, Equatable {
     public var source: String
 
     static let topKeys: Set<String> = ["name", "servers", "clients", "libraries", "cross"]
-    static let blockKeys: Set<String> = ["name", "scenarios", "versions", "certs", "client_auth", "suites", "groups", "legacy"]
+    static let blockKeys: Set<String> = ["name", "scenarios", "versions", "certs", "client_auth", "suites", "groups", "legacy", "network", "pairs"]
 
     /// The built-in default, kept identical to `matrix/default.yml` (a test compares them).
     public static let builtInDefaultText = """
     # The built-in default matrix: what `swift run interop-matrix` runs with no --matrix.
     # Every server library x every client library (self-pairs included), TLS 1.2 and 1.3, an RSA and an
     # ECDSA certificate, without and with a required client certificate, each library's default suites
-    # and groups; the server refusing a client without a certificate; and both libraries with their
-    # out-of-the-box configuration. Kept small so it runs in seconds; matrix/full.yml is the large one.
+    # and groups; the server refusing a client without a certificate; both libraries with their
+    # out-of-the-box configuration; every pair through a network that splits every byte into its own
+    # TCP segment; and a sample of pairs through networks that delay, stall, cut, reset or corrupt.
+    # Kept small so it runs in seconds; matrix/full.yml is the large one.
     name: default
     servers: [openssl, mbedtls, gnutls]
     clients: [openssl, mbedtls, gnutls]
@@ -52,6 +58,25 @@ public struct MatrixFile: Sendable, Equatable {
     versions: [TLS1.2, TLS1.3]
     certs: [rsa2048, ecdsa-p256]
     client_auth: [none, required]
+    cross:
+      - name: base
+      - name: segmented
+        scenarios: [basic]
+        certs: [ecdsa-p256]
+        client_auth: [none]
+        network: [segment-1]
+      - name: impaired
+        scenarios: [basic]
+        certs: [ecdsa-p256]
+        client_auth: [none]
+        network: [delay-50ms, truncate-after-100, reset, corrupt]
+        pairs: [openssl>gnutls, gnutls>mbedtls, mbedtls>openssl, gnutls>openssl]
+      - name: stalled
+        scenarios: [basic]
+        certs: [ecdsa-p256]
+        client_auth: [none]
+        network: [stall]
+        pairs: [openssl>gnutls, mbedtls>openssl]
 
     """
 
@@ -195,7 +220,17 @@ struct MatrixReader {
             clientAuth: try parsed(mapping, "client_auth", choices: ClientAuth.allCases.map(\.rawValue), ClientAuth.init(rawValue:)) ?? base?.clientAuth ?? [.none],
             suites: try selection(mapping, "suites") { CipherSuiteRegistry.suite(named: $0) != nil } ?? base?.suites ?? .defaults,
             groups: try selection(mapping, "groups") { NamedGroup.code(of: $0) != nil } ?? base?.groups ?? .defaults,
-            legacy: try bool(mapping, "legacy") ?? base?.legacy ?? false)
+            legacy: try bool(mapping, "legacy") ?? base?.legacy ?? false,
+            network: try parsed(mapping, "network", choices: Impairment.names, Impairment.init) ?? base?.network ?? [.none],
+            pairs: try pairs(mapping) ?? base?.pairs ?? [])
+    }
+
+    func pairs(_ mapping: Node.Mapping) throws(MatrixError) -> [String]? {
+        guard let items = try list(mapping, "pairs") else { return nil }
+        for item in items where item.split(separator: ">").count != 2 {
+            throw fail(mapping["pairs"], "'pairs': '\(item)' is not server>client, e.g. openssl>gnutls")
+        }
+        return items
     }
 }
 

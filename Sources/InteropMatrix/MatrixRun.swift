@@ -47,7 +47,7 @@ public struct MatrixRun: Sendable {
         for server in matrix.servers {
             for client in matrix.clients {
                 let pair = [libraries?[server], libraries?[client]].compactMap { $0 }
-                for block in matrix.blocks {
+                for block in matrix.blocks where block.pairs.isEmpty || block.pairs.contains("\(server)>\(client)") {
                     for scenarioName in block.scenarios {
                         guard let scenario = Scenarios.named(scenarioName) else { continue }
                         cells += expand(block, scenario, server: server, client: client, pair: pair)
@@ -64,17 +64,28 @@ public struct MatrixRun: Sendable {
     }
 
     private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {
-        func cell(_ params: CellParameters) -> Cell? {
+        func cell(_ params: CellParameters) -> [Cell] {
+            block.network.compactMap { network in impaired(params, network) }
+        }
+        func impaired(_ base: CellParameters, _ network: Impairment) -> Cell? {
+            var params = base
+            params.network = network
             guard scenario.applies(to: params) else { return nil }
+            var expect = scenario.expectation(for: params)
+            if !network.preservesConnection {
+                // A network that breaks connections only makes sense where the handshake should work.
+                guard expect.handshake == .ok else { return nil }
+                expect = Expectation(handshake: .refused, alert: network == .corrupt ? "bad_record_mac" : nil, refusedBy: nil, connectionBroken: true)
+            }
             var cell = Cell(server: server, client: client, scenario: scenario.name, params: params,
-                            expect: scenario.expectation(for: params), clientPresentsCertificate: scenario.clientPresentsCertificate(params))
+                            expect: expect, clientPresentsCertificate: scenario.clientPresentsCertificate(params))
             cell.usesLibraryDefaults = scenario.usesLibraryDefaults
             cell.liftPolicy = block.legacy
             return cell
         }
         if scenario.usesLibraryDefaults {
             let version = Self.defaultVersion(of: pair) ?? .tls13
-            return block.certs.compactMap { cell(CellParameters(version: version, cert: $0, clientAuth: .none)) }
+            return block.certs.flatMap { cell(CellParameters(version: version, cert: $0, clientAuth: .none)) }
         }
         var cells: [Cell] = []
         for version in block.versions {
@@ -83,7 +94,7 @@ public struct MatrixRun: Sendable {
                     for group in groups(block.groups, version: version, pair: pair) {
                         for auth in block.clientAuth {
                             let params = CellParameters(version: version, suite: suite?.name, suiteCode: suite?.codeText, group: group, cert: cert, clientAuth: auth)
-                            if let made = cell(params) { cells.append(made) }
+                            cells += cell(params)
                         }
                     }
                 }

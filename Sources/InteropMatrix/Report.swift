@@ -195,9 +195,10 @@ public struct CellResult: Codable, Sendable {
         public var group: String?
         public var cert: CertificateKeyType
         public var clientAuth: ClientAuth
+        public var network: Impairment?
 
         enum CodingKeys: String, CodingKey {
-            case version, suite, group, cert
+            case version, suite, group, cert, network
             case suiteCode = "suite_code"
             case clientAuth = "client_auth"
         }
@@ -210,6 +211,7 @@ public struct CellResult: Codable, Sendable {
             try c.encode(group, forKey: .group)
             try c.encode(cert, forKey: .cert)
             try c.encode(clientAuth, forKey: .clientAuth)
+            try c.encode(network ?? Impairment.none, forKey: .network)
         }
     }
 
@@ -217,10 +219,13 @@ public struct CellResult: Codable, Sendable {
         public var handshake: Expectation.Handshake
         public var alert: String?
         public var refusedBy: Role?
+        /// True when the network breaks the connection on purpose (`network`): both sides must fail cleanly.
+        public var connectionBroken: Bool?
 
         enum CodingKeys: String, CodingKey {
             case handshake, alert
             case refusedBy = "refused_by"
+            case connectionBroken = "connection_broken"
         }
     }
 
@@ -278,8 +283,9 @@ public struct CellResult: Codable, Sendable {
         client = cell.client
         scenario = cell.scenario
         params = Params(version: cell.params.version, suite: cell.params.suite, suiteCode: cell.params.suiteCode,
-                        group: cell.params.group, cert: cell.params.cert, clientAuth: cell.params.clientAuth)
-        expect = Expect(handshake: cell.expect.handshake, alert: cell.expect.alert, refusedBy: cell.expect.refusedBy)
+                        group: cell.params.group, cert: cell.params.cert, clientAuth: cell.params.clientAuth, network: cell.params.network)
+        expect = Expect(handshake: cell.expect.handshake, alert: cell.expect.alert, refusedBy: cell.expect.refusedBy,
+                        connectionBroken: cell.expect.connectionBroken ? true : nil)
         self.outcome = outcome
         self.durationMs = durationMs
     }

@@ -82,6 +82,9 @@ enum Verdict {
             return (.timeout, "server peer-\(cell.server) hung after its client finished")
         }
 
+        if cell.expect.connectionBroken {
+            return judgeBrokenConnection(cell, serverResult, clientResult, result: &result)
+        }
         switch cell.expect.handshake {
         case .ok:
             return judgeSuccess(cell, serverResult, clientResult, server: server, result: &result)
@@ -153,6 +156,29 @@ enum Verdict {
             }
         }
         result.notes = notes.isEmpty ? nil : notes
+        return (.pass, nil)
+    }
+
+    /// The network broke the connection on purpose: both sides must fail, by themselves and in
+    /// time (the crash and timeout checks before this saw to that), and never accept the data.
+    private static func judgeBrokenConnection(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
+        let network = cell.params.network
+        if c.status == .ok {
+            return mismatch(&result, network == .corrupt
+                ? "the client accepted an echo although the network corrupted a record"
+                : "the connection survived the \(network) network: the client completed the echo")
+        }
+        if s.status == .ok {
+            return mismatch(&result, "the server reports success although the \(network) network broke the connection")
+        }
+        let primary = primaryError(result)
+        result.error = primary
+        if let expected = cell.expect.alert {
+            let alerts = [result.serverError, result.clientError].compactMap { $0?.alert }
+            if !alerts.contains(expected) && !alerts.contains("decode_error") {
+                result.notes = ["neither side reports \(expected) or decode_error" + (alerts.isEmpty ? " (no alert its library reports)" : "; they report \(alerts.joined(separator: ", "))")]
+            }
+        }
         return (.pass, nil)
     }
 

@@ -1,0 +1,312 @@
+import Foundation
+import PeerKit
+
+/// What the network between client and server does to a cell's bytes (`params.network`).
+public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Direct connection, no proxy.
+    case none
+    /// Every byte forwarded in its own TCP segment (TCP_NODELAY, one write per byte), so every
+    /// record and handshake message arrives in pieces.
+    case segment1
+    /// Each chunk held 50 ms, in each direction.
+    case delay50ms
+    /// The server's first flight is held until the client gives up.
+    case stall
+    /// Both connections closed once this many bytes have been forwarded.
+    case truncate(after: Int)
+    /// Both connections reset (SO_LINGER 0) when the server's first flight arrives.
+    case reset
+    /// One byte flipped in the client's first application-data record after the handshake.
+    case corrupt
+
+    public init?(_ text: String) {
+        switch text {
+        case "none": self = .none
+        case "segment-1": self = .segment1
+        case "delay-50ms": self = .delay50ms
+        case "stall": self = .stall
+        case "reset": self = .reset
+        case "corrupt": self = .corrupt
+        default:
+            guard text.hasPrefix("truncate-after-"), let n = Int(text.dropFirst("truncate-after-".count)), n >= 0, n < 1 << 30 else { return nil }
+            self = .truncate(after: n)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .segment1: "segment-1"
+        case .delay50ms: "delay-50ms"
+        case .stall: "stall"
+        case .truncate(let n): "truncate-after-\(n)"
+        case .reset: "reset"
+        case .corrupt: "corrupt"
+        }
+    }
+
+    public static let names = ["none", "segment-1", "delay-50ms", "stall", "truncate-after-N", "reset", "corrupt"]
+
+    /// Whether a cell over this network must still succeed; the others must fail cleanly.
+    public var preservesConnection: Bool {
+        switch self {
+        case .none, .segment1, .delay50ms: true
+        default: false
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Impairment(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown network \(text)")) }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 between one client and one server that impairs what it forwards.
+/// It runs on its own thread over non-blocking sockets and poll(), and is stopped by `stop()`.
+final class ImpairmentProxy: @unchecked Sendable {
+    let port: UInt16
+    private let impairment: Impairment
+    private let upstreamPort: UInt16
+    private let version: TLSVersion
+    private let listener: Int32
+    private let wake: (read: Int32, write: Int32)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(impairment: Impairment, upstreamPort: UInt16, version: TLSVersion) throws {
+        self.impairment = impairment
+        self.upstreamPort = upstreamPort
+        self.version = version
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ProxyError(message: "socket: \(String(cString: strerror(errno)))") }
+        var address = Self.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard bound == 0, listen(fd, 4) == 0,
+              withUnsafeMutablePointer(to: &actual, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }) == 0 else {
+            close(fd)
+            throw ProxyError(message: "listening on 127.0.0.1: \(String(cString: strerror(errno)))")
+        }
+        listener = fd
+        port = UInt16(bigEndian: actual.sin_port)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            close(fd)
+            throw ProxyError(message: "pipe: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        wake = (fds[0], fds[1])
+    }
+
+    func start(until deadline: ContinuousClock.Instant) {
+        let thread = Thread { [self] in
+            run(until: deadline)
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Ends the proxy and waits for its thread; every descriptor it opened is closed.
+    func stop() {
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
+        done.wait()
+        close(wake.read)
+        close(wake.write)
+        close(listener)
+    }
+
+    static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        return address
+    }
+
+    /// One direction of the connection: bytes waiting to go out, each with the time it may leave.
+    private struct Direction {
+        var pending: [(due: ContinuousClock.Instant, bytes: [UInt8])] = []
+        var readClosed = false
+        var recordParser = RecordCounter()
+        var held: [UInt8] = []
+    }
+
+    private func run(until deadline: ContinuousClock.Instant) {
+        guard let client = acceptClient(until: deadline) else { return }
+        defer { close(client) }
+        guard let server = connectUpstream(until: deadline) else { return }
+        var serverOpen = true
+        defer { if serverOpen { close(server) } }
+        var one: Int32 = 1
+        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(server, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+
+        var toServer = Direction()
+        var toClient = Direction()
+        var forwarded = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let clock = ContinuousClock()
+        let corruptTarget = version == .tls13 ? 2 : 1
+
+        func resetBoth() {
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            setsockopt(server, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
+
+        while clock.now < deadline {
+            // Flush what is due, one byte per write for segment-1.
+            for (fd, isClient) in [(server, false), (client, true)] {
+                var direction = isClient ? toClient : toServer
+                while let first = direction.pending.first, first.due <= clock.now {
+                    var bytes = first.bytes
+                    let chunk = impairment == .segment1 ? 1 : bytes.count
+                    let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, chunk, Int32(MSG_NOSIGNAL)) }
+                    if n <= 0 { break }
+                    bytes.removeFirst(n)
+                    if bytes.isEmpty { direction.pending.removeFirst() } else { direction.pending[0].bytes = bytes }
+                }
+                if isClient { toClient = direction } else { toServer = direction }
+            }
+            if toServer.readClosed && toServer.pending.isEmpty { shutdown(server, Int32(SHUT_WR)) }
+            if toClient.readClosed && toClient.pending.isEmpty { shutdown(client, Int32(SHUT_WR)) }
+            if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return }
+
+            var fds = [
+                pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: client, events: toServer.readClosed ? 0 : Int16(POLLIN), revents: 0),
+                pollfd(fd: server, events: toClient.readClosed ? 0 : Int16(POLLIN), revents: 0),
+            ]
+            if !toClient.pending.isEmpty && toClient.pending[0].due <= clock.now { fds[1].events |= Int16(POLLOUT) }
+            if !toServer.pending.isEmpty && toServer.pending[0].due <= clock.now { fds[2].events |= Int16(POLLOUT) }
+            let nextDue = [toServer.pending.first?.due, toClient.pending.first?.due].compactMap { $0 }
+            let wakeAt = ([deadline] + nextDue).min()!
+            let wait = max(0, min(1000, Int32(((wakeAt - clock.now).components.attoseconds / 1_000_000_000_000_000) + (wakeAt - clock.now).components.seconds * 1000)))
+            let ready = poll(&fds, nfds_t(fds.count), wait)
+            if ready < 0 && errno != EINTR { return }
+            if fds[0].revents != 0 { return }
+
+            for (index, fromClient) in [(1, true), (2, false)] where fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                let fd = fromClient ? client : server
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    if fromClient { toServer.readClosed = true } else { toClient.readClosed = true }
+                    continue
+                }
+                guard n > 0 else { continue }
+                var bytes = Array(buffer[..<n])
+                switch impairment {
+                case .stall where !fromClient:
+                    toClient.held += bytes
+                    continue
+                case .reset where !fromClient:
+                    resetBoth()
+                    close(server)
+                    serverOpen = false
+                    return
+                case .truncate(let limit):
+                    let room = max(0, limit - forwarded)
+                    if bytes.count >= room {
+                        bytes = Array(bytes.prefix(room))
+                        let due = clock.now
+                        if fromClient { toServer.pending.append((due, bytes)) } else { toClient.pending.append((due, bytes)) }
+                        forwarded = limit
+                        toServer.readClosed = true
+                        toClient.readClosed = true
+                        continue
+                    }
+                    forwarded += bytes.count
+                case .corrupt where fromClient:
+                    toServer.recordParser.flip(in: &bytes, applicationRecord: corruptTarget)
+                default:
+                    break
+                }
+                let due = impairment == .delay50ms ? clock.now + .milliseconds(50) : clock.now
+                if fromClient { toServer.pending.append((due, bytes)) } else { toClient.pending.append((due, bytes)) }
+            }
+        }
+    }
+
+    private func acceptClient(until deadline: ContinuousClock.Instant) -> Int32? {
+        var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
+        while ContinuousClock.now < deadline {
+            let ready = poll(&fds, 2, 100)
+            if ready < 0 && errno != EINTR { return nil }
+            if fds[1].revents != 0 { return nil }
+            if fds[0].revents != 0 {
+                let fd = accept(listener, nil, nil)
+                if fd >= 0 {
+                    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                    return fd
+                }
+            }
+        }
+        return nil
+    }
+
+    private func connectUpstream(until deadline: ContinuousClock.Instant) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = Self.loopback(port: upstreamPort)
+        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if rc != 0 && errno != EINPROGRESS { close(fd); return nil }
+        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        let remaining = Int32(max(0, (deadline - ContinuousClock.now).components.seconds * 1000))
+        guard poll(&entry, 1, max(1, remaining)) == 1 else { close(fd); return nil }
+        var soError: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+        guard soError == 0 else { close(fd); return nil }
+        return fd
+    }
+}
+
+/// Follows TLS record boundaries in one direction (RFC 8446 §5.1: type, version, 2-byte length)
+/// to flip one byte inside the Nth application_data record.
+struct RecordCounter {
+    private var header: [UInt8] = []
+    private var bodyLeft = 0
+    private var currentType: UInt8 = 0
+    private var applicationRecords = 0
+    private var done = false
+
+    mutating func flip(in bytes: inout [UInt8], applicationRecord target: Int) {
+        var index = 0
+        while index < bytes.count && !done {
+            if bodyLeft == 0 {
+                header.append(bytes[index])
+                index += 1
+                if header.count == 5 {
+                    currentType = header[0]
+                    bodyLeft = Int(header[3]) << 8 | Int(header[4])
+                    header = []
+                    if currentType == 23 { applicationRecords += 1 }
+                }
+                continue
+            }
+            let take = min(bodyLeft, bytes.count - index)
+            if currentType == 23 && applicationRecords == target {
+                // The last byte of the record's body: inside the AEAD tag or MAC, whatever the cipher.
+                if take == bodyLeft {
+                    bytes[index + take - 1] ^= 0x01
+                    done = true
+                }
+            }
+            bodyLeft -= take
+            index += take
+        }
+    }
+}
+
+struct ProxyError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
