@@ -10,6 +10,8 @@ public struct CellRunner: Sendable {
     /// The whole cell, both peers included, must end by then; hung peers are killed.
     public var timeout: Duration
 
+    /// Records peer process groups and ports, to check nothing is left at the end of a run.
+    public var ledger: ResourceLedger?
     /// Where per-cell logs, key logs and replay scripts go, if anywhere.
     public var artifacts: ArtifactStore?
     /// How to re-run one cell: `interop-matrix run` with these arguments plus `--only <id>`.
@@ -83,7 +85,7 @@ public struct CellRunner: Sendable {
         var result: CellResult
         var serverExit: PeerExit?
         do {
-            serverExit = try await PeerProcess.run(executable: server.executable, arguments: serverArgs, deadline: deadline) { port in
+            serverExit = try await PeerProcess.run(executable: server.executable, arguments: serverArgs, deadline: deadline, ledger: ledger) { port in
                 do {
                     // An impaired network puts a proxy between them; the client connects to it.
                     var proxy: ImpairmentProxy?
@@ -92,7 +94,7 @@ public struct CellRunner: Sendable {
                         proxy?.start(until: deadline)
                     }
                     defer { proxy?.stop() }
-                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline)
+                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, ledger: ledger)
                     clientExit.withLock { $0 = exit }
                 } catch {
                     clientLaunchError.withLock { $0 = "\(error)" }

@@ -143,6 +143,7 @@ public struct MatrixRun: Sendable {
         let clock = ContinuousClock.now
         var ids: [String] = []
         for id in matrix.servers + matrix.clients where !ids.contains(id) { ids.append(id) }
+        let ledger = ResourceLedger()
         let libraries = try await catalog.load(ids)
         let allCells = cells(libraries: libraries)
         let selected = allCells.enumerated().filter { shard?.contains($0.element.id) ?? true }
@@ -163,12 +164,14 @@ public struct MatrixRun: Sendable {
         defer { if !keepCertificates { directory?.remove() } }
         var configured = CellRunner(libraries: libraries, certificates: certificateSets, timeout: timeout)
         configured.artifacts = artifacts
+        configured.ledger = ledger
         let kept = certificateDirectory ?? artifacts?.certificates.path ?? (keepCertificates ? directory?.url.path : nil)
         configured.replayArguments = replayArguments + (kept.map { ["--certs", $0] } ?? [])
         let runner = configured
         let retries = self.retries
 
         var results = [CellResult?](repeating: nil, count: cells.count)
+        ledger.markStart()
         let stop = self.stop
         if let deadline = runDeadline {
             let reason = "the run deadline (\(deadline)) passed"
@@ -224,6 +227,12 @@ public struct MatrixRun: Sendable {
         report.matrixDigest = Shard.digest(allCells.map(\.id))
         report.shard = shard?.description
         report.stopped = stop.reason
+        var keysRemoved: Bool?
+        if let directory, !keepCertificates {
+            directory.remove()
+            keysRemoved = !FileManager.default.fileExists(atPath: directory.url.path)
+        }
+        report.resources = ledger.check(keysRemoved: keysRemoved)
         return report
     }
 }

@@ -42,6 +42,7 @@ enum PeerProcess {
         executable: String,
         arguments: [String],
         deadline: ContinuousClock.Instant,
+        ledger: ResourceLedger? = nil,
         onListening: ((UInt16) async -> Void)? = nil
     ) async throws -> PeerExit {
         var options = PlatformOptions()
@@ -52,7 +53,7 @@ enum PeerProcess {
         defer { watch.disarm() }
         // A cancelled cell (the run stopped) kills its peer's whole process group at once.
         let outcome = try await withTaskCancellationHandler {
-            try await spawn(executable: executable, arguments: arguments, deadline: deadline, options: options, watch: watch, onListening: onListening)
+            try await spawn(executable: executable, arguments: arguments, deadline: deadline, options: options, watch: watch, ledger: ledger, onListening: onListening)
         } onCancel: {
             watch.killNow()
         }
@@ -74,7 +75,7 @@ enum PeerProcess {
 
     private static func spawn(
         executable: String, arguments: [String], deadline: ContinuousClock.Instant, options: PlatformOptions, watch: PeerWatch,
-        onListening: ((UInt16) async -> Void)?
+        ledger: ResourceLedger?, onListening: ((UInt16) async -> Void)?
     ) async throws -> ExecutionResult<(PeerResultLine?, [String], String, Int32), SequenceOutput, SequenceOutput> {
         try await Subprocess.run(
             .path(FilePath(executable)),
@@ -89,6 +90,7 @@ enum PeerProcess {
         ) { execution in
             let pid = execution.processIdentifier.value
             watch.started(pid)
+            ledger?.peerStarted(processGroup: pid)
             watch.arm(killing: pid, at: deadline, reason: .deadline)
             let logTask = Task { await boundedText(execution.standardError, limit: logLimit) }
             var result: PeerResultLine?
@@ -107,6 +109,7 @@ enum PeerProcess {
                             violations.append(String(line.prefix(300)))
                             continue
                         }
+                        ledger?.portListened(port16)
                         if let onListening {
                             await onListening(port16)
                             let graceEnd = min(deadline, ContinuousClock.now + partnerGrace)

@@ -62,9 +62,11 @@ public struct Report: Codable, Sendable {
     public var baseline: BaselineComparison?
     /// Why the run stopped before every cell ran (a deadline, an interrupt).
     public var stopped: String?
+    /// What the run left behind: descriptors, processes, listening ports, keys.
+    public var resources: ResourceCheck?
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped
+        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped, resources
         case matrixName = "matrix_name"
         case matrixCells = "matrix_cells"
         case matrixDigest = "matrix_digest"

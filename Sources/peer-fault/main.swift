@@ -9,15 +9,29 @@ import Glibc
 //   peer-listenhang   prints a listening line for a port nobody serves, then hangs
 //   peer-crash        dies of SIGSEGV at once
 //   peer-garbage      prints a line that is not JSON and exits 1
+//   peer-flood        writes 8 MiB to stdout and stderr, then exits 1 without a result
+//   peer-silent       exits 1 at once, printing nothing
+//   peer-forkhang     starts a child that sleeps forever, then hangs itself (the kill must reach both)
 //   peer-flaky        crashes the first time it is started with given arguments, and on every later
 //                     start becomes the real peer-openssl beside it (for --retries)
-// `capabilities` answers like a real peer, under the same id, so the runner accepts it as a library.
+// `capabilities` answers as the real peer-openssl beside it does, under the fault peer's id, so the
+// runner accepts it as a library and runs it in every cell peer-openssl could take.
 let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "peer-hang"
 let id = name.hasPrefix("peer-") ? String(name.dropFirst(5)) : name
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 if arguments.first == "capabilities" {
-    print(#"{"event":"capabilities","protocol":1,"library":{"id":"\#(id)","name":"Fault (\#(id))","version":"0"},"versions":["TLS1.0","TLS1.1","TLS1.2","TLS1.3"],"default_versions":["TLS1.2","TLS1.3"],"suites":[],"groups":[],"certificate_types":["rsa2048","rsa3072","ecdsa-p256","ecdsa-p384","ecdsa-p521","ed25519"],"notes":["misbehaves on purpose"]}"#)
+    let directory = String(CommandLine.arguments[0].dropLast(name.count))
+    guard let pipe = popen("'\(directory)peer-openssl' capabilities", "r") else { exit(1) }
+    var text = ""
+    var buffer = [CChar](repeating: 0, count: 65_536)
+    while fgets(&buffer, Int32(buffer.count), pipe) != nil { text += String(nulTerminated: buffer) }
+    pclose(pipe)
+    let identity = #""library":{"id":"\#(id)","name":"Fault (\#(id))","version":"0"}"#
+    if let start = text.firstRange(of: #""library":{"#), let end = text[start.upperBound...].firstIndex(of: "}") {
+        text.replaceSubrange(start.lowerBound...end, with: identity)
+    }
+    print(text, terminator: "")
     exit(0)
 }
 switch id {
@@ -35,6 +49,20 @@ case "flaky":
     var argv: [UnsafeMutablePointer<CChar>?] = ([real] + arguments).map { strdup($0) } + [nil]
     execv(real, &argv)
     exit(71)
+case "flood":
+    let line = String(repeating: "x", count: 1023) + "\n"
+    for _ in 0..<8192 {
+        _ = line.withCString { write(1, $0, strlen($0)) }
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+    exit(1)
+case "silent":
+    exit(1)
+case "forkhang":
+    if fork() == 0 {
+        while true { sleep(60) }
+    }
+    while true { sleep(60) }
 case "listenhang":
     print(#"{"event":"listening","port":9}"#)
     fflush(nil)

@@ -22,7 +22,7 @@ actor Fixture {
         for id in PeerCatalog.standardLibraries {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
         }
-        for mode in ["hang", "crash", "garbage", "listenhang", "flaky"] {
+        for mode in ["hang", "crash", "garbage", "listenhang", "flaky", "flood", "silent", "forkhang"] {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
         }
         return dir
