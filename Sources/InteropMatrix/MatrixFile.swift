@@ -96,7 +96,21 @@ public struct MatrixFile: Sendable, Equatable {
         return try MatrixFile(yaml: text, source: path)
     }
 
+    /// Matrix files are small; these bounds turn hostile input into an error instead of a crash.
+    static let maximumSize = 1 << 20
+    static let maximumNesting = 64
+
     public init(yaml text: String, source: String) throws(MatrixError) {
+        guard text.utf8.count <= MatrixFile.maximumSize else {
+            throw MatrixError(file: source, message: "the file is \(text.utf8.count) bytes; a matrix file may have at most \(MatrixFile.maximumSize)")
+        }
+        if let line = MatrixFile.tooDeep(text) {
+            throw MatrixError(file: source, line: line, message: "nested more than \(MatrixFile.maximumNesting) levels deep")
+        }
+        if let line = MatrixFile.aliasLine(text) {
+            // Anchors and aliases are what "billion laughs" files are made of; matrices need neither.
+            throw MatrixError(file: source, line: line, message: "YAML anchors and aliases (& and *) are not allowed in matrix files")
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -137,6 +151,57 @@ public struct MatrixFile: Sendable, Equatable {
         } else {
             blocks = [base]
         }
+    }
+}
+
+extension MatrixFile {
+    /// The line of the first unquoted `&anchor` or `*alias`, or nil.
+    static func aliasLine(_ text: String) -> Int? {
+        var line = 1
+        var inQuote: Character?
+        var previous: Character = " "
+        for character in text {
+            if character == "\n" { line += 1 }
+            if let quote = inQuote {
+                if character == quote { inQuote = nil }
+            } else if character == "\"" || character == "'" {
+                inQuote = character
+            } else if character == "#" && (previous == " " || previous == "\n") {
+                inQuote = "\n"
+            } else if (character == "&" || character == "*") && " \n\t[{,:-".contains(previous) {
+                return line
+            }
+            if inQuote == "\n" && character == "\n" { inQuote = nil }
+            previous = character
+        }
+        return nil
+    }
+
+    /// The line where flow brackets or indentation nest deeper than `maximumNesting` (libyaml
+    /// recurses per level), or nil.
+    static func tooDeep(_ text: String) -> Int? {
+        var depth = 0
+        var line = 1
+        var column = 0
+        var inQuote: Character?
+        for character in text {
+            if character == "\n" { line += 1; column = 0; continue }
+            column += 1
+            if let quote = inQuote {
+                if character == quote { inQuote = nil }
+                continue
+            }
+            switch character {
+            case "\"", "'": inQuote = character
+            case "[", "{": depth += 1
+            case "]", "}": depth = max(0, depth - 1)
+            default: break
+            }
+            if depth > maximumNesting { return line }
+            // Block nesting: two spaces a level, so very deep indentation is very deep nesting.
+            if character != " " && column > 2 * maximumNesting { return line }
+        }
+        return nil
     }
 }
 

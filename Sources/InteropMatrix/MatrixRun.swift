@@ -91,7 +91,16 @@ public struct MatrixRun: Sendable {
         for version in block.versions {
             for cert in block.certs {
                 for suite in suites(block.suites, version: version, cert: cert, pair: pair) {
-                    for group in groups(block.groups, version: version, pair: pair) {
+                    // Before TLS 1.3 a group only matters to an ECDHE suite; with DHE or RSA key
+                    // transport forcing one would only take away the library's finite-field parameters.
+                    let groupsApply = version == .tls13 || suite == nil || suite?.keyExchange == "ECDHE"
+                    // Before TLS 1.3 the client's groups also bound the curve of an ECDSA server
+                    // certificate (RFC 8422 §5.1; OpenSSL says "wrong curve"): force only its own curve.
+                    let usable = groups(block.groups, version: version, pair: pair).filter { group in
+                        guard let group, version < .tls13, cert.isECDSA || cert == .ed25519 else { return true }
+                        return group == cert.curveName
+                    }
+                    for group in groupsApply ? usable : [nil] {
                         for auth in block.clientAuth {
                             let params = CellParameters(version: version, suite: suite?.name, suiteCode: suite?.codeText, group: group, cert: cert, clientAuth: auth)
                             cells += cell(params)

@@ -47,7 +47,7 @@ public struct PeerCatalog: Sendable {
         var missing: [String] = []
         for id in ids where !FileManager.default.isExecutableFile(atPath: executable(for: id)) { missing.append(id) }
         if !missing.isEmpty {
-            throw CatalogError(message: "no peer executable for \(missing.joined(separator: ", ")) in \(directory) (expected \(missing.map { "peer-\($0)" }.joined(separator: ", ")); build them with `swift build`)")
+            throw CatalogError(missingLibrary: true, message: "unknown library \(missing.map { "'\($0)'" }.joined(separator: ", ")): no peer executable for \(missing.joined(separator: ", ")) in \(directory) (expected \(missing.map { "peer-\($0)" }.joined(separator: ", ")); build them with `swift build`)")
         }
         do {
             return try await withThrowingTaskGroup(of: PeerLibrary.self) { group in
@@ -87,6 +87,8 @@ public struct PeerCatalog: Sendable {
 
 /// A library that cannot take part: no executable, or it does not answer `capabilities`.
 public struct CatalogError: Error, CustomStringConvertible, Sendable {
+    /// True when the error is a library id with no peer: bad input rather than a broken machine.
+    public var missingLibrary = false
     public var message: String
     public var description: String { message }
 }

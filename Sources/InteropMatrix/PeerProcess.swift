@@ -19,6 +19,8 @@ public struct PeerExit: Sendable {
     public var killedAtDeadline = false
     /// The runner killed it because its partner had ended and it did not follow within the grace time.
     public var killedAfterPartner = false
+    /// The runner killed it because it flooded stdout with lines outside the peer protocol.
+    public var killedForViolations = false
     /// The `result` line, when the peer printed one.
     public var result: PeerResultLine?
     /// Lines on stdout that are not the protocol's JSON.
@@ -33,6 +35,8 @@ public struct PeerExit: Sendable {
 enum PeerProcess {
     /// At most this much of a peer's stderr is kept.
     static let logLimit = 16 * 1024
+    /// Lines outside the protocol a peer may print before it is stopped.
+    static let maximumViolations = 5
     /// How long a server may take to finish once its client has ended.
     static let partnerGrace: Duration = .milliseconds(1500)
 
@@ -69,6 +73,7 @@ enum PeerProcess {
             let reason = watch.killReason
             exit.killedAtDeadline = reason == .deadline
             exit.killedAfterPartner = reason == .partnerEnded
+            exit.killedForViolations = reason == .protocolViolations
         }
         return exit
     }
@@ -100,7 +105,12 @@ enum PeerProcess {
                     guard !line.isEmpty else { continue }
                     guard let data = line.data(using: .utf8),
                           let event = try? JSONDecoder().decode(EventLine.self, from: data) else {
-                        if violations.count < 5 { violations.append(String(line.prefix(300))) }
+                        violations.append(String(line.prefix(300)))
+                        if violations.count >= maximumViolations {
+                            // A peer that floods stdout with garbage is stopped, not read to the end.
+                            watch.stop(because: .protocolViolations)
+                            break
+                        }
                         continue
                     }
                     switch event.event {
@@ -158,7 +168,7 @@ enum PeerProcess {
 
 /// The timers that kill a peer's process group, and which of them fired first.
 final class PeerWatch: Sendable {
-    enum KillReason: Sendable { case deadline, partnerEnded }
+    enum KillReason: Sendable { case deadline, partnerEnded, protocolViolations }
 
     private let timers = Mutex<[Task<Void, Never>]>([])
     private let reason = Mutex<KillReason?>(nil)
@@ -173,6 +183,12 @@ final class PeerWatch: Sendable {
             return state.killed
         }
         if killAtOnce { kill(-pid, SIGKILL) }
+    }
+
+    /// Kills the peer's process group now, for `why`.
+    func stop(because why: KillReason) {
+        reason.withLock { if $0 == nil { $0 = why } }
+        killNow()
     }
 
     /// Kills the peer's process group now (the run was stopped), or as soon as it starts.

@@ -36,7 +36,7 @@ enum Verdict {
 
         // A peer that died on its own, or ended without the protocol's result line, crashed.
         for (side, exit, library) in sides {
-            if case .signaled(let signal) = exit.termination, !exit.killedAtDeadline, !exit.killedAfterPartner {
+            if case .signaled(let signal) = exit.termination, !exit.killedAtDeadline, !exit.killedAfterPartner, !exit.killedForViolations {
                 result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) was killed by \(signalName(signal))")
                 return (.crash, "\(side.rawValue) peer-\(library) crashed (\(signalName(signal)))")
             }
@@ -63,8 +63,9 @@ enum Verdict {
                 return (.error, "\(side.rawValue) peer-\(library) rejected the runner's arguments: \(message)")
             }
             if let violation = exit.protocolViolations.first {
-                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) broke the peer protocol: \(violation)")
-                return (.error, "\(side.rawValue) peer-\(library) printed something that is not the peer protocol")
+                let stopped = exit.killedForViolations ? " (stopped after \(exit.protocolViolations.count) such lines)" : ""
+                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) broke the peer protocol: \(violation)\(stopped)")
+                return (.error, "\(side.rawValue) peer-\(library) printed something that is not the peer protocol\(stopped)")
             }
         }
         guard let client, let clientResult = client.result else {

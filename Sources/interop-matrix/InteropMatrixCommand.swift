@@ -261,7 +261,11 @@ extension InteropMatrixCommand {
             }
             let live = !quiet
             let progress = Progress(terminal: isatty(STDERR_FILENO) == 1)
-            if run.cells().isEmpty {
+            let expanded = run.cells()
+            if expanded.count > 1_000_000 {
+                throw ValidationError("the matrix expands to \(expanded.count) cells; at most 1,000,000 (split it, or use --shard)")
+            }
+            if expanded.isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty ? "" : " and --filter") select no cells; `interop-matrix list` shows what a matrix expands to")
             }
             var report: Report
@@ -271,6 +275,9 @@ extension InteropMatrixCommand {
                     progress.record(result, done: done, total: total)
                 }
                 progress.finish()
+            } catch let error as CatalogError where error.missingLibrary {
+                // A library the matrix names has no peer: the input is wrong, not the machine.
+                throw ValidationError("\(options.matrix ?? "the matrix"): \(error)")
             } catch {
                 FileHandle.standardError.write(Data("interop-matrix: cannot start the run: \(error)\n".utf8))
                 throw ExitCode(3)

@@ -101,4 +101,14 @@ public enum CipherSuiteRegistry {
 
 extension CertificateKeyType {
     var isECDSA: Bool { self == .ecdsaP256 || self == .ecdsaP384 || self == .ecdsaP521 }
+
+    /// The named curve of an ECDSA key (IANA group name); nil for other key types.
+    var curveName: String? {
+        switch self {
+        case .ecdsaP256: "secp256r1"
+        case .ecdsaP384: "secp384r1"
+        case .ecdsaP521: "secp521r1"
+        default: nil
+        }
+    }
 }
