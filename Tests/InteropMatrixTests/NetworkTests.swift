@@ -1,0 +1,65 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+@Suite("Impaired networks, through the proxy", .timeLimit(.minutes(2)))
+struct NetworkTests {
+    func cell(_ server: String, _ client: String, _ version: TLSVersion, _ network: Impairment) -> Cell {
+        var params = CellParameters(version: version, cert: .ecdsaP256, clientAuth: .none)
+        params.network = network
+        let expect = network.preservesConnection
+            ? Expectation.success
+            : Expectation(handshake: .refused, alert: network == .corrupt ? "bad_record_mac" : nil, refusedBy: nil, connectionBroken: true)
+        return Cell(server: server, client: client, scenario: "basic", params: params, expect: expect, clientPresentsCertificate: false)
+    }
+
+    @Test("every byte in its own segment, or 50 ms late, still makes a verified handshake and echo",
+          arguments: [("openssl", "mbedtls", TLSVersion.tls12, Impairment.segment1), ("gnutls", "openssl", .tls13, .segment1),
+                      ("mbedtls", "gnutls", .tls12, .delay50ms), ("openssl", "gnutls", .tls13, .delay50ms)])
+    func survivableNetworks(server: String, client: String, version: TLSVersion, network: Impairment) async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(cell(server, client, version, network))
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.params.network == network)
+        #expect(result.id.hasSuffix("/net-\(network)"))
+        if network == .delay50ms { #expect(result.durationMs >= 100) }
+    }
+
+    @Test("a corrupted record is refused by both sides, never accepted", arguments: [("openssl", "gnutls", TLSVersion.tls13), ("gnutls", "mbedtls", .tls12), ("mbedtls", "openssl", .tls12)])
+    func corruptRecord(server: String, client: String, version: TLSVersion) async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(cell(server, client, version, .corrupt))
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.serverError != nil && result.clientError != nil, "both sides must report the failure")
+        #expect(result.serverError?.stage == "data" || result.clientError?.stage == "data")
+        let alerts = [result.serverError?.alert, result.clientError?.alert].compactMap { $0 }
+        #expect(alerts.contains("bad_record_mac") || alerts.contains("decode_error"))
+    }
+
+    @Test("a stalled, cut or reset connection fails cleanly on both sides, in time, without the runner killing anyone",
+          arguments: [Impairment.stall, .truncate(after: 100), .reset])
+    func brokenNetworks(network: Impairment) async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(cell("openssl", "gnutls", .tls13, network))
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.serverError != nil && result.clientError != nil)
+        #expect(result.durationMs < 3000)
+    }
+
+    @Test("a connection expected to break that survives is caught as a fail")
+    func survivingBrokenConnectionFails() async throws {
+        let runner = try await Fixture.shared.runner()
+        var lying = cell("openssl", "gnutls", .tls13, .segment1)
+        lying.expect = Expectation(handshake: .refused, alert: nil, refusedBy: nil, connectionBroken: true)
+        let result = await runner.run(lying)
+        #expect(result.outcome == .fail)
+        #expect(result.reason?.contains("survived") == true)
+    }
+
+    @Test("network names parse and print back", arguments: ["none", "segment-1", "delay-50ms", "stall", "truncate-after-37", "reset", "corrupt"])
+    func names(name: String) {
+        #expect(Impairment(name)?.description == name)
+        #expect(Impairment("truncate-after-x") == nil)
+    }
+}
