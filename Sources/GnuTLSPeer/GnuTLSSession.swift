@@ -12,9 +12,11 @@ final class GnuTLSSession {
     private let credentials: GnuTLSCredentials
     private let priority: GnuTLSPriority
     private let role: Role
-    /// gnutls_session_set_verify_cert keeps the pointer it is given for the session's lifetime
-    /// (its documentation says so), so the name lives here, not in a temporary C string.
+    /// gnutls_session_set_verify_cert2 keeps the pointers it is given for the session's lifetime
+    /// (its documentation says so), so the host name, purpose and their table live here.
     private let verifyName: UnsafeMutablePointer<CChar>?
+    private let verifyPurpose: UnsafeMutablePointer<CChar>?
+    private let verifyData: UnsafeMutablePointer<gnutls_typed_vdata_st>
     fileprivate let keyLog: KeyLog?
 
     init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32) throws(PeerFailure) {
@@ -27,22 +29,31 @@ final class GnuTLSSession {
         self.priority = priority
         role = request.role
         verifyName = request.role == .client ? strdup(request.serverName) : nil
+        // GnuTLS checks extendedKeyUsage only when told which purpose to expect (RFC 5280 §4.2.1.12):
+        // id-kp-serverAuth for the server's certificate, id-kp-clientAuth for the client's.
+        verifyPurpose = strdup(request.role == .client ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")
+        verifyData = .allocate(capacity: 2)
         keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
         try check(gnutls_priority_set(session, priority.handle), "gnutls_priority_set")
         try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
         switch request.role {
         case .client:
             try check(gnutls_server_name_set(session, GNUTLS_NAME_DNS, request.serverName, request.serverName.utf8.count), "gnutls_server_name_set")
-            // Verifies the chain against the trusted CA and the certificate against the host name,
-            // inside the handshake.
-            gnutls_session_set_verify_cert(session, verifyName, 0)
+            // Verifies the chain against the trusted CA, the certificate against the host name and
+            // its purpose, inside the handshake.
+            verifyData[0] = gnutls_typed_vdata_st(type: GNUTLS_DT_DNS_HOSTNAME, data: UnsafeMutableRawPointer(verifyName!).assumingMemoryBound(to: UInt8.self), size: 0)
+            verifyData[1] = gnutls_typed_vdata_st(type: GNUTLS_DT_KEY_PURPOSE_OID, data: UnsafeMutableRawPointer(verifyPurpose!).assumingMemoryBound(to: UInt8.self), size: 0)
+            gnutls_session_set_verify_cert2(session, verifyData, 2, 0)
         case .server:
             switch request.clientAuth {
             case .none: gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE)
             case .optional: gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST)
             case .required: gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE)
             }
-            if request.clientAuth != .none { gnutls_session_set_verify_cert(session, nil, 0) }
+            if request.clientAuth != .none {
+                verifyData[0] = gnutls_typed_vdata_st(type: GNUTLS_DT_KEY_PURPOSE_OID, data: UnsafeMutableRawPointer(verifyPurpose!).assumingMemoryBound(to: UInt8.self), size: 0)
+                gnutls_session_set_verify_cert2(session, verifyData, 1, 0)
+            }
         }
         CShimGnuTLS_gnutls_transport_set_int(session, descriptor)
         if keyLog != nil {
@@ -64,6 +75,8 @@ final class GnuTLSSession {
     deinit {
         gnutls_deinit(handle)
         free(verifyName)
+        free(verifyPurpose)
+        verifyData.deallocate()
     }
 
     private func check(_ rc: Int32, _ operation: String) throws(PeerFailure) {

@@ -64,6 +64,9 @@ public struct Cell: Sendable, Hashable {
     public var expect: Expectation
     /// Whether the client loads its certificate (a scenario may withhold it on purpose).
     public var clientPresentsCertificate: Bool
+    /// The flawed or chained certificate a side presents instead of its good one, if any.
+    public var serverCertificate: CertificateVariant?
+    public var clientCertificate: CertificateVariant?
     /// Peers run with their library's defaults; `params.version` is what they should agree on.
     public var usesLibraryDefaults = false
     /// Peers lift their library's default policy (`legacy: true` in the matrix).

@@ -137,14 +137,14 @@ public struct CellRunner: Sendable {
     }
 
     func serverArguments(_ cell: Cell, _ set: CertificateSet) -> [String] {
-        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
+        ["server", "--cert", cell.serverCertificate.map(set.path) ?? set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
          "--client-auth", cell.params.clientAuth.rawValue] + common(cell)
     }
 
     func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
         // Port 0 only ever appears in replay scripts, as a placeholder.
         var arguments = ["client", "--port", String(port), "--server-name", "localhost", "--ca", set.caCertificate]
-        if cell.clientPresentsCertificate { arguments += ["--cert", set.clientCertificate, "--key", set.clientKey] }
+        if cell.clientPresentsCertificate { arguments += ["--cert", cell.clientCertificate.map(set.path) ?? set.clientCertificate, "--key", set.clientKey] }
         return arguments + common(cell)
     }
 

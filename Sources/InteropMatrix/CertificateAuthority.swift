@@ -6,6 +6,22 @@ import X509
 
 /// The PEM files one key type's peers load: a root CA, a server certificate for `localhost` and
 /// 127.0.0.1, and a client certificate, each leaf signed by the root.
+/// The flawed or unusual certificates a set also holds, for the scenarios that need them. The server
+/// variants use the server key, the client variant the client key.
+public enum CertificateVariant: String, Sendable, CaseIterable {
+    case expiredServer = "server-expired"
+    case notYetValidServer = "server-not-yet-valid"
+    case wrongHostServer = "server-wrong-host"
+    case badKeyUsageServer = "server-bad-key-usage"
+    case selfSignedServer = "server-self-signed"
+    case untrustedServer = "server-untrusted"
+    case untrustedClient = "client-untrusted"
+    /// The leaf under an intermediate CA, followed by the intermediate.
+    case chainServer = "server-chain"
+    /// The same leaf, without the intermediate its verification needs.
+    case leafWithoutIntermediateServer = "server-leaf-only"
+}
+
 public struct CertificateSet: Sendable {
     public var keyType: CertificateKeyType
     public var caCertificate: String
@@ -13,6 +29,67 @@ public struct CertificateSet: Sendable {
     public var serverKey: String
     public var clientCertificate: String
     public var clientKey: String
+
+    /// The PEM file of a variant, beside the others.
+    public func path(_ variant: CertificateVariant) -> String {
+        ((caCertificate as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(variant.rawValue).pem")
+    }
+}
+
+/// A certificate authority while certificates are being issued: its name, key and certificate.
+struct Issuer {
+    var name: DistinguishedName
+    var key: Certificate.PrivateKey
+    var keyType: CertificateKeyType
+    /// nil for a self-signing leaf key.
+    var certificate: Certificate?
+
+    var keyIdentifier: SubjectKeyIdentifier { SubjectKeyIdentifier(hash: key.publicKey) }
+
+    static func root(_ keyType: CertificateKeyType, name text: String, notBefore: Date, notAfter: Date) throws -> Issuer {
+        let key = try CertificateAuthority.makeKey(keyType)
+        let name = try DistinguishedName { OrganizationName("interop-matrix"); CommonName(text) }
+        var issuer = Issuer(name: name, key: key, keyType: keyType, certificate: nil)
+        issuer.certificate = try issuer.signCA(name, key: key.publicKey, from: notBefore, to: notAfter)
+        return issuer
+    }
+
+    func intermediate(_ keyType: CertificateKeyType, name text: String, notBefore: Date, notAfter: Date) throws -> Issuer {
+        let key = try CertificateAuthority.makeKey(keyType)
+        let name = try DistinguishedName { OrganizationName("interop-matrix"); CommonName(text) }
+        return Issuer(name: name, key: key, keyType: keyType, certificate: try signCA(name, key: key.publicKey, from: notBefore, to: notAfter))
+    }
+
+    func signCA(_ subject: DistinguishedName, key publicKey: Certificate.PublicKey, from: Date, to: Date) throws -> Certificate {
+        try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: publicKey, notValidBefore: from, notValidAfter: to,
+            issuer: name, subject: subject, signatureAlgorithm: CertificateAuthority.signatureAlgorithm(keyType),
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: publicKey)
+                if certificate != nil || subject != name { AuthorityKeyIdentifier(keyIdentifier: keyIdentifier.keyIdentifier) }
+            },
+            issuerPrivateKey: key)
+    }
+
+    /// An end-entity certificate with the extensions TLS libraries check.
+    func sign(_ subject: DistinguishedName, key publicKey: Certificate.PublicKey, usage: ExtendedKeyUsage.Usage, names: [GeneralName],
+              from: Date, to: Date) throws -> Certificate {
+        try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: publicKey, notValidBefore: from, notValidAfter: to,
+            issuer: name, subject: subject, signatureAlgorithm: CertificateAuthority.signatureAlgorithm(keyType),
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                // RSA key transport suites encrypt to the server key, hence keyEncipherment for RSA.
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: keyType.isRSA))
+                try ExtendedKeyUsage([usage])
+                if !names.isEmpty { SubjectAlternativeNames(names) }
+                SubjectKeyIdentifier(hash: publicKey)
+                AuthorityKeyIdentifier(keyIdentifier: keyIdentifier.keyIdentifier)
+            },
+            issuerPrivateKey: key)
+    }
 }
 
 /// Generates the certificates of a run with swift-certificates and swift-crypto, with the extensions
@@ -62,51 +139,14 @@ public enum CertificateAuthority {
         let notBefore = Date().addingTimeInterval(-3600)
         let notAfter = Date().addingTimeInterval(7 * 86400)
 
-        let caKey = try makeKey(keyType)
-        let caName = try DistinguishedName {
-            OrganizationName("interop-matrix")
-            CommonName("interop-matrix root CA \(keyType.rawValue)")
-        }
-        let caKeyID = SubjectKeyIdentifier(hash: caKey.publicKey)
-        let ca = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: caKey.publicKey,
-            notValidBefore: notBefore, notValidAfter: notAfter,
-            issuer: caName, subject: caName,
-            signatureAlgorithm: signatureAlgorithm(keyType),
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
-                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-                caKeyID
-            },
-            issuerPrivateKey: caKey)
-
-        func leaf(_ subject: DistinguishedName, usage: ExtendedKeyUsage.Usage, names: [GeneralName]) throws -> (Certificate, Certificate.PrivateKey) {
-            let key = try makeKey(keyType)
-            let certificate = try Certificate(
-                version: .v3, serialNumber: .init(), publicKey: key.publicKey,
-                notValidBefore: notBefore, notValidAfter: notAfter,
-                issuer: caName, subject: subject,
-                signatureAlgorithm: signatureAlgorithm(keyType),
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.notCertificateAuthority)
-                    // RSA key transport suites encrypt to the server key, hence keyEncipherment for RSA.
-                    Critical(KeyUsage(digitalSignature: true, keyEncipherment: keyType.isRSA))
-                    try ExtendedKeyUsage([usage])
-                    if !names.isEmpty { SubjectAlternativeNames(names) }
-                    SubjectKeyIdentifier(hash: key.publicKey)
-                    AuthorityKeyIdentifier(keyIdentifier: caKeyID.keyIdentifier)
-                },
-                issuerPrivateKey: caKey)
-            return (certificate, key)
-        }
-
-        let (server, serverKey) = try leaf(
-            try DistinguishedName { OrganizationName("interop-matrix"); CommonName("localhost") },
-            usage: .serverAuth,
-            names: [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
-        let (client, clientKey) = try leaf(
-            try DistinguishedName { OrganizationName("interop-matrix"); CommonName("interop-matrix client") },
-            usage: .clientAuth, names: [])
+        let root = try Issuer.root(keyType, name: "interop-matrix root CA \(keyType.rawValue)", notBefore: notBefore, notAfter: notAfter)
+        let serverName = try DistinguishedName { OrganizationName("interop-matrix"); CommonName("localhost") }
+        let clientName = try DistinguishedName { OrganizationName("interop-matrix"); CommonName("interop-matrix client") }
+        let localhost: [GeneralName] = [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
+        let serverKey = try makeKey(keyType)
+        let clientKey = try makeKey(keyType)
+        let server = try root.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter)
+        let client = try root.sign(clientName, key: clientKey.publicKey, usage: .clientAuth, names: [], from: notBefore, to: notAfter)
 
         let set = CertificateSet(
             keyType: keyType,
@@ -115,11 +155,34 @@ public enum CertificateAuthority {
             serverKey: directory.appendingPathComponent("server.key").path,
             clientCertificate: directory.appendingPathComponent("client.pem").path,
             clientKey: directory.appendingPathComponent("client.key").path)
-        try write(try ca.serializeAsPEM().pemString, to: set.caCertificate, mode: 0o644)
+        try write(try root.certificate!.serializeAsPEM().pemString, to: set.caCertificate, mode: 0o644)
         try write(try server.serializeAsPEM().pemString, to: set.serverCertificate, mode: 0o644)
         try write(try client.serializeAsPEM().pemString, to: set.clientCertificate, mode: 0o644)
         try write(try serverKey.serializeAsPEM().pemString, to: set.serverKey, mode: 0o600)
         try write(try clientKey.serializeAsPEM().pemString, to: set.clientKey, mode: 0o600)
+
+        // The flawed certificates the refusal scenarios present, all for the same keys: validity in
+        // the past or the future (no faking the clock), another host name, no serverAuth usage,
+        // self-signed, signed by a CA nobody trusts, and a leaf under an intermediate CA, sent with
+        // and without that intermediate.
+        func pem(_ certificates: [Certificate], _ variant: CertificateVariant) throws {
+            try write(try certificates.map { try $0.serializeAsPEM().pemString }.joined(separator: "\n"), to: set.path(variant), mode: 0o644)
+        }
+        let day: TimeInterval = 86_400
+        try pem([root.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: Date().addingTimeInterval(-30 * day), to: Date().addingTimeInterval(-day))], .expiredServer)
+        try pem([root.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: Date().addingTimeInterval(day), to: Date().addingTimeInterval(30 * day))], .notYetValidServer)
+        let elsewhere = try DistinguishedName { OrganizationName("interop-matrix"); CommonName("elsewhere.example") }
+        try pem([root.sign(elsewhere, key: serverKey.publicKey, usage: .serverAuth, names: [.dnsName("elsewhere.example")], from: notBefore, to: notAfter)], .wrongHostServer)
+        try pem([root.sign(serverName, key: serverKey.publicKey, usage: .clientAuth, names: localhost, from: notBefore, to: notAfter)], .badKeyUsageServer)
+        let selfSigned = Issuer(name: serverName, key: serverKey, keyType: keyType, certificate: nil)
+        try pem([selfSigned.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter)], .selfSignedServer)
+        let stranger = try Issuer.root(keyType, name: "interop-matrix untrusted CA \(keyType.rawValue)", notBefore: notBefore, notAfter: notAfter)
+        try pem([stranger.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter)], .untrustedServer)
+        try pem([stranger.sign(clientName, key: clientKey.publicKey, usage: .clientAuth, names: [], from: notBefore, to: notAfter)], .untrustedClient)
+        let intermediate = try root.intermediate(keyType, name: "interop-matrix intermediate CA \(keyType.rawValue)", notBefore: notBefore, notAfter: notAfter)
+        let chained = try intermediate.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter)
+        try pem([chained, intermediate.certificate!], .chainServer)
+        try pem([chained], .leafWithoutIntermediateServer)
         return set
     }
 

@@ -182,11 +182,20 @@ extension MatrixFile {
     static func tooDeep(_ text: String) -> Int? {
         var depth = 0
         var line = 1
-        var column = 0
+        var indentation = 0
+        var atLineStart = true
         var inQuote: Character?
         for character in text {
-            if character == "\n" { line += 1; column = 0; continue }
-            column += 1
+            if character == "\n" { line += 1; indentation = 0; atLineStart = true; continue }
+            if atLineStart {
+                if character == " " {
+                    indentation += 1
+                    // Block nesting: two spaces a level, so very deep indentation is very deep nesting.
+                    if indentation > 2 * maximumNesting { return line }
+                    continue
+                }
+                atLineStart = false
+            }
             if let quote = inQuote {
                 if character == quote { inQuote = nil }
                 continue
@@ -198,8 +207,6 @@ extension MatrixFile {
             default: break
             }
             if depth > maximumNesting { return line }
-            // Block nesting: two spaces a level, so very deep indentation is very deep nesting.
-            if character != " " && column > 2 * maximumNesting { return line }
         }
         return nil
     }

@@ -80,6 +80,8 @@ public struct MatrixRun: Sendable {
             var cell = Cell(server: server, client: client, scenario: scenario.name, params: params,
                             expect: expect, clientPresentsCertificate: scenario.clientPresentsCertificate(params))
             cell.usesLibraryDefaults = scenario.usesLibraryDefaults
+            cell.serverCertificate = scenario.serverCertificate
+            cell.clientCertificate = scenario.clientCertificate
             cell.liftPolicy = block.legacy
             return cell
         }

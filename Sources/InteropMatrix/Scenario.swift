@@ -12,10 +12,16 @@ public protocol Scenario: Sendable {
     /// Whether the peers run with their library's out-of-the-box configuration (no version, suite
     /// or group forced); the cell's version is then the one both defaults should agree on.
     var usesLibraryDefaults: Bool { get }
+    /// The certificate the server presents instead of its good one, if any.
+    var serverCertificate: CertificateVariant? { get }
+    /// The certificate the client presents instead of its good one, if any.
+    var clientCertificate: CertificateVariant? { get }
 }
 
 extension Scenario {
     public var usesLibraryDefaults: Bool { false }
+    public var serverCertificate: CertificateVariant? { nil }
+    public var clientCertificate: CertificateVariant? { nil }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -54,9 +60,56 @@ public struct DefaultsScenario: Scenario {
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }
 
+/// The server presents a flawed certificate; the client, which always verifies, must refuse it with
+/// the alert RFC 8446 §6.2 (and RFC 5246 §7.2.2) names for the flaw. Another alert is kept as a note.
+public struct FlawedServerCertificateScenario: Scenario {
+    public let name: String
+    public let serverCertificate: CertificateVariant?
+    public let alert: String
+
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation {
+        Expectation(handshake: .refused, alert: alert, refusedBy: .client)
+    }
+
+    public static let all: [FlawedServerCertificateScenario] = [
+        .init(name: "expired-cert", serverCertificate: .expiredServer, alert: "certificate_expired"),
+        // certificate_expired: "a certificate has expired or is not currently valid".
+        .init(name: "not-yet-valid-cert", serverCertificate: .notYetValidServer, alert: "certificate_expired"),
+        .init(name: "wrong-host", serverCertificate: .wrongHostServer, alert: "certificate_unknown"),
+        .init(name: "unknown-ca", serverCertificate: .untrustedServer, alert: "unknown_ca"),
+        .init(name: "self-signed", serverCertificate: .selfSignedServer, alert: "unknown_ca"),
+        .init(name: "missing-intermediate", serverCertificate: .leafWithoutIntermediateServer, alert: "unknown_ca"),
+        .init(name: "bad-key-usage", serverCertificate: .badKeyUsageServer, alert: "unsupported_certificate"),
+    ]
+}
+
+/// The server sends its certificate with the intermediate CA it was issued by; the client trusts
+/// only the root and must build the chain.
+public struct ChainScenario: Scenario {
+    public var name: String { "chain" }
+    public init() {}
+    public var serverCertificate: CertificateVariant? { .chainServer }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
+/// The server requires a client certificate; the client's is signed by a CA the server does not
+/// trust. The server must refuse with unknown_ca.
+public struct ClientCertificateUntrustedScenario: Scenario {
+    public var name: String { "client-cert-untrusted" }
+    public init() {}
+    public var clientCertificate: CertificateVariant? { .untrustedClient }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .required }
+    public func expectation(for params: CellParameters) -> Expectation {
+        Expectation(handshake: .refused, alert: "unknown_ca", refusedBy: .server)
+    }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
-    public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario()]
+    public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
+                                             ClientCertificateUntrustedScenario()] + FlawedServerCertificateScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 }
