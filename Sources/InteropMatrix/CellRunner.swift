@@ -39,7 +39,7 @@ public struct CellRunner: Sendable {
 
     /// A stalled network can only end in the peers' own timeouts; keep those short.
     func cellTimeout(_ cell: Cell) -> Duration {
-        cell.params.network == .stall ? min(timeout, .milliseconds(1500)) : timeout
+        cell.params.network == .stall ? min(timeout, .seconds(3)) : timeout
     }
 
     /// Runs a cell, and again up to `retries` times while it does not pass. A cell that passes on a

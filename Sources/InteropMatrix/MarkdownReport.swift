@@ -17,6 +17,8 @@ public enum MarkdownReport {
         out.append("")
         out.append(contentsOf: baselineSection(report))
         out.append(contentsOf: pairTable(report))
+        out.append(contentsOf: scenarioTable(report))
+        out.append(contentsOf: alertTable(report))
         out.append(contentsOf: defaultsTable(report))
         out.append(contentsOf: negotiatedTable(report))
         out.append(contentsOf: suiteTables(report))
@@ -72,6 +74,47 @@ public enum MarkdownReport {
     static func pairs(_ report: Report) -> [(String, String)] {
         let (servers, clients) = libraryIDs(report)
         return servers.flatMap { s in clients.map { (s, $0) } }
+    }
+
+    /// Each scenario against each pair.
+    static func scenarioTable(_ report: Report) -> [String] {
+        let scenarios = report.results.map(\.scenario).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        guard scenarios.count > 1 else { return [] }
+        let pairs = pairs(report)
+        var out = ["## Scenarios", "", "| scenario | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |", "|---|" + pairs.map { _ in "---|" }.joined()]
+        for scenario in scenarios {
+            let cells = report.results.filter { $0.scenario == scenario }
+            out.append("| \(scenario) | " + pairs.map { pair in mark(cells.filter { $0.server == pair.0 && $0.client == pair.1 }) }.joined(separator: " | ") + " |")
+        }
+        out.append("")
+        return out
+    }
+
+    /// For the expected refusals: which alert the refusing side sent and the other side received,
+    /// per scenario, version and pair (– where a library does not say, the RFC's name in the header).
+    static func alertTable(_ report: Report) -> [String] {
+        let refusals = report.results.filter { $0.expect.handshake == .refused && $0.expect.connectionBroken != true && $0.outcome != .unsupported }
+        guard !refusals.isEmpty else { return [] }
+        let pairs = pairs(report)
+        var out = ["## Alerts of the expected refusals", "", "sent → received, as each side's library reports it (– none reported).", "",
+                   "| scenario | version | RFC | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
+                   "|---|---|---|" + pairs.map { _ in "---|" }.joined()]
+        var seen: [String] = []
+        for r in refusals where !seen.contains("\(r.scenario)|\(r.params.version.rawValue)") { seen.append("\(r.scenario)|\(r.params.version.rawValue)") }
+        for key in seen {
+            let parts = key.split(separator: "|").map(String.init)
+            let cells = refusals.filter { $0.scenario == parts[0] && $0.params.version.rawValue == parts[1] }
+            let marks = pairs.map { pair -> String in
+                guard let cell = cells.first(where: { $0.server == pair.0 && $0.client == pair.1 }) else { return "" }
+                let refuser = cell.expect.refusedBy == .client ? cell.clientError : cell.serverError
+                let other = cell.expect.refusedBy == .client ? cell.serverError : cell.clientError
+                let mark = cell.outcome == .pass ? "" : "❌ "
+                return "\(mark)\(refuser?.alert ?? "–") → \(other?.alertDirection == "received" ? other?.alert ?? "–" : "–")"
+            }
+            out.append("| \(parts[0]) | \(parts[1]) | \(cells.first?.expect.alert ?? "") | " + marks.joined(separator: " | ") + " |")
+        }
+        out.append("")
+        return out
     }
 
     /// What each pair negotiates with both libraries out of the box.

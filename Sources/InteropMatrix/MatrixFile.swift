@@ -47,7 +47,10 @@ public struct MatrixFile: Sendable, Equatable {
     # The built-in default matrix: what `swift run interop-matrix` runs with no --matrix.
     # Every server library x every client library (self-pairs included), TLS 1.2 and 1.3, an RSA and an
     # ECDSA certificate, without and with a required client certificate, each library's default suites
-    # and groups; the server refusing a client without a certificate; both libraries with their
+    # and groups; the server refusing a client without a certificate, and the client refusing flawed
+    # server certificates (expired, not yet valid, wrong host, unknown CA, self-signed, missing
+    # intermediate, wrong key usage) and the server an untrusted client; a chain through an
+    # intermediate CA; both libraries with their
     # out-of-the-box configuration; every pair through a network that splits every byte into its own
     # TCP segment; and a sample of pairs through networks that delay, stall, cut, reset or corrupt.
     # Kept small so it runs in seconds; matrix/full.yml is the large one.
@@ -60,6 +63,9 @@ public struct MatrixFile: Sendable, Equatable {
     client_auth: [none, required]
     cross:
       - name: base
+      - name: certificates
+        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted]
+        certs: [ecdsa-p256]
       - name: segmented
         scenarios: [basic]
         certs: [ecdsa-p256]

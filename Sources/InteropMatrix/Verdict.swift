@@ -147,6 +147,12 @@ enum Verdict {
             return (primary?.stage == "timeout" ? .timeout : .fail,
                     "expected the \(expected.refusedBy?.rawValue ?? "either side") to refuse the handshake; instead " + (primary.map(summary) ?? "nothing failed"))
         }
+        if refuser.alertDirection == "received", let expectedSide = expected.refusedBy {
+            // It failed because the other side sent an alert: the other side refused, not this one.
+            result.error = expectedSide == .client ? result.serverError ?? refuser : result.clientError ?? refuser
+            let other = expectedSide == .client ? "server" : "client"
+            return (.fail, "expected the \(expectedSide.rawValue) to refuse; the \(other) refused first (\(expectedSide.rawValue) received \(refuser.alert ?? "an alert"))")
+        }
         result.error = refuser
         var notes: [String] = []
         if let alert = expected.alert {

@@ -126,9 +126,13 @@ struct ReportFormatTests {
             Issue.record("headless Chromium is needed for this test; ci/setup installs it (apt-get install chromium)")
             return
         }
-        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
-        run.filters = ["/basic/"]
-        let report = try await run.run()
+        let matrix = try MatrixFile(yaml: """
+            libraries: [openssl, mbedtls, gnutls]
+            versions: [TLS1.2, TLS1.3]
+            certs: [rsa2048, ecdsa-p256]
+            client_auth: [none, required]
+            """, source: "html-test")
+        let report = try await MatrixRun(matrix: matrix, catalog: await Fixture.shared.catalog, jobs: 2).run()
         try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("r.html")))
         let url = "file://\(path("r.html"))#open=openssl>gnutls"
 
