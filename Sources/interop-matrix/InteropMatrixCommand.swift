@@ -197,6 +197,9 @@ extension InteropMatrixCommand {
         @Flag(name: .long, help: "Write the current results to the --baseline file (known failures keep their reason and link).")
         var updateBaseline = false
 
+        @Flag(name: .long, help: "Do not compare with the matrix's own baseline (expected/<name>.json beside the matrix file, matrix/expected/default.json for the built-in default).")
+        var noBaseline = false
+
         @Option(name: .long, help: "Re-run a cell that did not pass up to N times; one that then passes is reported as flaky.")
         var retries: Int = 0
 
@@ -267,6 +270,16 @@ extension InteropMatrixCommand {
             }
             if expanded.isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty ? "" : " and --filter") select no cells; `interop-matrix list` shows what a matrix expands to")
+            }
+            // A matrix's own baseline, when it has one, documents its known failures: compare with it.
+            var baseline = self.baseline
+            if baseline == nil && !noBaseline {
+                let folder = options.matrix.map { ($0 as NSString).deletingLastPathComponent } ?? "matrix"
+                let own = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent("expected/\(file.name).json")
+                if FileManager.default.isReadableFile(atPath: own) {
+                    baseline = own
+                    if live { FileHandle.standardError.write(Data("interop-matrix: comparing with the matrix's baseline \(own) (--no-baseline to skip)\n".utf8)) }
+                }
             }
             var report: Report
             do {
