@@ -67,6 +67,11 @@ public struct Cell: Sendable, Hashable {
     /// The flawed or chained certificate a side presents instead of its good one, if any.
     public var serverCertificate: CertificateVariant?
     public var clientCertificate: CertificateVariant?
+    /// The client's own version, when it differs from `params.version` (which the server uses).
+    public var clientVersion: TLSVersion?
+    /// Each side's own suite code point, when the sides are limited to different suites.
+    public var serverSuiteCode: String?
+    public var clientSuiteCode: String?
     /// Peers run with their library's defaults; `params.version` is what they should agree on.
     public var usesLibraryDefaults = false
     /// Peers lift their library's default policy (`legacy: true` in the matrix).

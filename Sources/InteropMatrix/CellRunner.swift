@@ -126,11 +126,11 @@ public struct CellRunner: Sendable {
         return result
     }
 
-    func common(_ cell: Cell) -> [String] {
+    func common(_ cell: Cell, role: Role) -> [String] {
         var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds(cell))]
         if cell.usesLibraryDefaults { return arguments }
-        arguments += ["--version", cell.params.version.rawValue]
-        if let code = cell.params.suiteCode { arguments += ["--suite", code] }
+        arguments += ["--version", version(cell, role).rawValue]
+        if let code = suiteCode(cell, role) { arguments += ["--suite", code] }
         if let group = cell.params.group { arguments += ["--group", group] }
         if cell.liftPolicy { arguments.append("--legacy") }
         return arguments
@@ -138,19 +138,29 @@ public struct CellRunner: Sendable {
 
     func serverArguments(_ cell: Cell, _ set: CertificateSet) -> [String] {
         ["server", "--cert", cell.serverCertificate.map(set.path) ?? set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
-         "--client-auth", cell.params.clientAuth.rawValue] + common(cell)
+         "--client-auth", cell.params.clientAuth.rawValue] + common(cell, role: .server)
     }
 
     func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
         // Port 0 only ever appears in replay scripts, as a placeholder.
         var arguments = ["client", "--port", String(port), "--server-name", "localhost", "--ca", set.caCertificate]
         if cell.clientPresentsCertificate { arguments += ["--cert", cell.clientCertificate.map(set.path) ?? set.clientCertificate, "--key", set.clientKey] }
-        return arguments + common(cell)
+        return arguments + common(cell, role: .client)
+    }
+
+    func version(_ cell: Cell, _ role: Role) -> TLSVersion {
+        role == .client ? cell.clientVersion ?? cell.params.version : cell.params.version
+    }
+
+    func suiteCode(_ cell: Cell, _ role: Role) -> String? {
+        (role == .client ? cell.clientSuiteCode : cell.serverSuiteCode) ?? cell.params.suiteCode
     }
 
     /// Why a cell cannot run, from what each library said it supports; nil when both sides can.
     func unsupportedReason(_ cell: Cell) -> String? {
-        for (role, id) in [("server", cell.server), ("client", cell.client)] {
+        for (side, id) in [(Role.server, cell.server), (Role.client, cell.client)] {
+            let role = side.rawValue
+            let wanted = version(cell, side)
             guard let library = libraries[id] else { continue }
             let caps = library.capabilities
             let who = "\(role) \(id) \(library.version)"
@@ -165,21 +175,21 @@ public struct CellRunner: Sendable {
                 }
                 continue
             }
-            if !caps.versions.contains(cell.params.version.rawValue) {
-                return "\(who) does not support \(cell.params.version.rawValue) (it has \(caps.versions.joined(separator: ", ")))"
+            if !caps.versions.contains(wanted.rawValue) {
+                return "\(who) does not support \(wanted.rawValue) (it has \(caps.versions.joined(separator: ", ")))"
             }
-            if !cell.liftPolicy && !caps.defaultVersions.contains(cell.params.version.rawValue) {
-                return "\(who) implements \(cell.params.version.rawValue) but its default policy disables it; set legacy: true in the matrix to lift the policy"
+            if !cell.liftPolicy && !caps.defaultVersions.contains(wanted.rawValue) {
+                return "\(who) implements \(wanted.rawValue) but its default policy disables it; set legacy: true in the matrix to lift the policy"
             }
-            if let code = cell.params.suiteCode {
+            if let code = suiteCode(cell, side) {
                 guard let suite = caps.suites.first(where: { $0.code == code }) else {
-                    return "\(who) does not implement suite \(cell.params.suite ?? code) (\(code))"
+                    return "\(who) does not implement suite \(CipherSuiteRegistry.suite(codeText: code)?.name ?? code) (\(code))"
                 }
                 if !cell.liftPolicy && suite.disabledByPolicy == true {
                     return "\(who) implements suite \(cell.params.suite ?? code) but its default policy disables it; set legacy: true in the matrix to lift the policy"
                 }
                 if let low = suite.minVersion.flatMap(TLSVersion.init(rawValue:)), let high = suite.maxVersion.flatMap(TLSVersion.init(rawValue:)),
-                   !(low...high).contains(cell.params.version) {
+                   !(low...high).contains(wanted) {
                     return "\(who) defines suite \(cell.params.suite ?? code) for \(low.rawValue)-\(high.rawValue) only"
                 }
             }

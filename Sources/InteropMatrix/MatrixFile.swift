@@ -49,7 +49,8 @@ public struct MatrixFile: Sendable, Equatable {
     # ECDSA certificate, without and with a required client certificate, each library's default suites
     # and groups; the server refusing a client without a certificate, and the client refusing flawed
     # server certificates (expired, not yet valid, wrong host, unknown CA, self-signed, missing
-    # intermediate, wrong key usage) and the server an untrusted client; a chain through an
+    # intermediate, wrong key usage) and the server an untrusted client, versions and suites the two
+    # sides do not share; a chain through an
     # intermediate CA; both libraries with their
     # out-of-the-box configuration; every pair through a network that splits every byte into its own
     # TCP segment; and a sample of pairs through networks that delay, stall, cut, reset or corrupt.
@@ -63,8 +64,8 @@ public struct MatrixFile: Sendable, Equatable {
     client_auth: [none, required]
     cross:
       - name: base
-      - name: certificates
-        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted]
+      - name: refusals
+        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite]
         certs: [ecdsa-p256]
       - name: segmented
         scenarios: [basic]

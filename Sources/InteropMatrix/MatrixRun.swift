@@ -81,6 +81,10 @@ public struct MatrixRun: Sendable {
                             expect: expect, clientPresentsCertificate: scenario.clientPresentsCertificate(params))
             cell.usesLibraryDefaults = scenario.usesLibraryDefaults
             cell.serverCertificate = scenario.serverCertificate
+            cell.clientVersion = scenario.clientVersion(for: params)
+            let suites = scenario.sideSuites(for: params)
+            cell.serverSuiteCode = suites.server.flatMap { CipherSuiteRegistry.suite(named: $0)?.codeText }
+            cell.clientSuiteCode = suites.client.flatMap { CipherSuiteRegistry.suite(named: $0)?.codeText }
             cell.clientCertificate = scenario.clientCertificate
             cell.liftPolicy = block.legacy
             return cell

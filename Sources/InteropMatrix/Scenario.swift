@@ -16,12 +16,18 @@ public protocol Scenario: Sendable {
     var serverCertificate: CertificateVariant? { get }
     /// The certificate the client presents instead of its good one, if any.
     var clientCertificate: CertificateVariant? { get }
+    /// A version the client is limited to instead of the cell's (the server keeps the cell's).
+    func clientVersion(for params: CellParameters) -> TLSVersion?
+    /// Suites (IANA names) each side is limited to instead of the cell's.
+    func sideSuites(for params: CellParameters) -> (server: String?, client: String?)
 }
 
 extension Scenario {
     public var usesLibraryDefaults: Bool { false }
     public var serverCertificate: CertificateVariant? { nil }
     public var clientCertificate: CertificateVariant? { nil }
+    public func clientVersion(for params: CellParameters) -> TLSVersion? { nil }
+    public func sideSuites(for params: CellParameters) -> (server: String?, client: String?) { (nil, nil) }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -106,10 +112,42 @@ public struct ClientCertificateUntrustedScenario: Scenario {
     }
 }
 
+/// The server allows only the cell's version and the client only the other of TLS 1.2 and 1.3
+/// (server 1.3-only with a 1.2-only client, and back). The handshake must fail with
+/// protocol_version (RFC 8446 §4.2.1), whichever side notices.
+public struct VersionMismatchScenario: Scenario {
+    public var name: String { "version-mismatch" }
+    public init() {}
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none && [.tls12, .tls13].contains(params.version) }
+    public func clientVersion(for params: CellParameters) -> TLSVersion? { params.version == .tls13 ? .tls12 : .tls13 }
+    public func expectation(for params: CellParameters) -> Expectation {
+        Expectation(handshake: .refused, alert: "protocol_version", refusedBy: nil)
+    }
+}
+
+/// Each side allows one suite, not the other's. The server must refuse with handshake_failure
+/// (RFC 8446 §4.1.1, RFC 5246 §7.4.1.3).
+public struct NoSharedSuiteScenario: Scenario {
+    public var name: String { "no-shared-suite" }
+    public init() {}
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none && params.cert != .ed25519 && params.version >= .tls12 }
+    public func sideSuites(for params: CellParameters) -> (server: String?, client: String?) {
+        switch (params.version, params.cert.isRSA) {
+        case (.tls13, _): ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384")
+        case (_, true): ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
+        default: ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+        }
+    }
+    public func expectation(for params: CellParameters) -> Expectation {
+        Expectation(handshake: .refused, alert: "handshake_failure", refusedBy: .server)
+    }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
-                                             ClientCertificateUntrustedScenario()] + FlawedServerCertificateScenario.all
+                                             ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario()]
+        + FlawedServerCertificateScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 }
