@@ -1,0 +1,51 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+@Suite("Refusal scenarios, run for real", .timeLimit(.minutes(2)))
+struct ScenarioTests {
+    static let refusals = FlawedServerCertificateScenario.all.map(\.name) + ["client-cert-untrusted", "version-mismatch", "no-shared-suite", "client-cert-missing"]
+
+    func cell(_ name: String, _ server: String, _ client: String, _ version: TLSVersion) throws -> Cell {
+        let scenario = try #require(Scenarios.named(name))
+        let auth: ClientAuth = ["client-cert-untrusted", "client-cert-missing"].contains(name) ? .required : .none
+        let params = CellParameters(version: version, cert: .ecdsaP256, clientAuth: auth)
+        let cells = MatrixRun(matrix: try MatrixFile(yaml: "servers: [\(server)]\nclients: [\(client)]\nscenarios: [\(name)]\nversions: [\(version.rawValue)]\nclient_auth: [\(auth.rawValue)]\n", source: "t")).cells()
+        #expect(scenario.applies(to: params))
+        return try #require(cells.first)
+    }
+
+    @Test("each refusal happens, on the expected side, with an alert on the wire", arguments: refusals)
+    func refused(name: String) async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(try cell(name, "openssl", "gnutls", .tls13))
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.error != nil)
+        if let side = result.expect.refusedBy { #expect(result.error?.side.rawValue == side.rawValue) }
+        #expect(result.serverError?.alert != nil || result.clientError?.alert != nil)
+    }
+
+    @Test("without the flaw, the same expectation is a fail: the harness never passes a refusal that did not happen", arguments: refusals)
+    func flawRemovedIsFail(name: String) async throws {
+        let runner = try await Fixture.shared.runner()
+        var honest = try cell(name, "gnutls", "openssl", .tls12)
+        honest.serverCertificate = nil
+        honest.clientCertificate = nil
+        honest.clientVersion = nil
+        honest.serverSuiteCode = nil
+        honest.clientSuiteCode = nil
+        honest.clientPresentsCertificate = honest.params.clientAuth != .none
+        let result = await runner.run(honest)
+        #expect(result.outcome == .fail, "\(name): \(result.reason ?? "")")
+        #expect(result.reason?.contains("succeeded") == true)
+    }
+
+    @Test("a chain through an intermediate CA verifies for every pair that can run it", arguments: ["openssl", "mbedtls", "gnutls"])
+    func chain(client: String) async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(try cell("chain", "gnutls", client, .tls12))
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.clientView?.peerCertificate == CertificateAuthority.serverSubject)
+    }
+}
