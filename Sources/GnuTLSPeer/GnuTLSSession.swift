@@ -55,6 +55,19 @@ final class GnuTLSSession {
                 gnutls_session_set_verify_cert2(session, verifyData, 1, 0)
             }
         }
+        if !request.alpn.isEmpty {
+            // The server insists on an overlap (no_application_protocol otherwise, RFC 7301 §3.2)
+            // and prefers its own order.
+            let flags = request.role == .server ? UInt32(GNUTLS_ALPN_MANDATORY.rawValue | GNUTLS_ALPN_SERVER_PRECEDENCE.rawValue) : 0
+            var names = request.alpn.map { Array($0.utf8) }
+            let rc = names.withUnsafeMutableBufferPointer { buffers -> Int32 in
+                var data = buffers.indices.map { i in
+                    buffers[i].withUnsafeMutableBufferPointer { gnutls_datum_t(data: $0.baseAddress, size: UInt32($0.count)) }
+                }
+                return gnutls_alpn_set_protocols(session, &data, UInt32(data.count), flags)
+            }
+            try check(rc, "gnutls_alpn_set_protocols")
+        }
         CShimGnuTLS_gnutls_transport_set_int(session, descriptor)
         if keyLog != nil {
             gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
@@ -173,6 +186,10 @@ final class GnuTLSSession {
         // The algorithm the server signs the handshake with, the same on both sides.
         view.signatureScheme = GnuTLSNames.signatureScheme(gnutls_sign_algorithm_t(rawValue: UInt32(bitPattern: gnutls_sign_algorithm_get(handle))))
         view.resumed = gnutls_session_is_resumed(handle) != 0
+        var selected = gnutls_datum_t()
+        if gnutls_alpn_get_selected_protocol(handle, &selected) == GNUTLS_E_SUCCESS, let data = selected.data {
+            view.alpn = String(decoding: UnsafeBufferPointer(start: data, count: Int(selected.size)), as: UTF8.self)
+        }
         view.peerCertificate = peerSubject()
         return view
     }

@@ -35,6 +35,11 @@ public struct Expectation: Sendable, Hashable, Codable {
     /// The network breaks the connection: both sides must fail cleanly (no hang, no crash, the
     /// data never accepted), whichever side notices first.
     public var connectionBroken = false
+    /// The application protocol both sides must report (ALPN), when the scenario sets one.
+    public var applicationProtocol: String?
+    /// A refusal is expected, but a handshake that carries on without the feature is allowed too
+    /// (alpn-mismatch); which one happened is noted.
+    public var continuingAllowed = false
 
     public static let success = Expectation(handshake: .ok, alert: nil, refusedBy: nil)
 
@@ -72,6 +77,9 @@ public struct Cell: Sendable, Hashable {
     /// Each side's own suite code point, when the sides are limited to different suites.
     public var serverSuiteCode: String?
     public var clientSuiteCode: String?
+    /// ALPN lists each side offers or accepts.
+    public var serverALPN: [String] = []
+    public var clientALPN: [String] = []
     /// Peers run with their library's defaults; `params.version` is what they should agree on.
     public var usesLibraryDefaults = false
     /// Peers lift their library's default policy (`legacy: true` in the matrix).

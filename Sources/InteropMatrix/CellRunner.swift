@@ -131,6 +131,8 @@ public struct CellRunner: Sendable {
         if cell.usesLibraryDefaults { return arguments }
         arguments += ["--version", version(cell, role).rawValue]
         if let code = suiteCode(cell, role) { arguments += ["--suite", code] }
+        let alpn = role == .server ? cell.serverALPN : cell.clientALPN
+        if !alpn.isEmpty { arguments += ["--alpn", alpn.joined(separator: ",")] }
         if let group = cell.params.group { arguments += ["--group", group] }
         if cell.liftPolicy { arguments.append("--legacy") }
         return arguments

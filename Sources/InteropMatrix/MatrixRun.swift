@@ -82,6 +82,7 @@ public struct MatrixRun: Sendable {
             cell.usesLibraryDefaults = scenario.usesLibraryDefaults
             cell.serverCertificate = scenario.serverCertificate
             cell.clientVersion = scenario.clientVersion(for: params)
+            (cell.serverALPN, cell.clientALPN) = scenario.applicationProtocols
             let suites = scenario.sideSuites(for: params)
             cell.serverSuiteCode = suites.server.flatMap { CipherSuiteRegistry.suite(named: $0)?.codeText }
             cell.clientSuiteCode = suites.client.flatMap { CipherSuiteRegistry.suite(named: $0)?.codeText }

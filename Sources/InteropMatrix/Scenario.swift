@@ -20,6 +20,8 @@ public protocol Scenario: Sendable {
     func clientVersion(for params: CellParameters) -> TLSVersion?
     /// Suites (IANA names) each side is limited to instead of the cell's.
     func sideSuites(for params: CellParameters) -> (server: String?, client: String?)
+    /// Application protocols (RFC 7301) each side offers or accepts, most preferred first.
+    var applicationProtocols: (server: [String], client: [String]) { get }
 }
 
 extension Scenario {
@@ -28,6 +30,7 @@ extension Scenario {
     public var clientCertificate: CertificateVariant? { nil }
     public func clientVersion(for params: CellParameters) -> TLSVersion? { nil }
     public func sideSuites(for params: CellParameters) -> (server: String?, client: String?) { (nil, nil) }
+    public var applicationProtocols: (server: [String], client: [String]) { ([], []) }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -143,10 +146,39 @@ public struct NoSharedSuiteScenario: Scenario {
     }
 }
 
+/// Both sides speak ALPN with overlapping lists in different orders: both must report the same
+/// protocol, the server's preference (RFC 7301 §3.2: the server selects).
+public struct ALPNScenario: Scenario {
+    public var name: String { "alpn" }
+    public init() {}
+    public var applicationProtocols: (server: [String], client: [String]) { (["h2", "http/1.1"], ["http/1.1", "h2"]) }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation {
+        var expect = Expectation.success
+        expect.applicationProtocol = "h2"
+        return expect
+    }
+}
+
+/// ALPN lists with no protocol in common. RFC 7301 §3.2 has the server answer no_application_protocol;
+/// some libraries carry on without ALPN. Either is reported as what it is; anything else fails.
+public struct ALPNMismatchScenario: Scenario {
+    public var name: String { "alpn-mismatch" }
+    public init() {}
+    public var applicationProtocols: (server: [String], client: [String]) { (["h2"], ["http/1.1"]) }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation {
+        var expect = Expectation(handshake: .refused, alert: "no_application_protocol", refusedBy: .server)
+        expect.continuingAllowed = true
+        return expect
+    }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
-                                             ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario()]
+                                             ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario(),
+                                             ALPNScenario(), ALPNMismatchScenario()]
         + FlawedServerCertificateScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

@@ -122,6 +122,11 @@ enum Verdict {
         if p.clientAuth == .required && sv.peerCertificate != CertificateAuthority.clientSubject {
             return mismatch(&result, "client auth was required, yet the server reports client certificate \(sv.peerCertificate ?? "none")")
         }
+        if let wanted = cell.expect.applicationProtocol {
+            if sv.alpn != cv.alpn { return mismatch(&result, "server and client disagree on ALPN: \(sv.alpn ?? "none") vs \(cv.alpn ?? "none")") }
+            guard let chosen = cv.alpn else { return mismatch(&result, "no application protocol was negotiated although the lists overlap") }
+            if chosen != wanted { result.notes = ["the server chose \(chosen), not its own first choice \(wanted)"] }
+        }
         result.error = nil
         if p.clientAuth == .optional && cell.clientPresentsCertificate && sv.peerCertificate == nil {
             // RFC 8446 §4.4.2 and RFC 5246 §7.4.6 let a client send no certificate; say it did.
@@ -132,6 +137,15 @@ enum Verdict {
 
     private static func judgeRefusal(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
         let expected = cell.expect
+        if expected.continuingAllowed, s.status == .ok, c.status == .ok {
+            // Allowed instead of the refusal: the handshake went on, but without the feature.
+            guard result.serverView?.alpn == nil, result.clientView?.alpn == nil else {
+                return mismatch(&result, "the lists share no protocol, yet \(result.clientView?.alpn ?? result.serverView?.alpn ?? "one") was negotiated")
+            }
+            result.notes = ["no refusal: the server carried on without ALPN instead of sending \(expected.alert ?? "an alert")"]
+            result.error = nil
+            return (.pass, nil)
+        }
         guard s.status != .ok || c.status != .ok else {
             return mismatch(&result, "expected the \(expected.refusedBy?.rawValue ?? "either side") to refuse, but the handshake and echo succeeded")
         }

@@ -1,5 +1,8 @@
 internal import CShimMbedTLS
 import PeerKit
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Owns an entropy source and the CTR-DRBG seeded from it: the random numbers every connection uses.
 final class MbedTLSRandom {
@@ -65,6 +68,8 @@ final class MbedTLSConfiguration {
     private var suiteList: UnsafeMutablePointer<Int32>?
     private var curveList: UnsafeMutablePointer<mbedtls_ecp_group_id>?
     private var keyLog: KeyLog?
+    /// The NULL-terminated ALPN list Mbed TLS keeps a pointer to.
+    private var alpnList: UnsafeMutablePointer<UnsafePointer<CChar>?>?
 
     init(request: PeerRequest) throws {
         mbedtls_ssl_config_init(handle)
@@ -86,6 +91,14 @@ final class MbedTLSConfiguration {
         if let code = request.suiteCode { try forceSuite(code) }
         if let group = request.group { try forceGroup(group) }
         try loadCredentials(request)
+        if !request.alpn.isEmpty {
+            let list = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: request.alpn.count + 1)
+            for (index, name) in request.alpn.enumerated() { list[index] = UnsafePointer(strdup(name)) }
+            list[request.alpn.count] = nil
+            alpnList = list
+            let rc = mbedtls_ssl_conf_alpn_protocols(handle, list)
+            guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_alpn_protocols")) }
+        }
         if let path = request.keyLogPath, let log = KeyLog(path: path) {
             keyLog = log
             // 2.28 hands over the TLS 1.2 master secret with both randoms once keys are derived.
@@ -103,6 +116,11 @@ final class MbedTLSConfiguration {
         handle.deallocate()
         suiteList?.deallocate()
         curveList?.deallocate()
+        if let alpnList {
+            var index = 0
+            while let name = alpnList[index] { free(UnsafeMutablePointer(mutating: name)); index += 1 }
+            alpnList.deallocate()
+        }
     }
 
     private func forceSuite(_ code: UInt16) throws {

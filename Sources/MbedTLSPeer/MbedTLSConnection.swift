@@ -134,6 +134,7 @@ final class MbedTLSConnection {
         }
         view.group = group
         view.resumed = resumed
+        if let name = mbedtls_ssl_get_alpn_protocol(ssl) { view.alpn = String(cString: name) }
         if let certificate = mbedtls_ssl_get_peer_cert(ssl) {
             view.peerCertificate = MbedTLSCapabilities.subject(of: certificate)
         }

@@ -110,6 +110,12 @@ final class OpenSSLConnection {
         view.group = negotiatedGroup()
         view.signatureScheme = serverSignatureScheme()
         view.resumed = SSL_session_reused(handle) == 1
+        var protocolName: UnsafePointer<UInt8>?
+        var protocolLength: UInt32 = 0
+        SSL_get0_alpn_selected(handle, &protocolName, &protocolLength)
+        if let protocolName, protocolLength > 0 {
+            view.alpn = String(decoding: UnsafeBufferPointer(start: protocolName, count: Int(protocolLength)), as: UTF8.self)
+        }
         if let certificate = SSL_get1_peer_certificate(handle) {
             view.peerCertificate = OpenSSLNames.subject(of: certificate)
             X509_free(certificate)

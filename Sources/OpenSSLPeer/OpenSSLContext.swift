@@ -4,11 +4,17 @@ import PeerKit
 /// Owns one `SSL_CTX`: certificates, trust, versions, suites, groups and verification for the process.
 final class OpenSSLContext {
     let handle: OpaquePointer
+    /// The server's ALPN list in wire form, read by the selection callback for the context's life.
+    fileprivate let alpnWire: UnsafeMutableBufferPointer<UInt8>
 
     init(request: PeerRequest) throws {
         let method = request.role == .server ? TLS_server_method() : TLS_client_method()
         guard let ctx = SSL_CTX_new(method) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_CTX_new")) }
         handle = ctx
+        let wire = request.alpnWire
+        alpnWire = .allocate(capacity: max(1, wire.count))
+        _ = alpnWire.initialize(from: wire)
+        alpnLength = wire.count
         // Reads and writes may stop half way on a non-blocking socket; the buffer may move between retries.
         _ = CShimOpenSSL_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
         if request.liftPolicy {
@@ -31,9 +37,24 @@ final class OpenSSLContext {
         try loadCredentials(request)
         try configureVerification(request)
         if request.keyLogPath != nil { SSL_CTX_set_keylog_callback(ctx, writeKeyLogLine) }
+        if !request.alpn.isEmpty {
+            if request.role == .client {
+                // Returns 0 on success, unlike most of OpenSSL.
+                guard SSL_CTX_set_alpn_protos(ctx, alpnWire.baseAddress, UInt32(request.alpnWire.count)) == 0 else {
+                    throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_CTX_set_alpn_protos"))
+                }
+            } else {
+                SSL_CTX_set_alpn_select_cb(ctx, selectApplicationProtocol, Unmanaged.passUnretained(self).toOpaque())
+            }
+        }
     }
 
-    deinit { SSL_CTX_free(handle) }
+    deinit {
+        SSL_CTX_free(handle)
+        alpnWire.deallocate()
+    }
+
+    fileprivate var alpnLength: Int = 0
 
     private func forceSuite(_ code: UInt16, version: TLSVersion?) throws {
         guard let suite = OpenSSLCapabilities.allSuites().first(where: { $0.code == code }) else {
@@ -95,4 +116,17 @@ final class OpenSSLContext {
             }
         }
     }
+}
+
+/// The server's ALPN choice: its own first protocol the client offered (SSL_select_next_proto).
+/// With no overlap it refuses with no_application_protocol, as RFC 7301 §3.2 says a server should.
+private func selectApplicationProtocol(_ ssl: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, _ outLength: UnsafeMutablePointer<UInt8>?,
+                                       _ offered: UnsafePointer<UInt8>?, _ offeredLength: UInt32, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    guard let context, let out, let outLength, let offered else { return SSL_TLSEXT_ERR_ALERT_FATAL }
+    let owner = Unmanaged<OpenSSLContext>.fromOpaque(context).takeUnretainedValue()
+    var selected: UnsafeMutablePointer<UInt8>?
+    let rc = SSL_select_next_proto(&selected, outLength, owner.alpnWire.baseAddress, UInt32(owner.alpnLength), offered, offeredLength)
+    guard rc == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_ALERT_FATAL }
+    out.pointee = UnsafePointer(selected)
+    return SSL_TLSEXT_ERR_OK
 }

@@ -21,6 +21,10 @@ public struct PeerRequest: Sendable {
     /// Lift the library's default policy where it refuses what the library implements (OpenSSL 3's
     /// security level refusing TLS 1.0/1.1). Only when the matrix asks for it (`legacy: true`).
     public var liftPolicy = false
+    /// Application protocols (RFC 7301) to offer (client) or accept (server), most preferred first.
+    public var alpn: [String] = []
+    /// ALPN in its wire form: each protocol behind its one-byte length.
+    public var alpnWire: [UInt8] { alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } }
     /// Where to append the connection's secrets in the NSS key log format, if anywhere.
     public var keyLogPath: String?
     /// The line the client sends; the server returns it with `PeerRequest.echoSuffix` appended.
@@ -85,6 +89,12 @@ public struct PeerRequest: Sendable {
             case "--message": message = try value(option)
             case "--legacy": liftPolicy = true
             case "--keylog": keyLogPath = try value(option)
+            case "--alpn":
+                let text = try value(option)
+                alpn = text.split(separator: ",").map(String.init)
+                guard !alpn.isEmpty, alpn.allSatisfy({ !$0.isEmpty && $0.utf8.count < 256 }) else {
+                    throw UsageError(message: "--alpn \(text): expected comma-separated protocol names such as h2,http/1.1")
+                }
             default:
                 throw UsageError(message: "unknown option \(option)")
             }

@@ -48,4 +48,22 @@ struct ScenarioTests {
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
         #expect(result.clientView?.peerCertificate == CertificateAuthority.serverSubject)
     }
+
+    @Test("ALPN: both sides report the server's choice; with no common protocol the server refuses with no_application_protocol or carries on without ALPN")
+    func alpn() async throws {
+        let runner = try await Fixture.shared.runner()
+        for (server, client) in [("openssl", "gnutls"), ("gnutls", "mbedtls"), ("mbedtls", "openssl")] {
+            let agreed = await runner.run(try cell("alpn", server, client, .tls12))
+            #expect(agreed.outcome == .pass, "\(agreed.reason ?? "")")
+            #expect(agreed.serverView?.alpn == "h2" && agreed.clientView?.alpn == "h2")
+            let none = await runner.run(try cell("alpn-mismatch", server, client, .tls12))
+            #expect(none.outcome == .pass, "\(none.reason ?? "")")
+            #expect(none.error?.alert == "no_application_protocol" || none.notes?.first?.contains("without ALPN") == true)
+        }
+        // A server that shares no protocol cannot pass as one that negotiated h2.
+        var lying = try cell("alpn", "openssl", "gnutls", .tls13)
+        lying.serverALPN = ["spdy/3"]
+        let caught = await runner.run(lying)
+        #expect(caught.outcome == .fail)
+    }
 }
