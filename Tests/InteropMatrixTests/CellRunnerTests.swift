@@ -79,8 +79,11 @@ struct CellRunnerTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = try await offPool {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
         #expect(process.terminationStatus == PeerProtocol.ExitCode.unsupported.rawValue)
         #expect(!output.contains("listening"))
         let line = try JSONDecoder().decode(PeerResultLine.self, from: Data(output.utf8))

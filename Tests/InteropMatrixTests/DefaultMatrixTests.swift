@@ -57,7 +57,7 @@ struct DefaultMatrixTests {
             process.executableURL = URL(fileURLWithPath: tool)
             process.arguments = [path.path]
             try process.run()
-            process.waitUntilExit()
+            try await offPool { process.waitUntilExit() }
             #expect(process.terminationStatus == 0, "check-report rejected the default matrix report")
         }
         let markdown = MarkdownReport.render(report)

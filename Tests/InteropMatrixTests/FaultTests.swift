@@ -14,7 +14,7 @@ struct FaultTests {
         let took = ContinuousClock.now - start
         #expect(result.outcome == .timeout, "\(result.reason ?? "")")
         #expect(result.error?.stage == "timeout")
-        #expect(took < .seconds(4))
+        #expect(took < .seconds(6), "killed near the 1 s cell timeout, not at the 10 s default")
         // Killed with its process group: nothing of it is left running.
         let peerDirectory = await Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))

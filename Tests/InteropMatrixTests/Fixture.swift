@@ -75,3 +75,11 @@ extension Cell {
                     expect: scenario.expectation(for: params), clientPresentsCertificate: scenario.clientPresentsCertificate(params))
     }
 }
+
+/// Runs blocking work (waiting for a process, reading a pipe to its end) on a thread of its own, so it
+/// never holds one of the few threads Swift concurrency runs every test's timers on.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}

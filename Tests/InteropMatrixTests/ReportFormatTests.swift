@@ -7,7 +7,11 @@ import Testing
 @testable import InteropMatrix
 
 /// Runs the `interop-matrix` executable built beside the tests; returns its exit status and stdout.
-func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    try await offPool { try runCLIBlocking(arguments, environment: environment) }
+}
+
+private func runCLIBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
     process.arguments = arguments
@@ -34,7 +38,7 @@ struct ReportFormatTests {
         // A matrix of one real pair and one crashing peer; the baseline says every cell passes.
         let peers = await Fixture.shared.peerDirectory
         try "servers: [openssl, crash]\nclients: [gnutls]\nversions: [TLS1.3]\ncerts: [ecdsa-p256]\n".write(toFile: path("m.yml"), atomically: true, encoding: .utf8)
-        let list = try runCLI(["list", "--matrix", path("m.yml")], environment: ["INTEROP_MATRIX_PEER_DIR": peers])
+        let list = try await runCLI(["list", "--matrix", path("m.yml")], environment: ["INTEROP_MATRIX_PEER_DIR": peers])
         let ids = list.output.split(separator: "\n").map(String.init).filter { $0.contains(">") }
         #expect(ids.count == 2)
         let baseline = Baseline(report: Report(startedAt: "", durationS: 0, matrix: "m", libraries: [], summary: .init(results: []), results: [], complete: true), keeping: nil)
@@ -42,7 +46,7 @@ struct ReportFormatTests {
         for id in ids { expected.cells[id] = .init(outcome: .pass) }
         try expected.write(to: path("baseline.json"))
 
-        let run = try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet",
+        let run = try await runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet",
                               "--json", path("r.json"), "--markdown", path("r.md"), "--junit", path("r.xml"), "--html", path("r.html")],
                              environment: ["INTEROP_MATRIX_PEER_DIR": peers])
         #expect(run.status == 1)
@@ -60,7 +64,7 @@ struct ReportFormatTests {
         // The regression fixed in the baseline: a known failure no longer fails the build.
         expected.cells[regressed] = .init(outcome: .crash, reason: "the fault peer crashes on purpose", link: "https://example.invalid/known")
         try expected.write(to: path("baseline.json"))
-        let known = try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet", "--junit", path("k.xml")],
+        let known = try await runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet", "--junit", path("k.xml")],
                                environment: ["INTEROP_MATRIX_PEER_DIR": peers])
         #expect(known.status == 0)
         #expect(try String(contentsOfFile: path("k.xml"), encoding: .utf8).contains("known failure: the fault peer crashes on purpose"))
@@ -69,10 +73,10 @@ struct ReportFormatTests {
         let passing = try #require(ids.first { $0.hasPrefix("openssl>") })
         expected.cells[passing] = .init(outcome: .fail, reason: "pretend")
         try expected.write(to: path("baseline.json"))
-        #expect(try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet"], environment: ["INTEROP_MATRIX_PEER_DIR": peers]).status == 4)
+        #expect(try await runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet"], environment: ["INTEROP_MATRIX_PEER_DIR": peers]).status == 4)
         expected.cells[passing] = nil
         try expected.write(to: path("baseline.json"))
-        #expect(try runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet"], environment: ["INTEROP_MATRIX_PEER_DIR": peers]).status == 5)
+        #expect(try await runCLI(["--matrix", path("m.yml"), "--baseline", path("baseline.json"), "--quiet"], environment: ["INTEROP_MATRIX_PEER_DIR": peers]).status == 5)
     }
 
     @Test("JUnit has one testcase per cell, grouped by pair, unsupported cells skipped, failures with both errors")
@@ -136,7 +140,7 @@ struct ReportFormatTests {
         try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("r.html")))
         let url = "file://\(path("r.html"))#open=openssl>gnutls"
 
-        func chromiumOutput(_ extra: [String]) throws -> String {
+        @Sendable func chromiumOutput(_ extra: [String]) throws -> String {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: chromium)
             process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] + extra + [url]
@@ -148,7 +152,7 @@ struct ReportFormatTests {
             process.waitUntilExit()
             return String(decoding: data, as: UTF8.self)
         }
-        let dom = try chromiumOutput(["--dump-dom"])
+        let dom = try await offPool { try chromiumOutput(["--dump-dom"]) }
         // Two grids (TLS 1.2, TLS 1.3) of 3 × 3 pairs, each grid cell coloured by what it holds.
         #expect(dom.components(separatedBy: #"class="grid""#).count - 1 == 2)
         #expect(dom.components(separatedBy: #"data-outcome="pass""#).count - 1 == 13)
@@ -165,7 +169,7 @@ struct ReportFormatTests {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let shot = artifacts.appendingPathComponent("html-report.png").path
         try? FileManager.default.removeItem(atPath: shot)
-        _ = try chromiumOutput(["--screenshot=\(shot)"])
+        _ = try await offPool { try chromiumOutput(["--screenshot=\(shot)"]) }
         let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
         #expect(size > 20_000)
     }
