@@ -93,8 +93,14 @@ public struct CellRunner: Sendable {
                         proxy = try ImpairmentProxy(impairment: cell.params.network, upstreamPort: port, version: cell.params.version)
                         proxy?.start(until: deadline)
                     }
-                    defer { proxy?.stop() }
-                    let exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, ledger: ledger)
+                    let exit: PeerExit
+                    do {
+                        exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, ledger: ledger)
+                    } catch {
+                        await proxy?.stop()
+                        throw error
+                    }
+                    await proxy?.stop()
                     clientExit.withLock { $0 = exit }
                 } catch {
                     clientLaunchError.withLock { $0 = "\(error)" }

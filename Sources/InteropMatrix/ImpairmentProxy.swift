@@ -112,11 +112,17 @@ final class ImpairmentProxy: @unchecked Sendable {
         thread.start()
     }
 
-    /// Ends the proxy and waits for its thread; every descriptor it opened is closed.
-    func stop() {
+    /// Ends the proxy and waits for its thread (off the concurrency pool); every descriptor it
+    /// opened is closed.
+    func stop() async {
         var byte: UInt8 = 1
         _ = write(wake.write, &byte, 1)
-        done.wait()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.done.wait()
+                continuation.resume()
+            }
+        }
         close(wake.read)
         close(wake.write)
         close(listener)
