@@ -110,11 +110,14 @@ final class GnuTLSPriority {
             parts += ["-CIPHER-ALL", "+" + suite.cipher, "-MAC-ALL", "+" + suite.mac]
             if let kx = suite.keyExchange { parts += ["-KX-ALL", "+" + kx] }
         }
-        if let group = request.group {
-            guard let token = GnuTLSNames.groupToken(iana: group) else {
-                throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not support group \(group)")
+        if !request.groups.isEmpty {
+            parts.append("-GROUP-ALL")
+            for group in request.groups {
+                guard let token = GnuTLSNames.groupToken(iana: group) else {
+                    throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not support group \(group)")
+                }
+                parts.append("+" + token)
             }
-            parts += ["-GROUP-ALL", "+" + token]
         }
         return parts.joined(separator: ":")
     }

@@ -35,6 +35,8 @@ public struct Expectation: Sendable, Hashable, Codable {
     /// The network breaks the connection: both sides must fail cleanly (no hang, no crash, the
     /// data never accepted), whichever side notices first.
     public var connectionBroken = false
+    /// The group both sides must report, when the scenario sets one.
+    public var group: String?
     /// The application protocol both sides must report (ALPN), when the scenario sets one.
     public var applicationProtocol: String?
     /// A refusal is expected, but a handshake that carries on without the feature is allowed too
@@ -80,6 +82,9 @@ public struct Cell: Sendable, Hashable {
     /// ALPN lists each side offers or accepts.
     public var serverALPN: [String] = []
     public var clientALPN: [String] = []
+    /// Groups each side is limited to, when they differ.
+    public var serverGroups: [String] = []
+    public var clientGroups: [String] = []
     /// Peers run with their library's defaults; `params.version` is what they should agree on.
     public var usesLibraryDefaults = false
     /// Peers lift their library's default policy (`legacy: true` in the matrix).

@@ -139,7 +139,12 @@ public struct CellRunner: Sendable {
         if let code = suiteCode(cell, role) { arguments += ["--suite", code] }
         let alpn = role == .server ? cell.serverALPN : cell.clientALPN
         if !alpn.isEmpty { arguments += ["--alpn", alpn.joined(separator: ",")] }
-        if let group = cell.params.group { arguments += ["--group", group] }
+        let groups = role == .server ? cell.serverGroups : cell.clientGroups
+        if !groups.isEmpty {
+            arguments += ["--group", groups.joined(separator: ",")]
+        } else if let group = cell.params.group {
+            arguments += ["--group", group]
+        }
         if cell.liftPolicy { arguments.append("--legacy") }
         return arguments
     }
@@ -201,8 +206,9 @@ public struct CellRunner: Sendable {
                     return "\(who) defines suite \(cell.params.suite ?? code) for \(low.rawValue)-\(high.rawValue) only"
                 }
             }
-            if let group = cell.params.group, !caps.groups.contains(group) {
-                return "\(who) does not support group \(group)"
+            let groups = (side == .server ? cell.serverGroups : cell.clientGroups) + (cell.params.group.map { [$0] } ?? [])
+            if let missing = groups.first(where: { !caps.groups.contains($0) }) {
+                return "\(who) does not support group \(missing)"
             }
         }
         return nil

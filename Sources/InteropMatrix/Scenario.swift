@@ -22,6 +22,8 @@ public protocol Scenario: Sendable {
     func sideSuites(for params: CellParameters) -> (server: String?, client: String?)
     /// Application protocols (RFC 7301) each side offers or accepts, most preferred first.
     var applicationProtocols: (server: [String], client: [String]) { get }
+    /// Key exchange groups each side is limited to instead of the cell's, most preferred first.
+    var sideGroups: (server: [String], client: [String]) { get }
 }
 
 extension Scenario {
@@ -31,6 +33,7 @@ extension Scenario {
     public func clientVersion(for params: CellParameters) -> TLSVersion? { nil }
     public func sideSuites(for params: CellParameters) -> (server: String?, client: String?) { (nil, nil) }
     public var applicationProtocols: (server: [String], client: [String]) { ([], []) }
+    public var sideGroups: (server: [String], client: [String]) { ([], []) }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -174,11 +177,25 @@ public struct ALPNMismatchScenario: Scenario {
     }
 }
 
+/// TLS 1.3 HelloRetryRequest: the client's first key share is x25519, which the server does not
+/// take; the server must ask again for secp384r1 (RFC 8446 §4.1.4) and both must report it.
+public struct HelloRetryScenario: Scenario {
+    public var name: String { "hrr" }
+    public init() {}
+    public var sideGroups: (server: [String], client: [String]) { (["secp384r1"], ["x25519", "secp384r1"]) }
+    public func applies(to params: CellParameters) -> Bool { params.version == .tls13 && params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation {
+        var expect = Expectation.success
+        expect.group = "secp384r1"
+        return expect
+    }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
                                              ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario(),
-                                             ALPNScenario(), ALPNMismatchScenario()]
+                                             ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario()]
         + FlawedServerCertificateScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

@@ -114,7 +114,8 @@ enum Verdict {
         let p = cell.params
         if cv.version != p.version { return mismatch(&result, "asked for \(p.version.rawValue), negotiated \(cv.version.rawValue)") }
         if let code = p.suiteCode, cv.suiteCode != code { return mismatch(&result, "asked for suite \(code), negotiated \(cv.suiteCode)") }
-        if let group = p.group, let got = sv.group ?? cv.group, got != group { return mismatch(&result, "asked for group \(group), negotiated \(got)") }
+        if let group = p.group ?? cell.expect.group, let got = sv.group ?? cv.group, got != group { return mismatch(&result, "asked for group \(group), negotiated \(got)") }
+        if let group = cell.expect.group, sv.group == nil && cv.group == nil { return mismatch(&result, "neither side reports the group; \(group) was expected") }
         // The client verified the server: it must have seen our server certificate.
         if cv.peerCertificate != CertificateAuthority.serverSubject {
             return mismatch(&result, "client reports server certificate \(cv.peerCertificate ?? "none"), expected \(CertificateAuthority.serverSubject)")

@@ -135,12 +135,17 @@ final class MbedTLSConfiguration {
     }
 
     private func forceGroup(_ group: String) throws {
-        guard let curve = MbedTLSCapabilities.curve(iana: group) else {
-            throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) does not support group \(group) (it has no named finite-field groups, and only the curves of mbedtls_ecp_curve_list)")
+        let names = group.split(separator: ",").map(String.init)
+        var curves: [mbedtls_ecp_group_id] = []
+        for name in names {
+            guard let curve = MbedTLSCapabilities.curve(iana: name) else {
+                throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) does not support group \(name) (it has no named finite-field groups, and only the curves of mbedtls_ecp_curve_list)")
+            }
+            curves.append(curve)
         }
-        let list = UnsafeMutablePointer<mbedtls_ecp_group_id>.allocate(capacity: 2)
-        list[0] = curve
-        list[1] = MBEDTLS_ECP_DP_NONE
+        let list = UnsafeMutablePointer<mbedtls_ecp_group_id>.allocate(capacity: curves.count + 1)
+        for (index, curve) in curves.enumerated() { list[index] = curve }
+        list[curves.count] = MBEDTLS_ECP_DP_NONE
         curveList = list
         mbedtls_ssl_conf_curves(handle, list)
     }

@@ -75,8 +75,9 @@ final class OpenSSLContext {
     }
 
     private func forceGroup(_ group: String) throws {
-        guard let name = OpenSSLNames.groupName(iana: group),
-              CShimOpenSSL_SSL_CTX_set1_groups_list(handle, name) == 1 else {
+        // A list goes over as OpenSSL's colon-separated group list; the client's key share is for the first.
+        let names = group.split(separator: ",").map { OpenSSLNames.groupName(iana: String($0)) }
+        guard names.allSatisfy({ $0 != nil }), CShimOpenSSL_SSL_CTX_set1_groups_list(handle, names.compactMap { $0 }.joined(separator: ":")) == 1 else {
             OpenSSLError.clear()
             throw Unsupported("OpenSSL \(OpenSSLEngine.library.version) does not support group \(group)")
         }

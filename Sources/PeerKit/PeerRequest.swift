@@ -7,7 +7,10 @@ public struct PeerRequest: Sendable {
     /// Forced cipher suite by IANA code point; nil leaves the library's default list.
     public var suiteCode: UInt16?
     /// Forced key exchange group (IANA name, e.g. `x25519`); nil leaves the library's default.
+    /// A comma-separated list (`x25519,secp384r1`) allows several, most preferred first.
     public var group: String?
+    /// The forced groups one by one.
+    public var groups: [String] { group.map { $0.split(separator: ",").map(String.init) } ?? [] }
     public var certificatePath: String?
     public var keyPath: String?
     public var trustedCAPath: String?

@@ -66,4 +66,18 @@ struct ScenarioTests {
         let caught = await runner.run(lying)
         #expect(caught.outcome == .fail)
     }
+
+    @Test("HelloRetryRequest: the server asks again for its group and both sides report it")
+    func helloRetry() async throws {
+        let runner = try await Fixture.shared.runner()
+        for (server, client) in [("openssl", "gnutls"), ("gnutls", "openssl")] {
+            let result = await runner.run(try cell("hrr", server, client, .tls13))
+            #expect(result.outcome == .pass, "\(result.reason ?? "")")
+            #expect(result.serverView?.group == "secp384r1")
+        }
+        // Expecting a group that was not negotiated is caught.
+        var lying = try cell("hrr", "openssl", "openssl", .tls13)
+        lying.expect.group = "x448"
+        #expect(await runner.run(lying).outcome == .fail)
+    }
 }
