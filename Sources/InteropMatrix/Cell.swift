@@ -35,6 +35,8 @@ public struct Expectation: Sendable, Hashable, Codable {
     /// The network breaks the connection: both sides must fail cleanly (no hang, no crash, the
     /// data never accepted), whichever side notices first.
     public var connectionBroken = false
+    /// The client ends without close_notify: the server must report the truncation (stage shutdown).
+    public var truncatedByClient = false
     /// The group both sides must report, when the scenario sets one.
     public var group: String?
     /// The application protocol both sides must report (ALPN), when the scenario sets one.
@@ -76,6 +78,8 @@ public struct Cell: Sendable, Hashable {
     public var clientCertificate: CertificateVariant?
     /// The client's own version, when it differs from `params.version` (which the server uses).
     public var clientVersion: TLSVersion?
+    /// The client closes without close_notify.
+    public var clientTruncates = false
     /// Each side's own suite code point, when the sides are limited to different suites.
     public var serverSuiteCode: String?
     public var clientSuiteCode: String?

@@ -158,6 +158,7 @@ public struct CellRunner: Sendable {
         // Port 0 only ever appears in replay scripts, as a placeholder.
         var arguments = ["client", "--port", String(port), "--server-name", "localhost", "--ca", set.caCertificate]
         if cell.clientPresentsCertificate { arguments += ["--cert", cell.clientCertificate.map(set.path) ?? set.clientCertificate, "--key", set.clientKey] }
+        if cell.clientTruncates { arguments.append("--truncate") }
         return arguments + common(cell, role: .client)
     }
 

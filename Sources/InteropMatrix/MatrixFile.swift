@@ -50,7 +50,8 @@ public struct MatrixFile: Sendable, Equatable {
     # and groups; the server refusing a client without a certificate, and the client refusing flawed
     # server certificates (expired, not yet valid, wrong host, unknown CA, self-signed, missing
     # intermediate, wrong key usage) and the server an untrusted client, versions and suites the two
-    # sides do not share; ALPN with and without a common protocol; a HelloRetryRequest; a chain through an
+    # sides do not share; ALPN with and without a common protocol; a HelloRetryRequest; a client that
+    # leaves without close_notify; a chain through an
     # intermediate CA; both libraries with their
     # out-of-the-box configuration; every pair through a network that splits every byte into its own
     # TCP segment; and a sample of pairs through networks that delay, stall, cut, reset or corrupt.
@@ -65,7 +66,7 @@ public struct MatrixFile: Sendable, Equatable {
     cross:
       - name: base
       - name: refusals
-        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr]
+        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr, close-notify]
         certs: [ecdsa-p256]
       - name: segmented
         scenarios: [basic]

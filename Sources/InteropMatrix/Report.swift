@@ -223,11 +223,14 @@ public struct CellResult: Codable, Sendable {
         public var refusedBy: Role?
         /// True when the network breaks the connection on purpose (`network`): both sides must fail cleanly.
         public var connectionBroken: Bool?
+        /// True when the client ends without close_notify and the server must report the truncation.
+        public var truncatedByClient: Bool?
 
         enum CodingKeys: String, CodingKey {
             case handshake, alert
             case refusedBy = "refused_by"
             case connectionBroken = "connection_broken"
+            case truncatedByClient = "truncated_by_client"
         }
     }
 
@@ -287,7 +290,8 @@ public struct CellResult: Codable, Sendable {
         params = Params(version: cell.params.version, suite: cell.params.suite, suiteCode: cell.params.suiteCode,
                         group: cell.params.group, cert: cell.params.cert, clientAuth: cell.params.clientAuth, network: cell.params.network)
         expect = Expect(handshake: cell.expect.handshake, alert: cell.expect.alert, refusedBy: cell.expect.refusedBy,
-                        connectionBroken: cell.expect.connectionBroken ? true : nil)
+                        connectionBroken: cell.expect.connectionBroken ? true : nil,
+                        truncatedByClient: cell.expect.truncatedByClient ? true : nil)
         self.outcome = outcome
         self.durationMs = durationMs
     }

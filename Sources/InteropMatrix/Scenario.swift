@@ -24,6 +24,8 @@ public protocol Scenario: Sendable {
     var applicationProtocols: (server: [String], client: [String]) { get }
     /// Key exchange groups each side is limited to instead of the cell's, most preferred first.
     var sideGroups: (server: [String], client: [String]) { get }
+    /// Whether the client ends the connection without close_notify.
+    var clientTruncates: Bool { get }
 }
 
 extension Scenario {
@@ -34,6 +36,7 @@ extension Scenario {
     public func sideSuites(for params: CellParameters) -> (server: String?, client: String?) { (nil, nil) }
     public var applicationProtocols: (server: [String], client: [String]) { ([], []) }
     public var sideGroups: (server: [String], client: [String]) { ([], []) }
+    public var clientTruncates: Bool { false }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -191,11 +194,26 @@ public struct HelloRetryScenario: Scenario {
     }
 }
 
+/// The client completes the echo, then closes TCP without close_notify. The server must notice:
+/// a truncated stream (RFC 8446 §6.1, RFC 5246 §7.2.1) reported at stage shutdown, not a clean end.
+/// (Both sides seeing each other's close_notify is checked in every other cell.)
+public struct CloseNotifyScenario: Scenario {
+    public var name: String { "close-notify" }
+    public init() {}
+    public var clientTruncates: Bool { true }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation {
+        var expect = Expectation.success
+        expect.truncatedByClient = true
+        return expect
+    }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
                                              ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario(),
-                                             ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario()]
+                                             ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario(), CloseNotifyScenario()]
         + FlawedServerCertificateScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

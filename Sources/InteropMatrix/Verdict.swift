@@ -83,6 +83,9 @@ enum Verdict {
             return (.timeout, "server peer-\(cell.server) hung after its client finished")
         }
 
+        if cell.expect.truncatedByClient {
+            return judgeTruncation(cell, serverResult, clientResult, result: &result)
+        }
         if cell.expect.connectionBroken {
             return judgeBrokenConnection(cell, serverResult, clientResult, result: &result)
         }
@@ -201,6 +204,25 @@ enum Verdict {
                 result.notes = ["neither side reports \(expected) or decode_error" + (alerts.isEmpty ? " (no alert its library reports)" : "; they report \(alerts.joined(separator: ", "))")]
             }
         }
+        return (.pass, nil)
+    }
+
+    /// The client left without close_notify: it must have completed its part, and the server must
+    /// report the truncation at stage shutdown, not a clean end of the stream.
+    private static func judgeTruncation(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
+        guard c.status == .ok else {
+            result.error = result.clientError
+            return (.fail, "the client failed before it could close: " + (result.clientError.map(summary) ?? ""))
+        }
+        guard s.status == .failed, let error = result.serverError, error.stage == "shutdown" else {
+            if s.status == .ok {
+                return mismatch(&result, "the server took a connection closed without close_notify for a clean close (a truncation it cannot see)")
+            }
+            result.error = result.serverError
+            return (.fail, "the server failed before the close: " + (result.serverError.map(summary) ?? ""))
+        }
+        result.error = error
+        result.notes = ["server reports the truncation: \(error.message)"]
         return (.pass, nil)
     }
 

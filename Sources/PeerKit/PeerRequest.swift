@@ -28,6 +28,9 @@ public struct PeerRequest: Sendable {
     public var alpn: [String] = []
     /// ALPN in its wire form: each protocol behind its one-byte length.
     public var alpnWire: [UInt8] { alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } }
+    /// Client only: after the echo, close the TCP connection without close_notify (as applications
+    /// that skip it do), so the server's truncation detection can be checked.
+    public var truncate = false
     /// Where to append the connection's secrets in the NSS key log format, if anywhere.
     public var keyLogPath: String?
     /// The line the client sends; the server returns it with `PeerRequest.echoSuffix` appended.
@@ -91,6 +94,7 @@ public struct PeerRequest: Sendable {
                 timeoutMilliseconds = t
             case "--message": message = try value(option)
             case "--legacy": liftPolicy = true
+            case "--truncate": truncate = true
             case "--keylog": keyLogPath = try value(option)
             case "--alpn":
                 let text = try value(option)

@@ -140,6 +140,11 @@ final class PeerSession<Engine: TLSEngine> {
         guard echoed == expected else {
             throw PeerFailure(stage: .data, message: "echo mismatch: sent \"\(request.message)\", got back \"\(echoed.prefix(200))\"")
         }
+        if request.truncate {
+            // Ends without close_notify, on purpose: the socket closes when it goes away.
+            PeerProtocol.log("closing without close_notify, as asked")
+            return
+        }
         try drive(.shutdown, socket) { engine.closeNotify() }
         try awaitCloseNotify(engine, socket)
     }

@@ -80,4 +80,16 @@ struct ScenarioTests {
         lying.expect.group = "x448"
         #expect(await runner.run(lying).outcome == .fail)
     }
+
+    @Test("a client that leaves without close_notify is reported as a truncation by every server library", arguments: ["openssl", "mbedtls", "gnutls"])
+    func truncation(server: String) async throws {
+        let runner = try await Fixture.shared.runner()
+        let result = await runner.run(try cell("close-notify", server, "openssl", .tls12))
+        #expect(result.outcome == .pass, "\(result.reason ?? "")")
+        #expect(result.serverError?.stage == "shutdown")
+        // The same client closing cleanly is no truncation: expecting one then is a fail.
+        var clean = try cell("close-notify", server, "openssl", .tls12)
+        clean.clientTruncates = false
+        #expect(await runner.run(clean).outcome == .fail)
+    }
 }
