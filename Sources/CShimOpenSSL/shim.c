@@ -51,11 +51,3 @@ int CShimOpenSSL_SSL_get_peer_signature_nid(SSL *ssl, int *nid) {
 int CShimOpenSSL_SSL_get_signature_nid(SSL *ssl, int *nid) {
     return (int)SSL_get_signature_nid(ssl, nid);
 }
-
-int CShimOpenSSL_SSL_get_shared_group(SSL *ssl, int n) {
-    return (int)SSL_get_shared_group(ssl, n);
-}
-
-void CShimOpenSSL_OPENSSL_free(void *pointer) {
-    OPENSSL_free(pointer);
-}

@@ -23,6 +23,35 @@ public struct CellParameters: Sendable, Hashable, Codable {
         self.cert = cert
         self.clientAuth = clientAuth
     }
+
+    // The report's `params` object: snake_case, unforced values written as null.
+    enum CodingKeys: String, CodingKey {
+        case version, suite, group, cert, network
+        case suiteCode = "suite_code"
+        case clientAuth = "client_auth"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(TLSVersion.self, forKey: .version)
+        suite = try c.decodeIfPresent(String.self, forKey: .suite)
+        suiteCode = try c.decodeIfPresent(String.self, forKey: .suiteCode)
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+        cert = try c.decode(CertificateKeyType.self, forKey: .cert)
+        clientAuth = try c.decode(ClientAuth.self, forKey: .clientAuth)
+        network = try c.decodeIfPresent(Impairment.self, forKey: .network) ?? .none
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(suite, forKey: .suite)
+        try c.encode(suiteCode, forKey: .suiteCode)
+        try c.encode(group, forKey: .group)
+        try c.encode(cert, forKey: .cert)
+        try c.encode(clientAuth, forKey: .clientAuth)
+        try c.encode(network, forKey: .network)
+    }
 }
 
 /// What a cell must show to pass.

@@ -37,9 +37,8 @@ public struct CellRunner: Sendable {
         return max(100, total - min(1000, total / 5))
     }
 
-    /// A stalled network can only end in the peers' own timeouts; keep those short.
     func cellTimeout(_ cell: Cell) -> Duration {
-        cell.params.network == .stall ? min(timeout, .seconds(3)) : timeout
+        cell.params.network.cellTimeoutLimit.map { min(timeout, $0) } ?? timeout
     }
 
     /// Runs a cell, and again up to `retries` times while it does not pass. A cell that passes on a

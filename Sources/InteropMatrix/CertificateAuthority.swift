@@ -30,6 +30,17 @@ public struct CertificateSet: Sendable {
     public var clientCertificate: String
     public var clientKey: String
 
+    /// The files of a set in `directory`, by the names `issue` writes and `load` reads.
+    static func files(in directory: URL, keyType: CertificateKeyType) -> CertificateSet {
+        CertificateSet(
+            keyType: keyType,
+            caCertificate: directory.appendingPathComponent("ca.pem").path,
+            serverCertificate: directory.appendingPathComponent("server.pem").path,
+            serverKey: directory.appendingPathComponent("server.key").path,
+            clientCertificate: directory.appendingPathComponent("client.pem").path,
+            clientKey: directory.appendingPathComponent("client.key").path)
+    }
+
     /// The PEM file of a variant, beside the others.
     public func path(_ variant: CertificateVariant) -> String {
         ((caCertificate as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(variant.rawValue).pem")
@@ -116,14 +127,7 @@ public enum CertificateAuthority {
     public static func load(_ keyTypes: [CertificateKeyType], from directory: URL) throws -> [CertificateKeyType: CertificateSet] {
         var sets: [CertificateKeyType: CertificateSet] = [:]
         for keyType in keyTypes {
-            let folder = directory.appendingPathComponent(keyType.rawValue)
-            let set = CertificateSet(
-                keyType: keyType,
-                caCertificate: folder.appendingPathComponent("ca.pem").path,
-                serverCertificate: folder.appendingPathComponent("server.pem").path,
-                serverKey: folder.appendingPathComponent("server.key").path,
-                clientCertificate: folder.appendingPathComponent("client.pem").path,
-                clientKey: folder.appendingPathComponent("client.key").path)
+            let set = CertificateSet.files(in: directory.appendingPathComponent(keyType.rawValue), keyType: keyType)
             for path in [set.caCertificate, set.serverCertificate, set.serverKey, set.clientCertificate, set.clientKey]
             where !FileManager.default.isReadableFile(atPath: path) {
                 throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "no \(path) to reuse"])
@@ -148,13 +152,7 @@ public enum CertificateAuthority {
         let server = try root.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter)
         let client = try root.sign(clientName, key: clientKey.publicKey, usage: .clientAuth, names: [], from: notBefore, to: notAfter)
 
-        let set = CertificateSet(
-            keyType: keyType,
-            caCertificate: directory.appendingPathComponent("ca.pem").path,
-            serverCertificate: directory.appendingPathComponent("server.pem").path,
-            serverKey: directory.appendingPathComponent("server.key").path,
-            clientCertificate: directory.appendingPathComponent("client.pem").path,
-            clientKey: directory.appendingPathComponent("client.key").path)
+        let set = CertificateSet.files(in: directory, keyType: keyType)
         try write(try root.certificate!.serializeAsPEM().pemString, to: set.caCertificate, mode: 0o644)
         try write(try server.serializeAsPEM().pemString, to: set.serverCertificate, mode: 0o644)
         try write(try client.serializeAsPEM().pemString, to: set.clientCertificate, mode: 0o644)

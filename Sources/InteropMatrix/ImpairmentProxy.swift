@@ -47,6 +47,9 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static let names = ["none", "segment-1", "delay-50ms", "stall", "truncate-after-N", "reset", "corrupt"]
 
+    /// A stalled network can only end in the peers' own timeouts: cells over it get this much at most.
+    public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(3) : nil }
+
     /// Whether a cell over this network must still succeed; the others must fail cleanly.
     public var preservesConnection: Bool {
         switch self {

@@ -179,13 +179,13 @@ public enum MarkdownReport {
     /// Each impaired network against each pair, per version: segment-1 and delay must pass, the
     /// others must fail cleanly on both sides.
     static func networkTable(_ report: Report) -> [String] {
-        let impaired = report.results.filter { ($0.params.network ?? .none) != .none }
+        let impaired = report.results.filter { $0.params.network != .none }
         guard !impaired.isEmpty else { return [] }
         let pairs = pairs(report)
         var out = ["## Impaired networks", "", "segment-1 and delay-50ms must still pass; stall, truncate, reset and corrupt must fail cleanly on both sides, in time, and never accept corrupted data.", "",
                    "| version | network | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
                    "|---|---|" + pairs.map { _ in "---|" }.joined()]
-        let networks = impaired.compactMap(\.params.network).reduce(into: [Impairment]()) { if !$0.contains($1) { $0.append($1) } }
+        let networks = impaired.map(\.params.network).reduce(into: [Impairment]()) { if !$0.contains($1) { $0.append($1) } }
         for version in TLSVersion.allCases {
             for network in networks {
                 let cells = impaired.filter { $0.params.version == version && $0.params.network == network }

@@ -190,33 +190,6 @@ public struct ReportError: Codable, Sendable, Equatable {
 
 /// One cell's line in the report.
 public struct CellResult: Codable, Sendable {
-    public struct Params: Codable, Sendable, Equatable {
-        public var version: TLSVersion
-        public var suite: String?
-        public var suiteCode: String?
-        public var group: String?
-        public var cert: CertificateKeyType
-        public var clientAuth: ClientAuth
-        public var network: Impairment?
-
-        enum CodingKeys: String, CodingKey {
-            case version, suite, group, cert, network
-            case suiteCode = "suite_code"
-            case clientAuth = "client_auth"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(version, forKey: .version)
-            try c.encode(suite, forKey: .suite)
-            try c.encode(suiteCode, forKey: .suiteCode)
-            try c.encode(group, forKey: .group)
-            try c.encode(cert, forKey: .cert)
-            try c.encode(clientAuth, forKey: .clientAuth)
-            try c.encode(network ?? Impairment.none, forKey: .network)
-        }
-    }
-
     public struct Expect: Codable, Sendable, Equatable {
         public var handshake: Expectation.Handshake
         public var alert: String?
@@ -238,7 +211,7 @@ public struct CellResult: Codable, Sendable {
     public var server: String
     public var client: String
     public var scenario: String
-    public var params: Params
+    public var params: CellParameters
     public var expect: Expect
     public var outcome: Outcome
     public var reason: String?
@@ -287,8 +260,7 @@ public struct CellResult: Codable, Sendable {
         server = cell.server
         client = cell.client
         scenario = cell.scenario
-        params = Params(version: cell.params.version, suite: cell.params.suite, suiteCode: cell.params.suiteCode,
-                        group: cell.params.group, cert: cell.params.cert, clientAuth: cell.params.clientAuth, network: cell.params.network)
+        params = cell.params
         expect = Expect(handshake: cell.expect.handshake, alert: cell.expect.alert, refusedBy: cell.expect.refusedBy,
                         connectionBroken: cell.expect.connectionBroken ? true : nil,
                         truncatedByClient: cell.expect.truncatedByClient ? true : nil)

@@ -20,9 +20,6 @@ public struct ResourceCheck: Codable, Sendable, Equatable {
         case keysRemoved = "keys_removed"
     }
 
-    public var clean: Bool {
-        descriptorsAfter <= descriptorsBefore && processesLeft.isEmpty && listeningPortsLeft.isEmpty && keysRemoved != false
-    }
 }
 
 /// Records every peer process group and listening port of a run, to check at its end that none is left.

@@ -25,8 +25,6 @@ int CShimOpenSSL_SSL_get_tmp_key(SSL *ssl, EVP_PKEY **key);
 int CShimOpenSSL_SSL_get_peer_signature_type_nid(const SSL *ssl, int *nid);
 int CShimOpenSSL_SSL_get_peer_signature_nid(SSL *ssl, int *nid);
 int CShimOpenSSL_SSL_get_signature_nid(SSL *ssl, int *nid);
-int CShimOpenSSL_SSL_get_shared_group(SSL *ssl, int n);
-void CShimOpenSSL_OPENSSL_free(void *pointer);
 
 /// XN_FLAG_RFC2253 is an OR of other macros, which Swift does not import.
 static const unsigned long CShimOpenSSL_XN_FLAG_RFC2253 = XN_FLAG_RFC2253;
