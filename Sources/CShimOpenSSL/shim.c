@@ -51,3 +51,7 @@ int CShimOpenSSL_SSL_get_peer_signature_nid(SSL *ssl, int *nid) {
 int CShimOpenSSL_SSL_get_signature_nid(SSL *ssl, int *nid) {
     return (int)SSL_get_signature_nid(ssl, nid);
 }
+
+long CShimOpenSSL_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *)) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+}

@@ -1,4 +1,7 @@
 internal import CShimGnuTLS
+#if canImport(Glibc)
+import Glibc
+#endif
 import PeerKit
 
 /// The GnuTLS peer: certificate credentials and a priority cache per process, one session per
@@ -12,16 +15,29 @@ public final class GnuTLSEngine: TLSEngine {
     private let credentials: GnuTLSCredentials
     private let priority: GnuTLSPriority
     private var session: GnuTLSSession?
+    /// What a server resumes with: its session cache (session ids) or its ticket key.
+    private let resumption: GnuTLSServerResumption?
+    /// The client's previous session (`gnutls_session_get_data2`), offered on its next connection.
+    private var savedSession: [UInt8]?
 
     public required init(request: PeerRequest) throws {
         self.request = request
         priority = try GnuTLSPriority(request: request)
         credentials = try GnuTLSCredentials(request: request)
+        if request.resumption == .sessionID && request.version == .tls13 {
+            throw Unsupported("TLS 1.3 has no session-id resumption (RFC 8446 §2.2: PSK tickets only)")
+        }
+        resumption = request.role == .server ? try request.resumption.map(GnuTLSServerResumption.init) : nil
     }
 
     public func attach(socket descriptor: Int32) throws(PeerFailure) {
-        session = try GnuTLSSession(request: request, credentials: credentials, priority: priority, descriptor: descriptor)
+        session = try GnuTLSSession(request: request, credentials: credentials, priority: priority, descriptor: descriptor,
+                                    resumption: resumption, resuming: savedSession)
     }
+
+    public func keepSessionForResumption() throws(PeerFailure) { savedSession = try session!.resumptionData() }
+    public func requestKeyUpdate() -> AsyncOperationResult<Void> { session!.requestKeyUpdate() }
+    public func keyUpdates() -> KeyUpdateCount? { session?.keyUpdates }
 
     public func handshake() -> AsyncOperationResult<Void> { session!.handshake() }
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { session!.read(into: buffer) }
@@ -62,10 +78,19 @@ final class GnuTLSCredentials {
             guard rc >= 0 else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_certificate_set_known_dh_params")) }
         }
         if let certificate = request.certificatePath, let key = request.keyPath {
-            let loaded = gnutls_certificate_set_x509_key_file(credentials, certificate, key, GNUTLS_X509_FMT_PEM)
-            guard loaded >= 0 else {
-                throw PeerFailure(stage: .setup, error: GnuTLSError.make(loaded, "loading certificate \(certificate) and key \(key)"))
-            }
+            try load(certificate, key)
+        }
+        if let certificate = request.alternateCertificatePath, let key = request.alternateKeyPath {
+            // A second certificate: GnuTLS itself picks, per ClientHello, the one whose names
+            // match the client's SNI (the first one when none does).
+            try load(certificate, key)
+        }
+    }
+
+    private func load(_ certificate: String, _ key: String) throws(PeerFailure) {
+        let loaded = gnutls_certificate_set_x509_key_file(handle, certificate, key, GNUTLS_X509_FMT_PEM)
+        guard loaded >= 0 else {
+            throw PeerFailure(stage: .setup, error: GnuTLSError.make(loaded, "loading certificate \(certificate) and key \(key)"))
         }
     }
 
@@ -120,5 +145,30 @@ final class GnuTLSPriority {
             }
         }
         return parts.joined(separator: ":")
+    }
+}
+
+/// A GnuTLS server's means to resume: a session cache it reaches through the db callbacks
+/// (session ids), or a ticket encryption key (tickets, TLS 1.3 PSK).
+final class GnuTLSServerResumption {
+    let mode: ResumptionMode
+    /// Sessions by id, for the db callbacks.
+    var cache: [[UInt8]: [UInt8]] = [:]
+    /// From gnutls_session_ticket_key_generate, freed by gnutls_free.
+    private(set) var ticketKey = gnutls_datum_t()
+
+    init(_ mode: ResumptionMode) throws(PeerFailure) {
+        self.mode = mode
+        if mode == .ticket {
+            let rc = gnutls_session_ticket_key_generate(&ticketKey)
+            guard rc == GNUTLS_E_SUCCESS else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_session_ticket_key_generate")) }
+        }
+    }
+
+    deinit {
+        if let data = ticketKey.data {
+            memset(data, 0, Int(ticketKey.size))
+            CShimGnuTLS_gnutls_free(data)
+        }
     }
 }

@@ -18,16 +18,26 @@ final class GnuTLSSession {
     private let verifyPurpose: UnsafeMutablePointer<CChar>?
     private let verifyData: UnsafeMutablePointer<gnutls_typed_vdata_st>
     fileprivate let keyLog: KeyLog?
+    /// The server's session cache or ticket key, shared by its connections.
+    private let resumption: GnuTLSServerResumption?
+    /// KeyUpdate messages seen by the handshake hook.
+    fileprivate(set) var keyUpdates = KeyUpdateCount()
+    private let resumptionMode: ResumptionMode?
 
-    init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32) throws(PeerFailure) {
+    init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32,
+         resumption: GnuTLSServerResumption?, resuming saved: [UInt8]?) throws(PeerFailure) {
         var session: gnutls_session_t?
-        let flags = UInt32(request.role == .server ? GNUTLS_SERVER : GNUTLS_CLIENT) | UInt32(GNUTLS_NONBLOCK)
+        var flags = UInt32(request.role == .server ? GNUTLS_SERVER : GNUTLS_CLIENT) | UInt32(GNUTLS_NONBLOCK)
+        // Session-id resumption: the client neither asks for nor takes tickets.
+        if request.resumption == .sessionID { flags |= UInt32(GNUTLS_NO_TICKETS) }
         let rc = gnutls_init(&session, flags)
         guard rc == GNUTLS_E_SUCCESS, let session else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_init")) }
         handle = session
         self.credentials = credentials
         self.priority = priority
         role = request.role
+        self.resumption = resumption
+        resumptionMode = request.resumption
         verifyName = request.role == .client ? strdup(request.serverName) : nil
         // GnuTLS checks extendedKeyUsage only when told which purpose to expect (RFC 5280 §4.2.1.12):
         // id-kp-serverAuth for the server's certificate, id-kp-clientAuth for the client's.
@@ -69,10 +79,54 @@ final class GnuTLSSession {
             try check(rc, "gnutls_alpn_set_protocols")
         }
         CShimGnuTLS_gnutls_transport_set_int(session, descriptor)
+        gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
         if keyLog != nil {
-            gnutls_session_set_ptr(session, Unmanaged.passUnretained(self).toOpaque())
             gnutls_session_set_keylog_function(session, writeKeyLogSecret)
         }
+        gnutls_handshake_set_hook_function(session, UInt32(GNUTLS_HANDSHAKE_KEY_UPDATE.rawValue), GNUTLS_HOOK_POST, countKeyUpdate)
+        if let resumption {
+            switch resumption.mode {
+            case .ticket:
+                var key = resumption.ticketKey
+                try check(gnutls_session_ticket_enable_server(session, &key), "gnutls_session_ticket_enable_server")
+            case .sessionID:
+                gnutls_db_set_ptr(session, Unmanaged.passUnretained(resumption).toOpaque())
+                gnutls_db_set_store_function(session, storeSession)
+                gnutls_db_set_retrieve_function(session, retrieveSession)
+                gnutls_db_set_remove_function(session, removeSession)
+            }
+        }
+        if var saved {
+            let rc = saved.withUnsafeMutableBytes { gnutls_session_set_data(session, $0.baseAddress, $0.count) }
+            try check(rc, "gnutls_session_set_data")
+        }
+    }
+
+    /// The session to offer on the next connection (`gnutls_session_get_data2`). In TLS 1.3 it
+    /// holds a ticket only once the server's NewSessionTicket has been read.
+    func resumptionData() throws(PeerFailure) -> [UInt8] {
+        if resumptionMode == .ticket && gnutls_protocol_get_version(handle) == GNUTLS_TLS1_3
+            && gnutls_session_get_flags(handle) & UInt32(GNUTLS_SFLAGS_SESSION_TICKET.rawValue) == 0 {
+            throw PeerFailure(stage: .data, message: "gnutls_session_get_flags: no NewSessionTicket was received on this connection, nothing to resume with")
+        }
+        var data = gnutls_datum_t()
+        let rc = gnutls_session_get_data2(handle, &data)
+        guard rc == GNUTLS_E_SUCCESS, let bytes = data.data else {
+            throw PeerFailure(stage: .data, error: GnuTLSError.make(rc, "gnutls_session_get_data2"))
+        }
+        defer { CShimGnuTLS_gnutls_free(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: Int(data.size)))
+    }
+
+    /// One step of a KeyUpdate asking the peer to update its keys too.
+    func requestKeyUpdate() -> AsyncOperationResult<Void> {
+        let rc = gnutls_session_key_update(handle, UInt32(GNUTLS_KU_PEER))
+        if rc == GNUTLS_E_SUCCESS { return .complete(()) }
+        return map(rc, "gnutls_session_key_update")
+    }
+
+    fileprivate func observeKeyUpdate(incoming: Bool) {
+        if incoming { keyUpdates.received += 1 } else { keyUpdates.sent += 1 }
     }
 
     fileprivate func logSecret(label: UnsafePointer<CChar>, secret: UnsafePointer<gnutls_datum_t>) {
@@ -191,6 +245,14 @@ final class GnuTLSSession {
             view.alpn = String(decoding: UnsafeBufferPointer(start: data, count: Int(selected.size)), as: UTF8.self)
         }
         view.peerCertificate = peerSubject()
+        if role == .server {
+            var name = [CChar](repeating: 0, count: 256)
+            var length = name.count
+            var type: UInt32 = 0
+            if gnutls_server_name_get(handle, &name, &length, &type, 0) == GNUTLS_E_SUCCESS, type == GNUTLS_NAME_DNS.rawValue {
+                view.serverName = String(decoding: name[..<min(length, name.count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        }
         return view
     }
 
@@ -231,4 +293,40 @@ private func writeKeyLogSecret(_ session: gnutls_session_t?, _ label: UnsafePoin
     guard let session, let label, let secret, let pointer = gnutls_session_get_ptr(session) else { return 0 }
     Unmanaged<GnuTLSSession>.fromOpaque(pointer).takeUnretainedValue().logSecret(label: label, secret: secret)
     return 0
+}
+
+/// GnuTLS's handshake hook, set for KeyUpdate messages only, after each is sent or received.
+private func countKeyUpdate(_ session: gnutls_session_t?, _ type: UInt32, _ when: UInt32, _ incoming: UInt32, _ message: UnsafePointer<gnutls_datum_t>?) -> Int32 {
+    guard let session, type == GNUTLS_HANDSHAKE_KEY_UPDATE.rawValue, let pointer = gnutls_session_get_ptr(session) else { return 0 }
+    Unmanaged<GnuTLSSession>.fromOpaque(pointer).takeUnretainedValue().observeKeyUpdate(incoming: incoming != 0)
+    return 0
+}
+
+// The server's session cache, reached through gnutls_db_set_ptr. GnuTLS frees what retrieve
+// returns with gnutls_free, so it is copied into gnutls_malloc'ed memory.
+private func cache(_ pointer: UnsafeMutableRawPointer?) -> GnuTLSServerResumption? {
+    pointer.map { Unmanaged<GnuTLSServerResumption>.fromOpaque($0).takeUnretainedValue() }
+}
+
+private func bytes(_ datum: gnutls_datum_t) -> [UInt8] {
+    guard let data = datum.data else { return [] }
+    return Array(UnsafeBufferPointer(start: data, count: Int(datum.size)))
+}
+
+private func storeSession(_ pointer: UnsafeMutableRawPointer?, _ key: gnutls_datum_t, _ data: gnutls_datum_t) -> Int32 {
+    guard let owner = cache(pointer) else { return -1 }
+    owner.cache[bytes(key)] = bytes(data)
+    return 0
+}
+
+private func retrieveSession(_ pointer: UnsafeMutableRawPointer?, _ key: gnutls_datum_t) -> gnutls_datum_t {
+    guard let owner = cache(pointer), let stored = owner.cache[bytes(key)],
+          let copy = CShimGnuTLS_gnutls_malloc(max(1, stored.count)) else { return gnutls_datum_t() }
+    stored.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    return gnutls_datum_t(data: copy.assumingMemoryBound(to: UInt8.self), size: UInt32(stored.count))
+}
+
+private func removeSession(_ pointer: UnsafeMutableRawPointer?, _ key: gnutls_datum_t) -> Int32 {
+    guard let owner = cache(pointer) else { return -1 }
+    return owner.cache.removeValue(forKey: bytes(key)) == nil ? -1 : 0
 }

@@ -20,6 +20,8 @@ public enum CertificateVariant: String, Sendable, CaseIterable {
     case chainServer = "server-chain"
     /// The same leaf, without the intermediate its verification needs.
     case leafWithoutIntermediateServer = "server-leaf-only"
+    /// A good certificate for another host name (`CertificateAuthority.alternateHost`), for SNI.
+    case alternateServer = "server-alt"
 }
 
 public struct CertificateSet: Sendable {
@@ -110,6 +112,9 @@ public enum CertificateAuthority {
     /// The subject the server certificate carries, as peers report it (RFC 4514 order).
     public static let serverSubject = "CN=localhost,O=interop-matrix"
     public static let clientSubject = "CN=interop-matrix client,O=interop-matrix"
+    /// The second host name a server answers for, with its own certificate (the sni scenario).
+    public static let alternateHost = "alt.interop-matrix.test"
+    public static let alternateSubject = "CN=\(alternateHost),O=interop-matrix"
 
     /// Writes one `CertificateSet` per key type into `directory` (keys 0600).
     public static func issue(_ keyTypes: [CertificateKeyType], into directory: URL) async throws -> [CertificateKeyType: CertificateSet] {
@@ -181,6 +186,8 @@ public enum CertificateAuthority {
         let chained = try intermediate.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter)
         try pem([chained, intermediate.certificate!], .chainServer)
         try pem([chained], .leafWithoutIntermediateServer)
+        let alternate = try DistinguishedName { OrganizationName("interop-matrix"); CommonName(alternateHost) }
+        try pem([root.sign(alternate, key: serverKey.publicKey, usage: .serverAuth, names: [.dnsName(alternateHost)], from: notBefore, to: notAfter)], .alternateServer)
         return set
     }
 

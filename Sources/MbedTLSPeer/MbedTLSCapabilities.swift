@@ -71,6 +71,7 @@ enum MbedTLSCapabilities {
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"],
             notes: ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups"])
         capabilities.signatureSchemes = signatureSchemes()
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
         return capabilities
     }
 

@@ -70,6 +70,11 @@ final class MbedTLSConfiguration {
     private var keyLog: KeyLog?
     /// The NULL-terminated ALPN list Mbed TLS keeps a pointer to.
     private var alpnList: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+    /// The server's second certificate, for ClientHellos naming `alternateName` (SNI).
+    private(set) var alternate: (name: String, chain: MbedTLSCertificateChain, key: MbedTLSPrivateKey)?
+    /// The server's session cache or ticket keys (`--resume`).
+    private var sessionCache: MbedTLSSessionCache?
+    private var ticketKeys: MbedTLSTicketKeys?
 
     init(request: PeerRequest) throws {
         mbedtls_ssl_config_init(handle)
@@ -104,6 +109,12 @@ final class MbedTLSConfiguration {
             // 2.28 hands over the TLS 1.2 master secret with both randoms once keys are derived.
             mbedtls_ssl_conf_export_keys_ext_cb(handle, exportMasterSecret, Unmanaged.passUnretained(log).toOpaque())
         }
+        if request.role == .server {
+            // Every ClientHello's SNI goes through the callback: it is reported, and picks the
+            // alternate certificate when it names the alternate host.
+            mbedtls_ssl_conf_sni(handle, chooseCertificate, nil)
+        }
+        try configureResumption(request)
         switch (request.role, request.clientAuth) {
         case (.client, _), (.server, .required): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_REQUIRED)
         case (.server, .optional): mbedtls_ssl_conf_authmode(handle, MBEDTLS_SSL_VERIFY_OPTIONAL)
@@ -120,6 +131,24 @@ final class MbedTLSConfiguration {
             var index = 0
             while let name = alpnList[index] { free(UnsafeMutablePointer(mutating: name)); index += 1 }
             alpnList.deallocate()
+        }
+    }
+
+    private func configureResumption(_ request: PeerRequest) throws {
+        guard let mode = request.resumption else { return }
+        switch (request.role, mode) {
+        case (.client, .sessionID):
+            mbedtls_ssl_conf_session_tickets(handle, MBEDTLS_SSL_SESSION_TICKETS_DISABLED)
+        case (.client, .ticket):
+            mbedtls_ssl_conf_session_tickets(handle, MBEDTLS_SSL_SESSION_TICKETS_ENABLED)
+        case (.server, .sessionID):
+            let cache = MbedTLSSessionCache()
+            sessionCache = cache
+            mbedtls_ssl_conf_session_cache(handle, cache.handle, mbedtls_ssl_cache_get, mbedtls_ssl_cache_set)
+        case (.server, .ticket):
+            let keys = try MbedTLSTicketKeys(random: random)
+            ticketKeys = keys
+            mbedtls_ssl_conf_session_tickets_cb(handle, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, keys.handle)
         }
     }
 
@@ -164,7 +193,52 @@ final class MbedTLSConfiguration {
             let rc = mbedtls_ssl_conf_own_cert(handle, chain.handle, privateKey.handle)
             guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_own_cert")) }
         }
+        if let name = request.alternateName, let certificate = request.alternateCertificatePath, let key = request.alternateKeyPath {
+            alternate = (name, try MbedTLSCertificateChain(path: certificate), try MbedTLSPrivateKey(path: key))
+        }
     }
+}
+
+/// Owns a server's `mbedtls_ssl_cache_context`: sessions by id, for session-id resumption.
+final class MbedTLSSessionCache {
+    let handle = UnsafeMutablePointer<mbedtls_ssl_cache_context>.allocate(capacity: 1)
+    init() { mbedtls_ssl_cache_init(handle) }
+    deinit {
+        mbedtls_ssl_cache_free(handle)
+        handle.deallocate()
+    }
+}
+
+/// Owns a server's `mbedtls_ssl_ticket_context`: the keys session tickets (RFC 5077) are sealed with.
+final class MbedTLSTicketKeys {
+    let handle = UnsafeMutablePointer<mbedtls_ssl_ticket_context>.allocate(capacity: 1)
+    init(random: MbedTLSRandom) throws(PeerFailure) {
+        mbedtls_ssl_ticket_init(handle)
+        let rc = mbedtls_ssl_ticket_setup(handle, mbedtls_ctr_drbg_random, random.drbg, MBEDTLS_CIPHER_AES_256_GCM, 86_400)
+        guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_ticket_setup")) }
+    }
+    deinit {
+        mbedtls_ssl_ticket_free(handle)
+        handle.deallocate()
+    }
+}
+
+/// Owns a client's `mbedtls_ssl_session`, kept from one connection to resume on the next.
+final class MbedTLSSession {
+    let handle = UnsafeMutablePointer<mbedtls_ssl_session>.allocate(capacity: 1)
+    init() { mbedtls_ssl_session_init(handle) }
+    deinit {
+        mbedtls_ssl_session_free(handle)
+        handle.deallocate()
+    }
+}
+
+/// Mbed TLS's SNI callback; the connection is the context of its I/O callbacks.
+private func chooseCertificate(_ unused: UnsafeMutableRawPointer?, _ ssl: UnsafeMutablePointer<mbedtls_ssl_context>?,
+                               _ name: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
+    guard let ssl, let connection = ssl.pointee.p_bio, let name else { return 0 }
+    let text = String(decoding: UnsafeBufferPointer(start: name, count: length), as: UTF8.self)
+    return Unmanaged<MbedTLSConnection>.fromOpaque(connection).takeUnretainedValue().received(serverName: text)
 }
 
 /// Mbed TLS's key export hook: an NSS `CLIENT_RANDOM` line from the master secret (48 bytes).

@@ -12,10 +12,12 @@ final class MbedTLSConnection {
     /// still exist: 2.28 frees them when the handshake ends and has no getter for either.
     private var group: String?
     private var resumed = false
+    /// The SNI name the server's callback received.
+    private var serverName: String?
     /// The first fatal alert seen on the wire in either direction.
     fileprivate var alert: ObservedAlert?
 
-    init(configuration: MbedTLSConfiguration, descriptor: Int32, request: PeerRequest) throws(PeerFailure) {
+    init(configuration: MbedTLSConfiguration, descriptor: Int32, request: PeerRequest, resuming session: MbedTLSSession?) throws(PeerFailure) {
         self.configuration = configuration
         role = request.role
         mbedtls_ssl_init(ssl)
@@ -28,6 +30,25 @@ final class MbedTLSConnection {
             guard named == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(named, "mbedtls_ssl_set_hostname")) }
         }
         mbedtls_ssl_set_bio(ssl, Unmanaged.passUnretained(self).toOpaque(), sendRecord, receiveRecord, nil)
+        if let session {
+            let rc = mbedtls_ssl_set_session(ssl, session.handle)
+            guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_set_session")) }
+        }
+    }
+
+    /// Server: the SNI callback's name; the alternate certificate when it names the alternate host.
+    func received(serverName name: String) -> Int32 {
+        serverName = name
+        guard let alternate = configuration.alternate, alternate.name.lowercased() == name.lowercased() else { return 0 }
+        return mbedtls_ssl_set_hs_own_cert(ssl, alternate.chain.handle, alternate.key.handle)
+    }
+
+    /// Client: a copy of this connection's session, to offer on the next one.
+    func resumableSession() throws(PeerFailure) -> MbedTLSSession {
+        let session = MbedTLSSession()
+        let rc = mbedtls_ssl_get_session(ssl, session.handle)
+        guard rc == 0 else { throw PeerFailure(stage: .data, error: MbedTLSError.make(rc, "mbedtls_ssl_get_session")) }
+        return session
     }
 
     deinit {
@@ -134,6 +155,7 @@ final class MbedTLSConnection {
         }
         view.group = group
         view.resumed = resumed
+        view.serverName = serverName
         if let name = mbedtls_ssl_get_alpn_protocol(ssl) { view.alpn = String(cString: name) }
         if let certificate = mbedtls_ssl_get_peer_cert(ssl) {
             view.peerCertificate = MbedTLSCapabilities.subject(of: certificate)

@@ -13,14 +13,19 @@ public final class MbedTLSEngine: TLSEngine {
     private let request: PeerRequest
     private let configuration: MbedTLSConfiguration
     private var connection: MbedTLSConnection?
+    /// The client's session from its previous connection, offered on the next (`--resume`).
+    private var savedSession: MbedTLSSession?
 
     public required init(request: PeerRequest) throws {
         self.request = request
+        if request.keyUpdate {
+            throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3, so no KeyUpdate")
+        }
         configuration = try MbedTLSConfiguration(request: request)
     }
 
     public func attach(socket descriptor: Int32) throws(PeerFailure) {
-        connection = try MbedTLSConnection(configuration: configuration, descriptor: descriptor, request: request)
+        connection = try MbedTLSConnection(configuration: configuration, descriptor: descriptor, request: request, resuming: savedSession)
     }
 
     public func handshake() -> AsyncOperationResult<Void> { connection!.handshake() }
@@ -28,6 +33,7 @@ public final class MbedTLSEngine: TLSEngine {
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.closeNotify() }
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
+    public func keepSessionForResumption() throws(PeerFailure) { savedSession = try connection!.resumableSession() }
 
     public static func capabilities() -> Capabilities { MbedTLSCapabilities.read() }
 }

@@ -12,15 +12,24 @@ final class OpenSSLConnection {
     /// The first fatal alert OpenSSL sent or received, from its info callback.
     fileprivate var alert: ObservedAlert?
     fileprivate let keyLog: KeyLog?
+    private let request: PeerRequest
+    /// KeyUpdate messages seen by the message callback.
+    fileprivate var keyUpdates = KeyUpdateCount()
+    private var keyUpdateScheduled = false
 
-    init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest) throws(PeerFailure) {
+    init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest, resuming session: OpenSSLSession?) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
         handle = ssl
         self.context = context
+        self.request = request
         role = request.role
         keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         SSL_set_info_callback(ssl, recordAlert)
+        SSL_set_msg_callback(ssl, countKeyUpdates)
+        if let session, SSL_set_session(ssl, session.handle) != 1 {
+            throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_set_session"))
+        }
         guard SSL_set_fd(ssl, descriptor) == 1 else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_set_fd")) }
         if request.role == .client {
             // SNI, and the name the certificate must match (checked inside the handshake's verification).
@@ -66,6 +75,55 @@ final class OpenSSLConnection {
         let rc = SSL_shutdown(handle)
         if rc >= 0 { return .complete(()) }
         return map(rc, operation: "SSL_shutdown")
+    }
+
+    /// Schedules a KeyUpdate asking the peer to update too, then pushes it out with
+    /// SSL_do_handshake (OpenSSL otherwise sends it with the next write).
+    func requestKeyUpdate() -> AsyncOperationResult<Void> {
+        OpenSSLError.clear()
+        if !keyUpdateScheduled {
+            guard SSL_key_update(handle, SSL_KEY_UPDATE_REQUESTED) == 1 else {
+                return .failed(OpenSSLError.drain(context: "SSL_key_update"))
+            }
+            keyUpdateScheduled = true
+        }
+        let rc = SSL_do_handshake(handle)
+        if rc == 1 { return .complete(()) }
+        return map(rc, operation: "SSL_do_handshake (KeyUpdate)")
+    }
+
+    func keyUpdateCount() -> KeyUpdateCount { keyUpdates }
+
+    /// The session to offer on the next connection, once it can be resumed.
+    func resumableSession() throws(PeerFailure) -> OpenSSLSession {
+        guard let session = SSL_get1_session(handle) else {
+            throw PeerFailure(stage: .data, message: "SSL_get1_session: OpenSSL kept no session of this connection")
+        }
+        let owned = OpenSSLSession(handle: session)
+        guard SSL_SESSION_is_resumable(session) == 1 else {
+            throw PeerFailure(stage: .data, message: "SSL_SESSION_is_resumable: the server gave this connection nothing to resume with (no session id or ticket)")
+        }
+        return owned
+    }
+
+    /// Servername callback: the alternate certificate for its host name, the main one otherwise.
+    func chooseCertificate() -> Int32 {
+        guard let name = SSL_get_servername(handle, TLSEXT_NAMETYPE_host_name).map({ String(cString: $0) }),
+              name.lowercased() == request.alternateName?.lowercased(),
+              let certificate = request.alternateCertificatePath, let key = request.alternateKeyPath else {
+            return SSL_TLSEXT_ERR_OK
+        }
+        guard SSL_use_certificate_chain_file(handle, certificate) == 1,
+              SSL_use_PrivateKey_file(handle, key, SSL_FILETYPE_PEM) == 1 else {
+            return SSL_TLSEXT_ERR_ALERT_FATAL
+        }
+        return SSL_TLSEXT_ERR_OK
+    }
+
+    fileprivate func observeMessage(sent: Bool, contentType: Int32, _ bytes: UnsafeRawBufferPointer) {
+        // SSL3_MT_KEY_UPDATE (24) inside a handshake record.
+        guard contentType == SSL3_RT_HANDSHAKE, bytes.first == UInt8(SSL3_MT_KEY_UPDATE) else { return }
+        if sent { keyUpdates.sent += 1 } else { keyUpdates.received += 1 }
     }
 
     private func map<T>(_ rc: Int32, operation: String) -> AsyncOperationResult<T> {
@@ -116,6 +174,9 @@ final class OpenSSLConnection {
         if let protocolName, protocolLength > 0 {
             view.alpn = String(decoding: UnsafeBufferPointer(start: protocolName, count: Int(protocolLength)), as: UTF8.self)
         }
+        if role == .server, let name = SSL_get_servername(handle, TLSEXT_NAMETYPE_host_name) {
+            view.serverName = String(cString: name)
+        }
         if let certificate = SSL_get1_peer_certificate(handle) {
             view.peerCertificate = OpenSSLNames.subject(of: certificate)
             X509_free(certificate)
@@ -156,6 +217,21 @@ final class OpenSSLConnection {
         guard level == SSL3_AL_FATAL else { return }
         alert = ObservedAlert(code: description, direction: kind & SSL_CB_READ != 0 ? .received : .sent)
     }
+}
+
+/// Owns one `SSL_SESSION` kept for resumption.
+final class OpenSSLSession {
+    let handle: OpaquePointer
+    init(handle: OpaquePointer) { self.handle = handle }
+    deinit { SSL_SESSION_free(handle) }
+}
+
+/// OpenSSL's message callback: every protocol message sent or received, used to count KeyUpdates.
+private func countKeyUpdates(_ writing: Int32, _ version: Int32, _ contentType: Int32, _ bytes: UnsafeRawPointer?, _ length: Int,
+                             _ ssl: OpaquePointer?, _ argument: UnsafeMutableRawPointer?) {
+    guard let ssl, let bytes, let pointer = SSL_get_ex_data(ssl, 0) else { return }
+    Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .observeMessage(sent: writing == 1, contentType: contentType, UnsafeRawBufferPointer(start: bytes, count: length))
 }
 
 /// OpenSSL's key log callback: it formats NSS key log lines itself.

@@ -36,6 +36,11 @@ final class OpenSSLContext {
         if let group = request.group { try forceGroup(group) }
         try loadCredentials(request)
         try configureVerification(request)
+        try configureResumption(request)
+        if request.alternateName != nil {
+            // The certificate is chosen per connection, once the ClientHello's SNI is known.
+            _ = CShimOpenSSL_SSL_CTX_set_tlsext_servername_callback(ctx, chooseCertificate)
+        }
         if request.keyLogPath != nil { SSL_CTX_set_keylog_callback(ctx, writeKeyLogLine) }
         if !request.alpn.isEmpty {
             if request.role == .client {
@@ -100,6 +105,21 @@ final class OpenSSLContext {
         }
     }
 
+    private func configureResumption(_ request: PeerRequest) throws {
+        // A server that verifies clients resumes only sessions of its own context (id context).
+        let name = Array("interop-matrix".utf8)
+        guard SSL_CTX_set_session_id_context(handle, name, UInt32(name.count)) == 1 else {
+            throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_CTX_set_session_id_context"))
+        }
+        if request.resumption == .sessionID {
+            guard request.version != .tls13 else {
+                throw Unsupported("TLS 1.3 has no session-id resumption (RFC 8446 §2.2: PSK tickets only)")
+            }
+            // Neither issue nor ask for tickets: the server's session cache, found by id, is all there is.
+            SSL_CTX_set_options(handle, CShimOpenSSL_SSL_OP_NO_TICKET)
+        }
+    }
+
     private func configureVerification(_ request: PeerRequest) throws(PeerFailure) {
         switch request.role {
         case .client:
@@ -130,4 +150,11 @@ private func selectApplicationProtocol(_ ssl: OpaquePointer?, _ out: UnsafeMutab
     guard rc == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_ALERT_FATAL }
     out.pointee = UnsafePointer(selected)
     return SSL_TLSEXT_ERR_OK
+}
+
+/// OpenSSL's servername callback: a ClientHello naming the alternate host gets the alternate
+/// certificate; any other name, or none, keeps the main one.
+private func chooseCertificate(_ ssl: OpaquePointer?, _ alert: UnsafeMutablePointer<Int32>?, _ argument: UnsafeMutableRawPointer?) -> Int32 {
+    guard let ssl, let pointer = SSL_get_ex_data(ssl, 0) else { return SSL_TLSEXT_ERR_NOACK }
+    return Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().chooseCertificate()
 }

@@ -12,6 +12,8 @@ public final class OpenSSLEngine: TLSEngine {
     private let request: PeerRequest
     private let context: OpenSSLContext
     private var connection: OpenSSLConnection?
+    /// The client's session from its previous connection, offered on the next (`--resume`).
+    private var savedSession: OpenSSLSession?
 
     public required init(request: PeerRequest) throws {
         self.request = request
@@ -19,7 +21,7 @@ public final class OpenSSLEngine: TLSEngine {
     }
 
     public func attach(socket descriptor: Int32) throws(PeerFailure) {
-        connection = try OpenSSLConnection(context: context, descriptor: descriptor, request: request)
+        connection = try OpenSSLConnection(context: context, descriptor: descriptor, request: request, resuming: savedSession)
     }
 
     public func handshake() -> AsyncOperationResult<Void> { connection!.handshake() }
@@ -27,6 +29,9 @@ public final class OpenSSLEngine: TLSEngine {
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.shutdown() }
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
+    public func keepSessionForResumption() throws(PeerFailure) { savedSession = try connection!.resumableSession() }
+    public func requestKeyUpdate() -> AsyncOperationResult<Void> { connection!.requestKeyUpdate() }
+    public func keyUpdates() -> KeyUpdateCount? { connection?.keyUpdateCount() }
 
     public static func capabilities() -> Capabilities { OpenSSLCapabilities.read() }
 }

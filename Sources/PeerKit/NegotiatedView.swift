@@ -15,6 +15,8 @@ public struct NegotiatedView: Sendable {
     public var resumed: Bool = false
     /// Subject of the certificate the other side presented, RFC 4514 style (`CN=localhost`).
     public var peerCertificate: String?
+    /// Server only: the name the client asked for (SNI), as the library received it.
+    public var serverName: String?
 
     public init() {}
 
@@ -29,6 +31,7 @@ public struct NegotiatedView: Sendable {
             ("alpn", .optional(alpn)),
             ("resumed", .bool(resumed)),
             ("peer_certificate", .optional(peerCertificate)),
+            ("server_name", .optional(serverName)),
         ])
     }
 

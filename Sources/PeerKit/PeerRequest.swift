@@ -35,6 +35,21 @@ public struct PeerRequest: Sendable {
     public var keyLogPath: String?
     /// The line the client sends; the server returns it with `PeerRequest.echoSuffix` appended.
     public var message: String = "interop-matrix ping"
+    /// Server only: a second certificate (and its key) for clients whose SNI is `alternateName`.
+    public var alternateName: String?
+    public var alternateCertificatePath: String?
+    public var alternateKeyPath: String?
+    /// Resume: the client connects twice, offering the first connection's session the second time;
+    /// the server takes both connections on one configuration (session cache, ticket keys).
+    public var resumption: ResumptionMode?
+    /// Instead of the echo line, this many bytes each way (client to server, echoed back), checked
+    /// byte for byte and by digest.
+    public var transferBytes: Int?
+    /// Client only, TLS 1.3: after the handshake, send a KeyUpdate asking the server to update too.
+    public var keyUpdate = false
+
+    /// How many connections the peer makes or takes.
+    public var connections: Int { resumption == nil ? 1 : 2 }
 
     /// What the server appends to the line it echoes.
     public static let echoSuffix = " pong"
@@ -96,6 +111,20 @@ public struct PeerRequest: Sendable {
             case "--legacy": liftPolicy = true
             case "--truncate": truncate = true
             case "--keylog": keyLogPath = try value(option)
+            case "--alt-name": alternateName = try value(option)
+            case "--alt-cert": alternateCertificatePath = try value(option)
+            case "--alt-key": alternateKeyPath = try value(option)
+            case "--resume":
+                let text = try value(option)
+                guard let mode = ResumptionMode(rawValue: text) else {
+                    throw UsageError(message: "--resume \(text): expected session-id or ticket")
+                }
+                resumption = mode
+            case "--transfer":
+                let text = try value(option)
+                guard let n = Int(text), n > 0, n <= 1 << 30 else { throw UsageError(message: "--transfer \(text): expected a byte count from 1 to 1073741824") }
+                transferBytes = n
+            case "--key-update": keyUpdate = true
             case "--alpn":
                 let text = try value(option)
                 alpn = text.split(separator: ",").map(String.init)
@@ -114,6 +143,18 @@ public struct PeerRequest: Sendable {
         if (certificatePath == nil) != (keyPath == nil) {
             throw UsageError(message: "--cert and --key go together")
         }
+        let alternate = [alternateName, alternateCertificatePath, alternateKeyPath]
+        if alternate.contains(where: { $0 != nil }) && alternate.contains(where: { $0 == nil }) {
+            throw UsageError(message: "--alt-name, --alt-cert and --alt-key go together")
+        }
         if message.contains("\n") { throw UsageError(message: "--message must be one line") }
     }
+}
+
+/// How a client resumes its first session on its second connection.
+public enum ResumptionMode: String, Sendable {
+    /// TLS 1.2 and below: the server's session cache, found by session id; no tickets either way.
+    case sessionID = "session-id"
+    /// A ticket the server issued (RFC 5077 in TLS 1.2, a PSK ticket in TLS 1.3).
+    case ticket
 }

@@ -47,7 +47,10 @@ public enum Peer {
 struct PeerOutcome {
     enum Status: String { case ok, failed, unsupported }
     var status: Status
+    /// The last connection's view; `views` has every connection's when there were several.
     var view: NegotiatedView?
+    var views: [NegotiatedView] = []
+    var exchange: Exchange?
     var failure: PeerFailure?
     var unsupportedReason: String?
     var handshakeMilliseconds: Double?
@@ -68,17 +71,71 @@ struct PeerOutcome {
             ("status", .string(status.rawValue)),
             ("reason", .optional(unsupportedReason)),
             ("view", view?.json ?? .null),
+            ("views", views.count > 1 ? .array(views.map(\.json)) : .null),
+            ("exchange", exchange?.json ?? .null),
             ("error", failure?.json ?? .null),
             ("handshake_ms", handshakeMilliseconds.map(JSON.double) ?? .null),
         ])
     }
 }
 
-/// One connection, server or client side, from socket to close_notify.
+/// The application data of the last connection, as this side counted it: bytes and FNV-1a digests
+/// each way, and the KeyUpdate messages its library saw.
+struct Exchange {
+    var bytesSent = 0
+    var bytesReceived = 0
+    var digestSent = Digest()
+    var digestReceived = Digest()
+    var keyUpdates: KeyUpdateCount?
+
+    var json: JSON {
+        .object([
+            ("bytes_sent", .int(bytesSent)),
+            ("bytes_received", .int(bytesReceived)),
+            ("digest_sent", .string(digestSent.text)),
+            ("digest_received", .string(digestReceived.text)),
+            ("key_updates_sent", .optional(keyUpdates?.sent)),
+            ("key_updates_received", .optional(keyUpdates?.received)),
+        ])
+    }
+}
+
+/// FNV-1a, 64 bits: a checksum of a byte stream, the same in any language.
+struct Digest {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        var v = value
+        for byte in bytes { v = (v ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        value = v
+    }
+
+    var text: String {
+        let hex = String(value, radix: 16)
+        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// The bytes a `--transfer` client sends: byte i is the top byte of i times the 64-bit golden
+/// ratio, so both sides can check any stretch of the stream without keeping it.
+public enum TransferPattern {
+    public static func byte(at offset: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: (UInt64(offset) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+    }
+
+    /// The offset of the first byte that differs from the pattern, if any.
+    static func firstMismatch(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        for (i, value) in bytes.enumerated() where value != byte(at: offset + i) { return offset + i }
+        return nil
+    }
+}
+
+/// One peer's connections, server or client side, from socket to close_notify.
 final class PeerSession<Engine: TLSEngine> {
     let request: PeerRequest
     let deadline: Deadline
-    private var view: NegotiatedView?
+    private var views: [NegotiatedView] = []
+    private var exchange = Exchange()
     private var handshakeMilliseconds: Double?
     /// The connection, kept so a failed peer can close it gracefully.
     private var socket: TCPSocket?
@@ -104,49 +161,82 @@ final class PeerSession<Engine: TLSEngine> {
             case .server: try serve(engine)
             case .client: try connect(engine)
             }
-            return PeerOutcome(status: .ok, view: view, handshakeMilliseconds: handshakeMilliseconds)
+            return outcome(.ok, engine)
         } catch {
             // Like a real server's lingering close: let the alert reach the other side before the
             // kernel answers its in-flight data with a reset.
             socket?.lingeringClose(until: Deadline(millisecondsFromNow: min(250, Int(deadline.remainingMilliseconds))))
-            return PeerOutcome(status: .failed, view: view, failure: error, handshakeMilliseconds: handshakeMilliseconds)
+            var result = outcome(.failed, engine)
+            result.failure = error
+            return result
         }
+    }
+
+    private func outcome(_ status: PeerOutcome.Status, _ engine: Engine) -> PeerOutcome {
+        var result = PeerOutcome(status: status, view: views.last, views: views, handshakeMilliseconds: handshakeMilliseconds)
+        if !views.isEmpty {
+            exchange.keyUpdates = engine.keyUpdates()
+            result.exchange = exchange
+        }
+        return result
     }
 
     private func serve(_ engine: Engine) throws(PeerFailure) {
         let listener = try TCPListener()
         PeerProtocol.emit(.object([("event", .string("listening")), ("port", .int(Int(listener.port)))]))
         PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) server listening on 127.0.0.1:\(listener.port)")
-        let socket = try listener.accept(until: deadline)
-        self.socket = socket
-        try engine.attach(socket: socket.descriptor)
-        try handshake(engine, socket)
-        let line = try readLine(engine, socket)
-        try writeAll(engine, socket, Array((line + PeerRequest.echoSuffix + "\n").utf8))
-        // The client closes first; answer its close_notify with ours.
-        try awaitCloseNotify(engine, socket)
-        try drive(.shutdown, socket) { engine.closeNotify() }
+        for _ in 0..<request.connections {
+            let socket = try listener.accept(until: deadline)
+            self.socket = socket
+            exchange = Exchange()
+            try engine.attach(socket: socket.descriptor)
+            try handshake(engine, socket)
+            if let total = request.transferBytes {
+                try echoTransfer(engine, socket, total: total)
+            } else {
+                let line = try readLine(engine, socket)
+                try writeAll(engine, socket, Array((line + PeerRequest.echoSuffix + "\n").utf8))
+            }
+            // The client closes first; answer its close_notify with ours.
+            try awaitCloseNotify(engine, socket)
+            try drive(.shutdown, socket) { engine.closeNotify() }
+        }
     }
 
     private func connect(_ engine: Engine) throws(PeerFailure) {
-        let socket = try TCPSocket.connect(port: request.port!, until: deadline)
-        self.socket = socket
-        PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
-        try engine.attach(socket: socket.descriptor)
-        try handshake(engine, socket)
-        try writeAll(engine, socket, Array((request.message + "\n").utf8))
-        let echoed = try readLine(engine, socket)
-        let expected = request.message + PeerRequest.echoSuffix
-        guard echoed == expected else {
-            throw PeerFailure(stage: .data, message: "echo mismatch: sent \"\(request.message)\", got back \"\(echoed.prefix(200))\"")
+        for index in 0..<request.connections {
+            let socket = try TCPSocket.connect(port: request.port!, until: deadline)
+            self.socket = socket
+            exchange = Exchange()
+            PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
+            try engine.attach(socket: socket.descriptor)
+            try handshake(engine, socket)
+            if request.keyUpdate {
+                try drive(.data, socket) { engine.requestKeyUpdate() }
+                PeerProtocol.log("KeyUpdate sent, update_requested")
+            }
+            if let total = request.transferBytes {
+                try sendTransfer(engine, socket, total: total)
+            } else {
+                try writeAll(engine, socket, Array((request.message + "\n").utf8))
+                let echoed = try readLine(engine, socket)
+                let expected = request.message + PeerRequest.echoSuffix
+                guard echoed == expected else {
+                    throw PeerFailure(stage: .data, message: "echo mismatch: sent \"\(request.message)\", got back \"\(echoed.prefix(200))\"")
+                }
+            }
+            if index + 1 < request.connections {
+                try engine.keepSessionForResumption()
+            }
+            if request.truncate {
+                // Ends without close_notify, on purpose: the socket closes when it goes away.
+                PeerProtocol.log("closing without close_notify, as asked")
+                self.socket = nil
+                continue
+            }
+            try drive(.shutdown, socket) { engine.closeNotify() }
+            try awaitCloseNotify(engine, socket)
         }
-        if request.truncate {
-            // Ends without close_notify, on purpose: the socket closes when it goes away.
-            PeerProtocol.log("closing without close_notify, as asked")
-            return
-        }
-        try drive(.shutdown, socket) { engine.closeNotify() }
-        try awaitCloseNotify(engine, socket)
     }
 
     private func handshake(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) {
@@ -154,8 +244,8 @@ final class PeerSession<Engine: TLSEngine> {
         try drive(.handshake, socket) { engine.handshake() }
         handshakeMilliseconds = millisecondsSince(start)
         let negotiated = engine.negotiated()
-        view = negotiated
-        PeerProtocol.log("handshake done: \(negotiated.version?.rawValue ?? "?") \(negotiated.suiteName ?? negotiated.librarySuiteName ?? "?") group \(negotiated.group ?? "-") peer \(negotiated.peerCertificate ?? "-")")
+        views.append(negotiated)
+        PeerProtocol.log("handshake done: \(negotiated.version?.rawValue ?? "?") \(negotiated.suiteName ?? negotiated.librarySuiteName ?? "?") group \(negotiated.group ?? "-") peer \(negotiated.peerCertificate ?? "-")\(negotiated.resumed ? " (resumed)" : "")")
     }
 
     /// Repeats a non-blocking step, polling the socket in the direction the library asks for,
@@ -186,6 +276,8 @@ final class PeerSession<Engine: TLSEngine> {
             let written = try drive(.data, socket) {
                 bytes.withUnsafeBytes { engine.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             }
+            bytes.withUnsafeBytes { exchange.digestSent.add(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + written])) }
+            exchange.bytesSent += written
             offset += written
         }
     }
@@ -199,11 +291,120 @@ final class PeerSession<Engine: TLSEngine> {
             if count == 0 {
                 throw PeerFailure(stage: .data, message: "peer sent close_notify before a full line (\(received.count) bytes)")
             }
+            chunk.withUnsafeBytes { exchange.digestReceived.add(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            exchange.bytesReceived += count
             received += chunk[..<count]
             if let newline = received.firstIndex(of: 10) {
                 return String(decoding: received[..<newline], as: UTF8.self)
             }
             if received.count > 65_536 { throw PeerFailure(stage: .data, message: "no newline in 64 KiB of data") }
+        }
+    }
+
+    /// How much of a transfer is written per call: a little more than one TLS record.
+    private static var transferChunk: Int { 16_384 }
+
+    /// Client side of `--transfer`: writes the pattern and reads the echo at the same time, since the
+    /// server echoes while it reads and neither side's buffers hold megabytes. Each direction's
+    /// want-read / want-write is kept, and the loop polls for their union only when neither moved.
+    private func sendTransfer(_ engine: Engine, _ socket: TCPSocket, total: Int) throws(PeerFailure) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: Self.transferChunk)
+        while exchange.bytesSent < total || exchange.bytesReceived < total {
+            var moved = false
+            var waits: Set<PollWish> = []
+            if exchange.bytesSent < total {
+                if pending.isEmpty {
+                    let end = min(total, exchange.bytesSent + Self.transferChunk)
+                    pending = (exchange.bytesSent..<end).map(TransferPattern.byte(at:))
+                }
+                // The same bytes are offered again after a want-write, as the libraries require.
+                switch pending.withUnsafeBytes({ engine.write($0) }) {
+                case .complete(let n):
+                    pending.withUnsafeBytes { exchange.digestSent.add(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                    pending.removeFirst(n)
+                    exchange.bytesSent += n
+                    moved = moved || n > 0
+                case .wantRead: waits.insert(.read)
+                case .wantWrite: waits.insert(.write)
+                case .failed(let error): throw PeerFailure(stage: error.isVerification ? .verify : .data, error: error)
+                }
+            }
+            if exchange.bytesReceived < total {
+                let n = try readTransfer(engine, into: &chunk, &waits)
+                moved = moved || n > 0
+            }
+            if !moved { try wait(socket, waits) }
+        }
+        PeerProtocol.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
+    }
+
+    /// Server side of `--transfer`: reads the pattern, checks it, and writes back what it read.
+    private func echoTransfer(_ engine: Engine, _ socket: TCPSocket, total: Int) throws(PeerFailure) {
+        var received: [UInt8] = []
+        var head = 0
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: Self.transferChunk)
+        while exchange.bytesSent < total {
+            var moved = false
+            var waits: Set<PollWish> = []
+            // Read only while less than a megabyte waits to be echoed, so memory stays bounded.
+            if exchange.bytesReceived < total && received.count - head < 1 << 20 {
+                let n = try readTransfer(engine, into: &chunk, &waits)
+                received += chunk[..<n]
+                moved = n > 0
+            }
+            if pending.isEmpty && head < received.count {
+                let end = min(received.count, head + Self.transferChunk)
+                pending = Array(received[head..<end])
+                head = end
+                if head > 1 << 20 { received.removeFirst(head); head = 0 }
+            }
+            if !pending.isEmpty {
+                switch pending.withUnsafeBytes({ engine.write($0) }) {
+                case .complete(let n):
+                    pending.withUnsafeBytes { exchange.digestSent.add(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                    pending.removeFirst(n)
+                    exchange.bytesSent += n
+                    moved = moved || n > 0
+                case .wantRead: waits.insert(.read)
+                case .wantWrite: waits.insert(.write)
+                case .failed(let error): throw PeerFailure(stage: .data, error: error)
+                }
+            }
+            if !moved { try wait(socket, waits) }
+        }
+        PeerProtocol.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
+    }
+
+    /// One read of a transfer; checks the bytes against the pattern. Returns how many came.
+    private func readTransfer(_ engine: Engine, into chunk: inout [UInt8], _ waits: inout Set<PollWish>) throws(PeerFailure) -> Int {
+        switch chunk.withUnsafeMutableBytes({ engine.read(into: $0) }) {
+        case .complete(0):
+            throw PeerFailure(stage: .data, message: "peer sent close_notify after \(exchange.bytesReceived) of \(request.transferBytes ?? 0) bytes")
+        case .complete(let n):
+            let mismatch = chunk.withUnsafeBytes { bytes -> Int? in
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[..<n])
+                exchange.digestReceived.add(slice)
+                return TransferPattern.firstMismatch(slice, at: exchange.bytesReceived)
+            }
+            if let mismatch {
+                throw PeerFailure(stage: .data, message: "byte \(mismatch) of the transfer is not the one sent")
+            }
+            exchange.bytesReceived += n
+            return n
+        case .wantRead: waits.insert(.read); return 0
+        case .wantWrite: waits.insert(.write); return 0
+        case .failed(let error): throw PeerFailure(stage: .data, error: error)
+        }
+    }
+
+    private enum PollWish { case read, write }
+
+    private func wait(_ socket: TCPSocket, _ waits: Set<PollWish>) throws(PeerFailure) {
+        let events: PollEvents = waits.count == 2 ? .readableOrWritable : waits.contains(.write) ? .writable : .readable
+        guard try socket.wait(for: events, until: deadline) else {
+            throw timeout(.data, waiting: "with \(exchange.bytesSent) bytes sent and \(exchange.bytesReceived) received")
         }
     }
 

@@ -130,8 +130,16 @@ public final class TCPListener {
 public enum PollEvents: Sendable {
     case readable
     case writable
+    /// Either: a duplex transfer waits for whichever the library asked for on each direction.
+    case readableOrWritable
 
-    var mask: Int16 { self == .readable ? Int16(POLLIN) : Int16(POLLOUT) }
+    var mask: Int16 {
+        switch self {
+        case .readable: Int16(POLLIN)
+        case .writable: Int16(POLLOUT)
+        case .readableOrWritable: Int16(POLLIN) | Int16(POLLOUT)
+        }
+    }
 }
 
 /// poll() on one descriptor until it is ready or the deadline passes; EINTR is retried.

@@ -30,6 +30,35 @@ public protocol TLSEngine: AnyObject {
 
     /// What the library says was negotiated. Called once the handshake is complete.
     func negotiated() -> NegotiatedView
+
+    /// Client with `--resume`: keep the finished connection's session so the next `attach` offers
+    /// it. Called after the data exchange (TLS 1.3 tickets arrive after the handshake), before
+    /// close_notify.
+    func keepSessionForResumption() throws(PeerFailure)
+
+    /// `--key-update` (TLS 1.3): one step of sending a KeyUpdate with update_requested.
+    func requestKeyUpdate() -> AsyncOperationResult<Void>
+
+    /// KeyUpdate messages this connection sent and received so far, as the library's own callbacks
+    /// saw them; nil where the library cannot tell.
+    func keyUpdates() -> KeyUpdateCount?
+}
+
+extension TLSEngine {
+    public func keepSessionForResumption() throws(PeerFailure) {
+        throw PeerFailure(stage: .data, message: "\(Self.library.name) peer cannot keep a session for resumption")
+    }
+    public func requestKeyUpdate() -> AsyncOperationResult<Void> {
+        .failed(TLSError(libraryCode: nil, message: "\(Self.library.name) peer cannot send a KeyUpdate"))
+    }
+    public func keyUpdates() -> KeyUpdateCount? { nil }
+}
+
+/// TLS 1.3 KeyUpdate messages one connection sent and received.
+public struct KeyUpdateCount: Sendable {
+    public var sent = 0
+    public var received = 0
+    public init() {}
 }
 
 /// A library's short id (`openssl`), display name and run-time version.
@@ -90,6 +119,9 @@ public struct Capabilities: Sendable {
     public var certificateTypes: [String]
     /// Free-text remarks on limits of this build (`no TLS 1.3 in this build`).
     public var notes: [String]
+    /// The optional parts of the peer protocol this peer implements: `sni` (`--alt-*`),
+    /// `resume-session-id`, `resume-ticket` (`--resume`), `transfer`, `key-update`.
+    public var features: [String] = []
 
     public init(versions: [TLSVersion], defaultVersions: [TLSVersion], suites: [Suite], groups: [String],
                 defaultGroups: [String]?, certificateTypes: [String], notes: [String]) {
@@ -125,6 +157,7 @@ public struct Capabilities: Sendable {
             ("signature_schemes", .array(signatureSchemes.map(JSON.string))),
             ("certificate_types", .array(certificateTypes.map(JSON.string))),
             ("notes", .array(notes.map(JSON.string))),
+            ("features", .array(features.map(JSON.string))),
         ])
     }
 }

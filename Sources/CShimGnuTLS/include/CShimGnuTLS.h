@@ -8,5 +8,6 @@
 
 void CShimGnuTLS_gnutls_transport_set_int(gnutls_session_t session, int fd);
 void CShimGnuTLS_gnutls_free(void *pointer);
+void *CShimGnuTLS_gnutls_malloc(size_t size);
 
 #endif

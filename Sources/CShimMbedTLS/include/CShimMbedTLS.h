@@ -18,6 +18,8 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/md.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_ticket.h>
 
 /// The group of the ECDHE key exchange in progress, read from the handshake parameters
 /// (MBEDTLS_ECP_DP_NONE when there is none). 2.28 has no public getter for it.

@@ -25,8 +25,11 @@ int CShimOpenSSL_SSL_get_tmp_key(SSL *ssl, EVP_PKEY **key);
 int CShimOpenSSL_SSL_get_peer_signature_type_nid(const SSL *ssl, int *nid);
 int CShimOpenSSL_SSL_get_peer_signature_nid(SSL *ssl, int *nid);
 int CShimOpenSSL_SSL_get_signature_nid(SSL *ssl, int *nid);
+long CShimOpenSSL_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *));
 
 /// XN_FLAG_RFC2253 is an OR of other macros, which Swift does not import.
 static const unsigned long CShimOpenSSL_XN_FLAG_RFC2253 = XN_FLAG_RFC2253;
+/// SSL_OP_NO_TICKET is SSL_OP_BIT(14), a function-like macro.
+static const uint64_t CShimOpenSSL_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;
 
 #endif
