@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
-        .executableTarget(name: "peer-fault", dependencies: ["PeerKit"]),
+        .executableTarget(name: "peer-fault", dependencies: ["PeerKit", "OpenSSLPeer"]),
 
         .target(
             name: "InteropMatrix",

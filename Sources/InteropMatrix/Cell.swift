@@ -122,6 +122,8 @@ public struct Cell: Sendable, Hashable {
     public var usesLibraryDefaults = false
     /// Peers lift their library's default policy (`legacy: true` in the matrix).
     public var liftPolicy = false
+    /// SNI, resumption, a large transfer or a KeyUpdate, when the scenario uses them.
+    public var features = ConnectionFeatures()
 
     /// Stable across runs and unique in a matrix: the key of baselines and merges.
     public var id: String {
@@ -129,5 +131,40 @@ public struct Cell: Sendable, Hashable {
         let version = usesLibraryDefaults ? "default" : p.version.rawValue
         let network = p.network == .none ? "" : "/net-\(p.network)"
         return "\(server)>\(client)/\(scenario)/\(version)/\(p.suite ?? "default")/\(p.group ?? "default")/\(p.cert.rawValue)/auth-\(p.clientAuth.rawValue)\(network)"
+    }
+}
+
+/// What a scenario asks of the connection beyond the handshake: the optional parts of the peer
+/// protocol, each named by the capability feature a peer must list to be given it.
+public struct ConnectionFeatures: Sendable, Hashable {
+    /// The client asks for `CertificateAuthority.alternateHost`; the server holds a second
+    /// certificate for that name and must present it.
+    public var alternateHost = false
+    /// The client connects twice and must resume the first session the second time.
+    public var resumption: ResumptionMode?
+    /// Bytes sent each way instead of the echo line.
+    public var transferBytes: Int?
+    /// TLS 1.3: the client sends a KeyUpdate asking the server to update too.
+    public var keyUpdate = false
+
+    public init(alternateHost: Bool = false, resumption: ResumptionMode? = nil, transferBytes: Int? = nil, keyUpdate: Bool = false) {
+        self.alternateHost = alternateHost
+        self.resumption = resumption
+        self.transferBytes = transferBytes
+        self.keyUpdate = keyUpdate
+    }
+
+    /// The `features` of the peer protocol's capabilities this needs on both sides.
+    public var required: [String] {
+        var names: [String] = []
+        if alternateHost { names.append("sni") }
+        switch resumption {
+        case .sessionID: names.append("resume-session-id")
+        case .ticket: names.append("resume-ticket")
+        case nil: break
+        }
+        if transferBytes != nil { names.append("transfer") }
+        if keyUpdate { names.append("key-update") }
+        return names
     }
 }

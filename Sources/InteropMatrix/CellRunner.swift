@@ -133,6 +133,8 @@ public struct CellRunner: Sendable {
 
     func common(_ cell: Cell, role: Role) -> [String] {
         var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds(cell))]
+        if let mode = cell.features.resumption { arguments += ["--resume", mode.rawValue] }
+        if let bytes = cell.features.transferBytes { arguments += ["--transfer", String(bytes)] }
         if cell.usesLibraryDefaults { return arguments }
         arguments += ["--version", version(cell, role).rawValue]
         if let code = suiteCode(cell, role) { arguments += ["--suite", code] }
@@ -149,13 +151,19 @@ public struct CellRunner: Sendable {
     }
 
     func serverArguments(_ cell: Cell, _ set: CertificateSet) -> [String] {
-        ["server", "--cert", cell.serverCertificate.map(set.path) ?? set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
-         "--client-auth", cell.params.clientAuth.rawValue] + common(cell, role: .server)
+        var arguments = ["server", "--cert", cell.serverCertificate.map(set.path) ?? set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
+                         "--client-auth", cell.params.clientAuth.rawValue]
+        if cell.features.alternateHost {
+            arguments += ["--alt-name", CertificateAuthority.alternateHost, "--alt-cert", set.path(.alternateServer), "--alt-key", set.serverKey]
+        }
+        return arguments + common(cell, role: .server)
     }
 
     func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
         // Port 0 only ever appears in replay scripts, as a placeholder.
-        var arguments = ["client", "--port", String(port), "--server-name", "localhost", "--ca", set.caCertificate]
+        let host = cell.features.alternateHost ? CertificateAuthority.alternateHost : "localhost"
+        var arguments = ["client", "--port", String(port), "--server-name", host, "--ca", set.caCertificate]
+        if cell.features.keyUpdate { arguments.append("--key-update") }
         if cell.clientPresentsCertificate { arguments += ["--cert", cell.clientCertificate.map(set.path) ?? set.clientCertificate, "--key", set.clientKey] }
         if cell.clientTruncates { arguments.append("--truncate") }
         return arguments + common(cell, role: .client)
@@ -181,6 +189,9 @@ public struct CellRunner: Sendable {
             // (and presents one when asked): both sides must handle the key type.
             if !caps.certificateTypes.contains(cell.params.cert.rawValue) {
                 return "\(who) cannot use \(cell.params.cert.rawValue) certificates"
+            }
+            if let missing = cell.features.required.first(where: { !(caps.features ?? []).contains($0) }) {
+                return "\(who): its peer does not implement \(missing) (the library or this peer lacks the API)"
             }
             if cell.usesLibraryDefaults {
                 if !caps.defaultVersions.contains(cell.params.version.rawValue) {

@@ -51,8 +51,9 @@ public struct MatrixFile: Sendable, Equatable {
     # server certificates (expired, not yet valid, wrong host, unknown CA, self-signed, missing
     # intermediate, wrong key usage) and the server an untrusted client, versions and suites the two
     # sides do not share; ALPN with and without a common protocol; a HelloRetryRequest; a client that
-    # leaves without close_notify; a chain through an
-    # intermediate CA; both libraries with their
+    # leaves without close_notify; a chain through an intermediate CA; SNI choosing between two
+    # certificates; resumption by session id and by ticket (a PSK in TLS 1.3); 4 MiB each way; a TLS 1.3
+    # KeyUpdate; both libraries with their
     # out-of-the-box configuration; every pair through a network that splits every byte into its own
     # TCP segment; and a sample of pairs through networks that delay, stall, cut, reset or corrupt.
     # Kept small so it runs in seconds; matrix/full.yml is the large one.
@@ -65,8 +66,8 @@ public struct MatrixFile: Sendable, Equatable {
     client_auth: [none, required]
     cross:
       - name: base
-      - name: refusals
-        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr, close-notify]
+      - name: scenarios
+        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr, close-notify, sni, resumption-id, resumption-ticket, large-transfer, key-update]
         certs: [ecdsa-p256]
       - name: segmented
         scenarios: [basic]
@@ -85,7 +86,6 @@ public struct MatrixFile: Sendable, Equatable {
         client_auth: [none]
         network: [stall]
         pairs: [openssl>gnutls, mbedtls>openssl]
-
     """
 
     public static func builtInDefault() -> MatrixFile {

@@ -85,6 +85,7 @@ public struct MatrixRun: Sendable {
             (cell.serverALPN, cell.clientALPN) = scenario.applicationProtocols
             (cell.serverGroups, cell.clientGroups) = scenario.sideGroups
             cell.clientTruncates = scenario.clientTruncates
+            cell.features = scenario.features
             let suites = scenario.sideSuites(for: params)
             cell.serverSuiteCode = suites.server.flatMap { CipherSuiteRegistry.suite(named: $0)?.codeText }
             cell.clientSuiteCode = suites.client.flatMap { CipherSuiteRegistry.suite(named: $0)?.codeText }

@@ -37,9 +37,12 @@ public struct PeerCapabilities: Codable, Sendable {
     public var signatureSchemes: [String]?
     public var certificateTypes: [String]
     public var notes: [String]
+    /// Optional parts of the peer protocol the peer implements (`sni`, `resume-ticket`, …); absent
+    /// in older peers, which then implement none.
+    public var features: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case library, versions, suites, groups, notes
+        case library, versions, suites, groups, notes, features
         case defaultVersions = "default_versions"
         case defaultGroups = "default_groups"
         case signatureSchemes = "signature_schemes"
@@ -61,6 +64,7 @@ public struct PeerResultLine: Codable, Sendable {
         public var alpn: String?
         public var resumed: Bool?
         public var peerCertificate: String?
+        public var serverName: String?
 
         enum CodingKeys: String, CodingKey {
             case version, suite, group, alpn, resumed
@@ -68,6 +72,26 @@ public struct PeerResultLine: Codable, Sendable {
             case librarySuite = "library_suite"
             case signatureScheme = "signature_scheme"
             case peerCertificate = "peer_certificate"
+            case serverName = "server_name"
+        }
+    }
+
+    /// The last connection's application data as this side counted it.
+    public struct Exchange: Codable, Sendable, Equatable {
+        public var bytesSent: Int
+        public var bytesReceived: Int
+        public var digestSent: String
+        public var digestReceived: String
+        public var keyUpdatesSent: Int?
+        public var keyUpdatesReceived: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case bytesSent = "bytes_sent"
+            case bytesReceived = "bytes_received"
+            case digestSent = "digest_sent"
+            case digestReceived = "digest_received"
+            case keyUpdatesSent = "key_updates_sent"
+            case keyUpdatesReceived = "key_updates_received"
         }
     }
 
@@ -91,11 +115,14 @@ public struct PeerResultLine: Codable, Sendable {
     public var status: Status
     public var reason: String?
     public var view: View?
+    /// Every connection's view, when the peer made or took several (`--resume`).
+    public var views: [View]?
+    public var exchange: Exchange?
     public var error: Failure?
     public var handshakeMs: Double?
 
     enum CodingKeys: String, CodingKey {
-        case role, status, reason, view, error
+        case role, status, reason, view, views, exchange, error
         case handshakeMs = "handshake_ms"
     }
 }

@@ -98,17 +98,32 @@ public struct ReportView: Codable, Sendable, Equatable {
     public var alpn: String?
     public var resumed: Bool
     public var peerCertificate: String?
+    /// Server: the SNI name its library received.
+    public var serverName: String?
+    /// With several connections (resumption), whether each was resumed, first to last.
+    public var connectionsResumed: [Bool]?
+    /// The last connection's application data as this side counted it.
+    public var exchange: PeerResultLine.Exchange?
 
     enum CodingKeys: String, CodingKey {
-        case version, suite, group, alpn, resumed
+        case version, suite, group, alpn, resumed, exchange
         case suiteCode = "suite_code"
         case librarySuite = "library_suite"
         case signatureScheme = "signature_scheme"
         case peerCertificate = "peer_certificate"
+        case serverName = "server_name"
+        case connectionsResumed = "connections_resumed"
     }
 
     /// A view the schema accepts needs version, suite name and code point; a peer that could not
     /// read them back gives no view (and the cell says so).
+    init?(_ line: PeerResultLine?) {
+        self.init(line?.view)
+        serverName = line?.view?.serverName
+        exchange = line?.exchange
+        if let views = line?.views, views.count > 1 { connectionsResumed = views.map { $0.resumed ?? false } }
+    }
+
     init?(_ view: PeerResultLine.View?) {
         guard let view, let versionText = view.version, let version = TLSVersion(rawValue: versionText),
               let code = view.suiteCode else { return nil }
@@ -138,6 +153,9 @@ public struct ReportView: Codable, Sendable, Equatable {
         try c.encode(alpn, forKey: .alpn)
         try c.encode(resumed, forKey: .resumed)
         try c.encode(peerCertificate, forKey: .peerCertificate)
+        try c.encodeIfPresent(serverName, forKey: .serverName)
+        try c.encodeIfPresent(connectionsResumed, forKey: .connectionsResumed)
+        try c.encodeIfPresent(exchange, forKey: .exchange)
     }
 }
 
@@ -198,12 +216,23 @@ public struct CellResult: Codable, Sendable {
         public var connectionBroken: Bool?
         /// True when the client ends without close_notify and the server must report the truncation.
         public var truncatedByClient: Bool?
+        /// The SNI name the server must report, when the client asks for the alternate host.
+        public var serverName: String?
+        /// How the second connection must be resumed (`session-id`, `ticket`).
+        public var resumption: String?
+        /// Bytes each way that must arrive intact.
+        public var transferBytes: Int?
+        /// True when both sides must count a KeyUpdate each way.
+        public var keyUpdate: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case handshake, alert
+            case handshake, alert, resumption
             case refusedBy = "refused_by"
             case connectionBroken = "connection_broken"
             case truncatedByClient = "truncated_by_client"
+            case serverName = "server_name"
+            case transferBytes = "transfer_bytes"
+            case keyUpdate = "key_update"
         }
     }
 
@@ -263,7 +292,10 @@ public struct CellResult: Codable, Sendable {
         params = cell.params
         expect = Expect(handshake: cell.expect.handshake, alert: cell.expect.alert, refusedBy: cell.expect.refusedBy,
                         connectionBroken: cell.expect.connectionBroken ? true : nil,
-                        truncatedByClient: cell.expect.truncatedByClient ? true : nil)
+                        truncatedByClient: cell.expect.truncatedByClient ? true : nil,
+                        serverName: cell.features.alternateHost ? CertificateAuthority.alternateHost : nil,
+                        resumption: cell.features.resumption?.rawValue, transferBytes: cell.features.transferBytes,
+                        keyUpdate: cell.features.keyUpdate ? true : nil)
         self.outcome = outcome
         self.durationMs = durationMs
     }

@@ -26,6 +26,8 @@ public protocol Scenario: Sendable {
     var sideGroups: (server: [String], client: [String]) { get }
     /// Whether the client ends the connection without close_notify.
     var clientTruncates: Bool { get }
+    /// SNI, resumption, a large transfer or a KeyUpdate.
+    var features: ConnectionFeatures { get }
 }
 
 extension Scenario {
@@ -37,6 +39,7 @@ extension Scenario {
     public var applicationProtocols: (server: [String], client: [String]) { ([], []) }
     public var sideGroups: (server: [String], client: [String]) { ([], []) }
     public var clientTruncates: Bool { false }
+    public var features: ConnectionFeatures { ConnectionFeatures() }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
 }
@@ -209,11 +212,64 @@ public struct CloseNotifyScenario: Scenario {
     }
 }
 
+/// The client asks for a second host name (SNI); the server holds a certificate for it besides its
+/// main one and must present that one. The client verifies it against the name it asked for, and the
+/// server reports the name it received.
+public struct SNIScenario: Scenario {
+    public var name: String { "sni" }
+    public init() {}
+    public var features: ConnectionFeatures { ConnectionFeatures(alternateHost: true) }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
+/// The client connects twice and offers the first connection's session the second time; both sides
+/// must report the second connection resumed (and the first not). A silent full handshake fails.
+/// `resumption-id`: TLS 1.2 and below, the server's session cache found by session id, no tickets.
+/// `resumption-ticket`: a session ticket (RFC 5077) in TLS 1.2, a PSK ticket in TLS 1.3.
+public struct ResumptionScenario: Scenario {
+    public let mode: ResumptionMode
+    public var name: String { mode == .sessionID ? "resumption-id" : "resumption-ticket" }
+    public init(_ mode: ResumptionMode) { self.mode = mode }
+    public var features: ConnectionFeatures { ConnectionFeatures(resumption: mode) }
+    public func applies(to params: CellParameters) -> Bool {
+        // Both connections go straight to the server: the impairment proxy carries one connection.
+        params.clientAuth == .none && params.network == .none && (mode == .ticket || params.version <= .tls12)
+    }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
+/// 4 MiB each way: the client sends a known byte stream while it reads the server's echo of it,
+/// through the non-blocking loop (partial writes, short reads, records split across poll wake-ups);
+/// both sides check every byte and report digests, which must match.
+public struct LargeTransferScenario: Scenario {
+    public static let bytes = 4 << 20
+    public var name: String { "large-transfer" }
+    public init() {}
+    public var features: ConnectionFeatures { ConnectionFeatures(transferBytes: Self.bytes) }
+    /// Over a direct connection: megabytes through a byte-per-segment proxy would measure the proxy.
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none && params.network == .none }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
+/// TLS 1.3 KeyUpdate (RFC 8446 §4.6.3): after the handshake the client updates its keys and asks the
+/// server to update too; the echo then runs on the new keys. Both libraries must count one KeyUpdate
+/// each way.
+public struct KeyUpdateScenario: Scenario {
+    public var name: String { "key-update" }
+    public init() {}
+    public var features: ConnectionFeatures { ConnectionFeatures(keyUpdate: true) }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none && params.version == .tls13 }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
                                              ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario(),
-                                             ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario(), CloseNotifyScenario()]
+                                             ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario(), CloseNotifyScenario(),
+                                             SNIScenario(), ResumptionScenario(.sessionID), ResumptionScenario(.ticket),
+                                             LargeTransferScenario(), KeyUpdateScenario()]
         + FlawedServerCertificateScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

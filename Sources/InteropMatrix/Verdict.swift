@@ -8,8 +8,8 @@ enum Verdict {
         var result = CellResult(cell: cell, outcome: .error, durationMs: durationMs)
         result.serverError = server.result?.error.map { ReportError(side: .server, $0) }
         result.clientError = client?.result?.error.map { ReportError(side: .client, $0) }
-        result.serverView = ReportView(server.result?.view)
-        result.clientView = ReportView(client?.result?.view)
+        result.serverView = ReportView(server.result)
+        result.clientView = ReportView(client?.result)
         result.handshakeMs = client?.result?.handshakeMs ?? server.result?.handshakeMs
 
         let decided = decide(cell, server: server, client: client, result: &result)
@@ -119,9 +119,11 @@ enum Verdict {
         if let code = p.suiteCode, cv.suiteCode != code { return mismatch(&result, "asked for suite \(code), negotiated \(cv.suiteCode)") }
         if let group = p.group ?? cell.expect.group, let got = sv.group ?? cv.group, got != group { return mismatch(&result, "asked for group \(group), negotiated \(got)") }
         if let group = cell.expect.group, sv.group == nil && cv.group == nil { return mismatch(&result, "neither side reports the group; \(group) was expected") }
-        // The client verified the server: it must have seen our server certificate.
-        if cv.peerCertificate != CertificateAuthority.serverSubject {
-            return mismatch(&result, "client reports server certificate \(cv.peerCertificate ?? "none"), expected \(CertificateAuthority.serverSubject)")
+        // The client verified the server: it must have seen our server certificate (the one for
+        // the name it asked for).
+        let subject = cell.features.alternateHost ? CertificateAuthority.alternateSubject : CertificateAuthority.serverSubject
+        if cv.peerCertificate != subject {
+            return mismatch(&result, "client reports server certificate \(cv.peerCertificate ?? "none"), expected \(subject)")
         }
         if p.clientAuth == .required && sv.peerCertificate != CertificateAuthority.clientSubject {
             return mismatch(&result, "client auth was required, yet the server reports client certificate \(sv.peerCertificate ?? "none")")
@@ -131,12 +133,57 @@ enum Verdict {
             guard let chosen = cv.alpn else { return mismatch(&result, "no application protocol was negotiated although the lists overlap") }
             if chosen != wanted { result.notes = ["the server chose \(chosen), not its own first choice \(wanted)"] }
         }
+        if let reason = judgeFeatures(cell, s, c, sv, cv) { return mismatch(&result, reason) }
         result.error = nil
+        if cell.features.keyUpdate, sv.exchange?.keyUpdatesSent == nil || cv.exchange?.keyUpdatesSent == nil {
+            let silent = [(cell.server, sv), (cell.client, cv)].filter { $0.1.exchange?.keyUpdatesSent == nil }.map(\.0)
+            result.notes = ["\(silent.joined(separator: " and ")) cannot count KeyUpdate messages; the echo on the new keys is the only evidence"]
+        }
         if p.clientAuth == .optional && cell.clientPresentsCertificate && sv.peerCertificate == nil {
             // RFC 8446 §4.4.2 and RFC 5246 §7.4.6 let a client send no certificate; say it did.
             result.notes = ["client auth was optional and the client had a certificate, but sent none"]
         }
         return (.pass, nil)
+    }
+
+    /// SNI, resumption, transfer and KeyUpdate: what both sides report must show the feature
+    /// worked. Returns why not, or nil.
+    private static func judgeFeatures(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, _ sv: ReportView, _ cv: ReportView) -> String? {
+        let features = cell.features
+        if features.alternateHost && sv.serverName != CertificateAuthority.alternateHost {
+            return "the client asked for \(CertificateAuthority.alternateHost), the server reports SNI \(sv.serverName ?? "none")"
+        }
+        if let mode = features.resumption {
+            for (side, line) in [("server", s), ("client", c)] {
+                let resumed = (line.views ?? []).map { $0.resumed ?? false }
+                guard resumed.count == 2 else { return "the \(side) reports \(resumed.count) connections, two were made" }
+                if resumed[0] { return "the \(side) reports its first connection resumed, with no session to resume" }
+            }
+            switch (sv.resumed, cv.resumed) {
+            case (true, true): break
+            case (false, false): return "the second connection did a full handshake: \(mode.rawValue) resumption silently fell back"
+            default: return "server and client disagree on resumption: server says \(sv.resumed ? "resumed" : "full handshake"), client \(cv.resumed ? "resumed" : "full handshake")"
+            }
+        }
+        if let total = features.transferBytes {
+            guard let se = sv.exchange, let ce = cv.exchange else { return "a side did not report its transfer" }
+            for (side, e) in [("server", se), ("client", ce)] where e.bytesSent != total || e.bytesReceived != total {
+                return "the \(side) sent \(e.bytesSent) and received \(e.bytesReceived) bytes of \(total) each way"
+            }
+            if se.digestReceived != ce.digestSent { return "the server received \(se.digestReceived), the client sent \(ce.digestSent)" }
+            if ce.digestReceived != ce.digestSent { return "the echo came back as \(ce.digestReceived), \(ce.digestSent) was sent" }
+        }
+        if features.keyUpdate, let se = sv.exchange, let ce = cv.exchange,
+           let clientSent = ce.keyUpdatesSent, let serverReceived = se.keyUpdatesReceived,
+           let serverSent = se.keyUpdatesSent, let clientReceived = ce.keyUpdatesReceived {
+            if clientSent < 1 { return "the client's library sent no KeyUpdate" }
+            if serverReceived < 1 { return "the server's library saw no KeyUpdate from the client" }
+            // RFC 8446 §4.6.3: update_requested obliges the receiver to send its own KeyUpdate.
+            if serverSent < 1 || clientReceived < 1 {
+                return "the server did not answer update_requested with its own KeyUpdate (server sent \(serverSent), client received \(clientReceived))"
+            }
+        }
+        return nil
     }
 
     private static func judgeRefusal(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {

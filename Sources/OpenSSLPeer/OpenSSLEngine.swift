@@ -1,5 +1,5 @@
 internal import CShimOpenSSL
-import PeerKit
+@_spi(Faults) import PeerKit
 
 /// The OpenSSL peer: one `SSL_CTX` per process and one `SSL` per connection, driven through
 /// `SSL_do_handshake` / `SSL_read_ex` / `SSL_write_ex` on a non-blocking socket.
@@ -29,7 +29,10 @@ public final class OpenSSLEngine: TLSEngine {
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.shutdown() }
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
-    public func keepSessionForResumption() throws(PeerFailure) { savedSession = try connection!.resumableSession() }
+    public func keepSessionForResumption() throws(PeerFailure) {
+        if PeerFaults.forgetSessions { return }
+        savedSession = try connection!.resumableSession()
+    }
     public func requestKeyUpdate() -> AsyncOperationResult<Void> { connection!.requestKeyUpdate() }
     public func keyUpdates() -> KeyUpdateCount? { connection?.keyUpdateCount() }
 

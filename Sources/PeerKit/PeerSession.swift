@@ -357,6 +357,7 @@ final class PeerSession<Engine: TLSEngine> {
             if pending.isEmpty && head < received.count {
                 let end = min(received.count, head + Self.transferChunk)
                 pending = Array(received[head..<end])
+                if PeerFaults.corruptTransfer, (head..<end).contains(1 << 20) { pending[(1 << 20) - head] ^= 0x01 }
                 head = end
                 if head > 1 << 20 { received.removeFirst(head); head = 0 }
             }

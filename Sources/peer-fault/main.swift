@@ -1,4 +1,5 @@
-import PeerKit
+@_spi(Faults) import PeerKit
+import OpenSSLPeer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,12 @@ import Glibc
 //   peer-forkhang     starts a child that sleeps forever, then hangs itself (the kill must reach both)
 //   peer-flaky        crashes the first time it is started with given arguments, and on every later
 //                     start becomes the real peer-openssl beside it (for --retries)
+// Liars: the OpenSSL peer, with one thing it was asked to do left undone, yet reporting as usual:
+//   peer-noverify     the client accepts any server certificate (no chain, no host name check)
+//   peer-nosni        the server ignores --alt-*: one certificate whatever name the client asks for
+//   peer-noresume     the client keeps no session, so its second connection is a full handshake
+//   peer-nokeyupdate  the client ignores --key-update
+//   peer-badecho      the server flips one bit of a --transfer at 1 MiB
 // `capabilities` answers as the real peer-openssl beside it does, under the fault peer's id, so the
 // runner accepts it as a library and runs it in every cell peer-openssl could take.
 let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "peer-hang"
@@ -34,7 +41,32 @@ if arguments.first == "capabilities" {
     print(text, terminator: "")
     exit(0)
 }
+/// Runs the real OpenSSL peer without the options named.
+func openSSLPeer(dropping dropped: [String: Int] = [:]) -> Never {
+    var kept: [String] = []
+    var index = 0
+    while index < arguments.count {
+        if let values = dropped[arguments[index]] { index += 1 + values; continue }
+        kept.append(arguments[index])
+        index += 1
+    }
+    Peer.main(OpenSSLEngine.self, arguments: kept)
+}
+
 switch id {
+case "noverify":
+    PeerFaults.skipVerification = true
+    openSSLPeer()
+case "nosni":
+    openSSLPeer(dropping: ["--alt-name": 1, "--alt-cert": 1, "--alt-key": 1])
+case "noresume":
+    PeerFaults.forgetSessions = true
+    openSSLPeer()
+case "nokeyupdate":
+    openSSLPeer(dropping: ["--key-update": 0])
+case "badecho":
+    PeerFaults.corruptTransfer = true
+    openSSLPeer()
 case "flaky":
     // The marker is named after the arguments, which hold this run's certificate paths.
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -16,13 +16,15 @@ actor Fixture {
     private var certificates: Task<[CertificateKeyType: CertificateSet], any Error>?
     private var libraries: [String: PeerLibrary]?
     let certificateDirectory = try! CertificateDirectory()
-    /// Real peers plus the fault peers (`peer-hang`, `peer-crash`, `peer-garbage`, `peer-listenhang`, `peer-flaky`), all in one folder.
+    /// Real peers plus the fault peers (`peer-hang`, `peer-crash`, …) and the lying ones (`peer-noverify`,
+    /// `peer-nosni`, …; see Sources/peer-fault), all in one folder.
     let peerDirectory: String = {
         let dir = try! CertificateDirectory().url.path
         for id in PeerCatalog.standardLibraries {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
         }
-        for mode in ["hang", "crash", "garbage", "listenhang", "flaky", "flood", "silent", "forkhang"] {
+        for mode in ["hang", "crash", "garbage", "listenhang", "flaky", "flood", "silent", "forkhang",
+                     "noverify", "nosni", "noresume", "nokeyupdate", "badecho"] {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
         }
         return dir
