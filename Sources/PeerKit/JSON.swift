@@ -69,3 +69,64 @@ public enum JSON: Sendable, Equatable {
         out += "\""
     }
 }
+
+extension JSON {
+    /// Parses a JSON array of strings (`["server","--version","TLS1.3"]`): a worker's request line.
+    /// Returns nil for anything else.
+    public static func parseStringArray(_ text: String) -> [String]? {
+        var scalars = Array(text.unicodeScalars)[...]
+        func skipSpace() { while let c = scalars.first, c == " " || c == "\t" || c == "\r" || c == "\n" { scalars.removeFirst() } }
+        func take(_ c: Unicode.Scalar) -> Bool {
+            skipSpace()
+            guard scalars.first == c else { return false }
+            scalars.removeFirst()
+            return true
+        }
+        func string() -> String? {
+            guard take("\"") else { return nil }
+            var out = String.UnicodeScalarView()
+            while let c = scalars.popFirst() {
+                switch c {
+                case "\"": return String(out)
+                case "\\":
+                    guard let e = scalars.popFirst() else { return nil }
+                    switch e {
+                    case "\"", "\\", "/": out.append(e)
+                    case "n": out.append("\n")
+                    case "r": out.append("\r")
+                    case "t": out.append("\t")
+                    case "b": out.append("\u{08}")
+                    case "f": out.append("\u{0C}")
+                    case "u":
+                        guard scalars.count >= 4, let value = UInt32(String(String.UnicodeScalarView(scalars.prefix(4))), radix: 16) else { return nil }
+                        scalars.removeFirst(4)
+                        // A surrogate pair spells one scalar outside the BMP.
+                        if (0xD800..<0xDC00).contains(value), scalars.starts(with: ["\\", "u"]), scalars.count >= 6,
+                           let low = UInt32(String(String.UnicodeScalarView(scalars.dropFirst(2).prefix(4))), radix: 16), (0xDC00..<0xE000).contains(low) {
+                            scalars.removeFirst(6)
+                            out.append(Unicode.Scalar(0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00))!)
+                        } else {
+                            guard let scalar = Unicode.Scalar(value) else { return nil }
+                            out.append(scalar)
+                        }
+                    default: return nil
+                    }
+                default:
+                    guard c.value >= 0x20 else { return nil }
+                    out.append(c)
+                }
+            }
+            return nil
+        }
+        guard take("[") else { return nil }
+        var items: [String] = []
+        if take("]") { skipSpace(); return scalars.isEmpty ? items : nil }
+        repeat {
+            guard let item = string() else { return nil }
+            items.append(item)
+        } while take(",")
+        guard take("]") else { return nil }
+        skipSpace()
+        return scalars.isEmpty ? items : nil
+    }
+}

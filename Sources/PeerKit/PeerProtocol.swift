@@ -25,7 +25,11 @@ public enum PeerProtocol {
 
     /// Writes one JSON line to stdout and flushes it, so the runner sees it at once.
     static func emit(_ value: JSON) {
-        let line = value.serialized + "\n"
+        writeLine(value.serialized)
+    }
+
+    static func writeLine(_ text: String) {
+        let line = text + "\n"
         var bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -45,5 +49,50 @@ public enum PeerProtocol {
     public static func log(_ text: String) {
         let line = text + "\n"
         _ = line.withCString { Glibc.write(STDERR_FILENO, $0, strlen($0)) }
+    }
+}
+
+/// Where one session's protocol lines and log go: stdout and stderr for a one-cell peer; for a worker,
+/// stdout with the log carried in the result line (so each cell keeps its own); for an in-process
+/// run (the benchmark's floor), memory and a callback.
+public final class PeerOutput {
+    public enum Mode { case process, worker, collect }
+    let mode: Mode
+    /// The collecting mode's listening callback.
+    var onListening: ((UInt16) -> Void)?
+    private(set) var logLines: [String] = []
+    /// The result line, in the collecting mode.
+    public private(set) var result: JSON?
+
+    public init(mode: Mode, onListening: ((UInt16) -> Void)? = nil) {
+        self.mode = mode
+        self.onListening = onListening
+    }
+
+    func listening(port: UInt16) {
+        switch mode {
+        case .process, .worker: PeerProtocol.emit(.object([("event", .string("listening")), ("port", .int(Int(port)))]))
+        case .collect: onListening?(port)
+        }
+    }
+
+    func finish(_ resultLine: JSON) {
+        switch mode {
+        case .process: PeerProtocol.emit(resultLine)
+        case .worker:
+            guard case .object(var members) = resultLine else { return PeerProtocol.emit(resultLine) }
+            members.append(("log", .string(logLines.joined(separator: "\n"))))
+            PeerProtocol.emit(.object(members))
+        case .collect: result = resultLine
+        }
+    }
+
+    func log(_ text: String) {
+        switch mode {
+        case .process: PeerProtocol.log(text)
+        case .worker, .collect:
+            // A cell's log is bounded like a process's stderr tail.
+            if logLines.count < 200 { logLines.append(String(text.prefix(2000))) }
+        }
     }
 }

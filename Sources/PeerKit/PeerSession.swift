@@ -17,8 +17,11 @@ public enum Peer {
             PeerProtocol.emit(Engine.capabilities().json(library: Engine.library))
             exit(PeerProtocol.ExitCode.success.rawValue)
         }
+        if arguments.first == "worker" {
+            worker(engine)
+        }
         if arguments.first == "--help" || arguments.isEmpty {
-            PeerProtocol.log("usage: \(Engine.library.id == "" ? "peer" : "peer-\(Engine.library.id)") capabilities | server|client [options]; see docs/peer-protocol.md")
+            PeerProtocol.log("usage: \(Engine.library.id == "" ? "peer" : "peer-\(Engine.library.id)") capabilities | worker | server|client [options]; see Sources/PeerKit/PEER-PROTOCOL.md")
             exit(arguments.isEmpty ? PeerProtocol.ExitCode.usage.rawValue : 0)
         }
         let request: PeerRequest
@@ -28,25 +31,52 @@ public enum Peer {
             PeerProtocol.log("peer-\(Engine.library.id): \(error.message)")
             exit(PeerProtocol.ExitCode.usage.rawValue)
         }
-        let session = PeerSession<Engine>(request: request)
-        let outcome = session.run()
-        switch outcome.status {
-        case .ok: PeerProtocol.log("done: handshake, echo and close_notify both ways")
-        case .unsupported: PeerProtocol.log("unsupported: \(outcome.unsupportedReason ?? "")")
-        case .failed:
-            if let failure = outcome.failure {
-                PeerProtocol.log("failed at \(failure.stage.rawValue): \(failure.error.message)" + (failure.error.alert.map { " (alert \($0.name) \($0.direction.rawValue))" } ?? ""))
+        let outcome = run(engine, request, output: PeerOutput(mode: .process))
+        exit(outcome.exitCode.rawValue)
+    }
+
+    /// `peer-<id> worker`: one cell per request line on stdin (a JSON array of the arguments a
+    /// one-cell peer would get), each on a fresh engine, its lines on stdout as a one-cell peer
+    /// prints them; a line the protocol rejects gets a `usage` line. Ends at end of input.
+    static func worker<Engine: TLSEngine>(_ engine: Engine.Type) -> Never {
+        while let line = readLine(strippingNewline: true) {
+            guard !line.isEmpty else { continue }
+            guard let arguments = JSON.parseStringArray(line) else {
+                PeerProtocol.emit(.object([("event", .string("usage")), ("message", .string("a request must be a JSON array of strings"))]))
+                continue
+            }
+            do {
+                let request = try PeerRequest(arguments: arguments)
+                _ = run(engine, request, output: PeerOutput(mode: .worker))
+            } catch {
+                PeerProtocol.emit(.object([("event", .string("usage")), ("message", .string("peer-\(Engine.library.id): \(error.message)"))]))
             }
         }
-        PeerProtocol.emit(outcome.json(role: request.role, library: Engine.library))
-        exit(outcome.exitCode.rawValue)
+        exit(PeerProtocol.ExitCode.success.rawValue)
+    }
+
+    /// One cell's session, on a fresh engine, from request to result line.
+    @discardableResult
+    public static func run<Engine: TLSEngine>(_ engine: Engine.Type, _ request: PeerRequest, output: PeerOutput) -> PeerOutcome {
+        let session = PeerSession<Engine>(request: request, output: output)
+        let outcome = session.run()
+        switch outcome.status {
+        case .ok: output.log("done: handshake, echo and close_notify both ways")
+        case .unsupported: output.log("unsupported: \(outcome.unsupportedReason ?? "")")
+        case .failed:
+            if let failure = outcome.failure {
+                output.log("failed at \(failure.stage.rawValue): \(failure.error.message)" + (failure.error.alert.map { " (alert \($0.name) \($0.direction.rawValue))" } ?? ""))
+            }
+        }
+        output.finish(outcome.json(role: request.role, library: Engine.library))
+        return outcome
     }
 }
 
 /// What a peer ends with: the views it read back, or why it failed, or why it would not try.
-struct PeerOutcome {
-    enum Status: String { case ok, failed, unsupported }
-    var status: Status
+public struct PeerOutcome {
+    public enum Status: String { case ok, failed, unsupported }
+    public var status: Status
     /// The last connection's view; `views` has every connection's when there were several.
     var view: NegotiatedView?
     var views: [NegotiatedView] = []
@@ -134,14 +164,16 @@ public enum TransferPattern {
 final class PeerSession<Engine: TLSEngine> {
     let request: PeerRequest
     let deadline: Deadline
+    let output: PeerOutput
     private var views: [NegotiatedView] = []
     private var exchange = Exchange()
     private var handshakeMilliseconds: Double?
     /// The connection, kept so a failed peer can close it gracefully.
     private var socket: TCPSocket?
 
-    init(request: PeerRequest) {
+    init(request: PeerRequest, output: PeerOutput) {
         self.request = request
+        self.output = output
         self.deadline = Deadline(millisecondsFromNow: request.timeoutMilliseconds)
     }
 
@@ -183,8 +215,8 @@ final class PeerSession<Engine: TLSEngine> {
 
     private func serve(_ engine: Engine) throws(PeerFailure) {
         let listener = try TCPListener()
-        PeerProtocol.emit(.object([("event", .string("listening")), ("port", .int(Int(listener.port)))]))
-        PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) server listening on 127.0.0.1:\(listener.port)")
+        output.listening(port: listener.port)
+        output.log("\(Engine.library.id) \(Engine.library.version) server listening on 127.0.0.1:\(listener.port)")
         for _ in 0..<request.connections {
             let socket = try listener.accept(until: deadline)
             self.socket = socket
@@ -208,12 +240,12 @@ final class PeerSession<Engine: TLSEngine> {
             let socket = try TCPSocket.connect(port: request.port!, until: deadline)
             self.socket = socket
             exchange = Exchange()
-            PeerProtocol.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
+            output.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
             try engine.attach(socket: socket.descriptor)
             try handshake(engine, socket)
             if request.keyUpdate {
                 try drive(.data, socket) { engine.requestKeyUpdate() }
-                PeerProtocol.log("KeyUpdate sent, update_requested")
+                output.log("KeyUpdate sent, update_requested")
             }
             if let total = request.transferBytes {
                 try sendTransfer(engine, socket, total: total)
@@ -230,7 +262,7 @@ final class PeerSession<Engine: TLSEngine> {
             }
             if request.truncate {
                 // Ends without close_notify, on purpose: the socket closes when it goes away.
-                PeerProtocol.log("closing without close_notify, as asked")
+                output.log("closing without close_notify, as asked")
                 self.socket = nil
                 continue
             }
@@ -245,7 +277,7 @@ final class PeerSession<Engine: TLSEngine> {
         handshakeMilliseconds = millisecondsSince(start)
         let negotiated = engine.negotiated()
         views.append(negotiated)
-        PeerProtocol.log("handshake done: \(negotiated.version?.rawValue ?? "?") \(negotiated.suiteName ?? negotiated.librarySuiteName ?? "?") group \(negotiated.group ?? "-") peer \(negotiated.peerCertificate ?? "-")\(negotiated.resumed ? " (resumed)" : "")")
+        output.log("handshake done: \(negotiated.version?.rawValue ?? "?") \(negotiated.suiteName ?? negotiated.librarySuiteName ?? "?") group \(negotiated.group ?? "-") peer \(negotiated.peerCertificate ?? "-")\(negotiated.resumed ? " (resumed)" : "")")
     }
 
     /// Repeats a non-blocking step, polling the socket in the direction the library asks for,
@@ -336,7 +368,7 @@ final class PeerSession<Engine: TLSEngine> {
             }
             if !moved { try wait(socket, waits) }
         }
-        PeerProtocol.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
+        output.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
     }
 
     /// Server side of `--transfer`: reads the pattern, checks it, and writes back what it read.
@@ -375,7 +407,7 @@ final class PeerSession<Engine: TLSEngine> {
             }
             if !moved { try wait(socket, waits) }
         }
-        PeerProtocol.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
+        output.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
     }
 
     /// One read of a transfer; checks the bytes against the pattern. Returns how many came.

@@ -80,6 +80,8 @@ struct FeatureScenarioTests {
             #expect(result.serverView?.exchange?.keyUpdatesReceived == 1)
             #expect(result.serverView?.exchange?.keyUpdatesSent == 1)
         }
+        let mbedTLS = try await run(try cell("key-update", "openssl", "mbedtls", .tls13))
+        #expect(mbedTLS.outcome == .unsupported)
         // A client that never sends one cannot pass.
         let caught = try await run(try cell("key-update", "gnutls", "nokeyupdate", .tls13), libraries: ["gnutls", "nokeyupdate"])
         #expect(caught.outcome == .fail)
