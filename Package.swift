@@ -40,6 +40,9 @@ let package = Package(
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "peer-fault", dependencies: ["PeerKit", "OpenSSLPeer"]),
+        // The benchmark's floor: the same cells' handshakes in one process, no process start-up.
+        .target(name: "HandshakeFloor", dependencies: ["PeerKit", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer"]),
+        .executableTarget(name: "interop-floor", dependencies: ["HandshakeFloor"]),
 
         .target(
             name: "InteropMatrix",
@@ -59,7 +62,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "interop-floor",
             ]
         ),
 

@@ -1,41 +1,114 @@
 import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
-/// Times whole matrix runs: wall time, cells and handshakes per second, and the runner's peak
-/// memory, at each requested `--jobs`.
+/// Times one matrix three ways on the same cells, on one machine, in one go: interop-matrix itself
+/// at each requested `--jobs`; the floor (the same handshakes back to back in one process, no
+/// process start-up: `interop-floor`); and the naive way (a fresh server and client process per
+/// cell, one cell at a time, as compat.sh does). Cells behind an impaired network are left out of
+/// all three: the floor has no proxy, and a stalled network measures its own timeout.
 public struct Benchmark: Sendable {
     public struct Measurement: Sendable {
-        public var jobs: Int
+        public var label: String
         public var cells: Int
-        public var attempted: Int
-        public var passed: Int
         public var wallSeconds: Double
         public var cellsPerSecond: Double { Double(cells) / wallSeconds }
-        public var attemptedPerSecond: Double { Double(attempted) / wallSeconds }
+    }
+
+    public struct Results: Sendable {
+        public var matrix: String
+        public var runs: [Measurement]
+        public var floor: Measurement?
+        public var naive: Measurement?
+        public var peakMemoryMegabytes: Double
+        public var machine: String
     }
 
     public var run: MatrixRun
     public var jobs: [Int]
+    public var includeNaive = true
+    public var includeFloor = true
 
     public init(run: MatrixRun, jobs: [Int]) {
         self.run = run
         self.jobs = jobs
     }
 
-    public func measure() async throws -> [Measurement] {
-        var measurements: [Measurement] = []
+    public func measure(progress: (@Sendable (String) -> Void)? = nil) async throws -> Results {
+        var base = run
+        // The cells every measurement runs: those the libraries can do, over a direct connection.
+        let libraries = try await base.catalog.load(Array(Set(base.matrix.servers + base.matrix.clients)))
+        let planner = CellRunner(libraries: libraries, certificates: [:], timeout: base.timeout)
+        let cells = base.cells(libraries: libraries).filter { $0.params.network == .none && planner.unsupportedReason($0) == nil }
+        base.only = cells.map(\.id)
+        base.filters = []
+        var runs: [Measurement] = []
         for count in jobs {
-            var run = self.run
-            run.jobs = count
-            let start = ContinuousClock.now
-            let report = try await run.run()
-            let elapsed = ContinuousClock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            measurements.append(Measurement(
-                jobs: count, cells: report.results.count,
-                attempted: report.results.filter { $0.outcome != .unsupported }.count,
-                passed: report.summary.passed, wallSeconds: seconds))
+            progress?("interop-matrix --jobs \(count)")
+            var timed = base
+            timed.jobs = count
+            runs.append(try await time("interop-matrix --jobs \(count)") { try await timed.run().results.count })
         }
-        return measurements
+        var floor: Measurement?
+        if includeFloor {
+            progress?("floor")
+            floor = try await measureFloor(cells, libraries: libraries)
+        }
+        var naive: Measurement?
+        if includeNaive {
+            progress?("naive")
+            var serial = base
+            serial.jobs = 1
+            serial.useWorkers = false
+            naive = try await time("naive: fresh processes per cell, one at a time") { try await serial.run().results.count }
+        }
+        return Results(matrix: base.matrix.name, runs: runs, floor: floor, naive: naive,
+                       peakMemoryMegabytes: Self.peakMemoryMegabytes(), machine: Self.machine())
+    }
+
+    private func time(_ label: String, _ body: () async throws -> Int) async throws -> Measurement {
+        let start = ContinuousClock.now
+        let cells = try await body()
+        return Measurement(label: label, cells: cells, wallSeconds: Self.seconds(since: start))
+    }
+
+    /// Runs the cells' handshakes in `interop-floor`, one process for all of them.
+    private func measureFloor(_ cells: [Cell], libraries: [String: PeerLibrary]) async throws -> Measurement {
+        let directory = try CertificateDirectory()
+        defer { directory.remove() }
+        let sets = try await CertificateAuthority.issue(Array(Set(cells.map(\.params.cert))), into: directory.url)
+        let runner = CellRunner(libraries: libraries, certificates: sets, timeout: run.timeout)
+        var input = ""
+        for cell in cells {
+            guard let set = sets[cell.params.cert] else { continue }
+            let server = runner.serverArguments(cell, set)
+            let client = runner.clientArguments(cell, set, port: 1)
+            let line: [String] = [cell.server, cell.client, String(server.count)] + server + client
+            input += JSON(line) + "\n"
+        }
+        let executable = run.catalog.directory + "/interop-floor"
+        let result = try await Subprocess.run(.path(FilePath(executable)), input: .string(input), output: .string(limit: 64 << 20), error: .discarded)
+        let last = result.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+        // "cells N failed F seconds S"
+        let words = last.split(separator: " ")
+        guard words.count == 6, words[0] == "cells", let count = Int(words[1]), let seconds = Double(words[5]) else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "interop-floor at \(executable) gave no summary: \(last.prefix(200))"])
+        }
+        return Measurement(label: "floor: one process, back to back", cells: count, wallSeconds: seconds)
+    }
+
+    private func JSON(_ items: [String]) -> String {
+        let data = (try? JSONEncoder().encode(items)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// Peak resident memory of this process, in megabytes (`getrusage`).
@@ -45,13 +118,29 @@ public struct Benchmark: Sendable {
         return Double(usage.ru_maxrss) / 1024
     }
 
-    public static func table(_ measurements: [Measurement], matrix: String) -> String {
-        var lines = ["| matrix | jobs | cells | attempted (not unsupported) | wall time | cells/s | attempted cells/s |", "|---|---|---|---|---|---|---|"]
-        for m in measurements {
-            lines.append("| \(matrix) | \(m.jobs) | \(m.cells) | \(m.attempted) | \(String(format: "%.2f s", m.wallSeconds)) | \(String(format: "%.0f", m.cellsPerSecond)) | \(String(format: "%.0f", m.attemptedPerSecond)) |")
+    /// CPU model and core count, from /proc/cpuinfo.
+    static func machine() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    public static func table(_ results: Results) -> String {
+        var lines = ["Matrix \(results.matrix) on \(results.machine); cells over a direct connection that both libraries support.", "",
+                     "| measurement | cells | wall time | cells/s |", "|---|---|---|---|"]
+        for m in results.runs + [results.floor, results.naive].compactMap({ $0 }) {
+            lines.append("| \(m.label) | \(m.cells) | \(String(format: "%.2f s", m.wallSeconds)) | \(String(format: "%.0f", m.cellsPerSecond)) |")
         }
         lines.append("")
-        lines.append("Runner peak memory: \(String(format: "%.0f", peakMemoryMegabytes())) MB")
+        if let best = results.runs.min(by: { $0.wallSeconds < $1.wallSeconds }) {
+            if let floor = results.floor {
+                lines.append("interop-matrix / floor: \(String(format: "%.2f", best.wallSeconds / floor.wallSeconds))× (target: at most 3×)")
+            }
+            if let naive = results.naive {
+                lines.append("naive / interop-matrix: \(String(format: "%.1f", naive.wallSeconds / best.wallSeconds))× (target: at least 20×)")
+            }
+        }
+        lines.append("Runner peak memory: \(String(format: "%.0f", results.peakMemoryMegabytes)) MB")
         return lines.joined(separator: "\n")
     }
 }

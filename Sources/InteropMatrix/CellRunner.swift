@@ -16,6 +16,8 @@ public struct CellRunner: Sendable {
     public var artifacts: ArtifactStore?
     /// How to re-run one cell: `interop-matrix run` with these arguments plus `--only <id>`.
     public var replayArguments: [String] = []
+    /// Long-lived peer workers, for the peers that can be one; nil starts a process per peer per cell.
+    var workers: PeerWorkerPool?
 
     public init(libraries: [String: PeerLibrary], certificates: [CertificateKeyType: CertificateSet], timeout: Duration) {
         self.libraries = libraries
@@ -84,7 +86,7 @@ public struct CellRunner: Sendable {
         var result: CellResult
         var serverExit: PeerExit?
         do {
-            serverExit = try await PeerProcess.run(executable: server.executable, arguments: serverArgs, deadline: deadline, ledger: ledger) { port in
+            serverExit = try await launch(server, arguments: serverArgs, deadline: deadline) { port in
                 do {
                     // An impaired network puts a proxy between them; the client connects to it.
                     var proxy: ImpairmentProxy?
@@ -94,7 +96,7 @@ public struct CellRunner: Sendable {
                     }
                     let exit: PeerExit
                     do {
-                        exit = try await PeerProcess.run(executable: client.executable, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, ledger: ledger)
+                        exit = try await launch(client, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, onListening: nil)
                     } catch {
                         await proxy?.stop()
                         throw error
@@ -122,6 +124,19 @@ public struct CellRunner: Sendable {
             artifacts.finish(result, serverLog: serverExit?.log ?? "", clientLog: clientExit.withLock { $0 }?.log ?? "", peerCommands: commands)
         }
         return result
+    }
+
+    /// Runs one side: on a worker when the peer has a worker mode and the run uses workers, else
+    /// in a process of its own.
+    private func launch(_ library: PeerLibrary, arguments: [String], deadline: ContinuousClock.Instant,
+                        onListening: ((UInt16) async -> Void)?) async throws -> PeerExit {
+        guard let workers, library.capabilities.features?.contains("worker") == true else {
+            return try await PeerProcess.run(executable: library.executable, arguments: arguments, deadline: deadline, ledger: ledger, onListening: onListening)
+        }
+        let worker = try await workers.checkout(library.executable)
+        let exit = await worker.run(arguments: arguments, deadline: deadline, ledger: ledger, onListening: onListening)
+        await workers.checkin(worker)
+        return exit
     }
 
     private func harnessError(_ cell: Cell, _ message: String, _ durationMs: Double) -> CellResult {

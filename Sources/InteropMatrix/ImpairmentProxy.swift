@@ -48,7 +48,11 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let names = ["none", "segment-1", "delay-50ms", "stall", "truncate-after-N", "reset", "corrupt"]
 
     /// A stalled network can only end in the peers' own timeouts: cells over it get this much at most.
-    public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(3) : nil }
+    public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(2) : nil }
+
+    /// Cells over this network spend their time waiting on timers, not on a core, so they run
+    /// beside the CPU-bound cells instead of taking one of the `--jobs` slots.
+    public var isMostlyWaiting: Bool { self == .stall || self == .delay50ms }
 
     /// Whether a cell over this network must still succeed; the others must fail cleanly.
     public var preservesConnection: Bool {

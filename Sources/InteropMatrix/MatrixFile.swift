@@ -86,6 +86,7 @@ public struct MatrixFile: Sendable, Equatable {
         client_auth: [none]
         network: [stall]
         pairs: [openssl>gnutls, mbedtls>openssl]
+
     """
 
     public static func builtInDefault() -> MatrixFile {

@@ -7,6 +7,9 @@ public struct MatrixRun: Sendable {
     public var matrix: MatrixFile
     public var catalog: PeerCatalog
     public var jobs: Int
+    /// Run cells on long-lived peer workers where the peers have a worker mode (the default);
+    /// false starts a fresh server and client process for every cell.
+    public var useWorkers = true
     public var timeout: Duration
     /// Keeps the generated certificates and keys (0600) instead of deleting them at the end.
     public var keepCertificates = false
@@ -184,6 +187,8 @@ public struct MatrixRun: Sendable {
         var configured = CellRunner(libraries: libraries, certificates: certificateSets, timeout: timeout)
         configured.artifacts = artifacts
         configured.ledger = ledger
+        let workers = useWorkers ? PeerWorkerPool(ledger: ledger) : nil
+        configured.workers = workers
         let kept = certificateDirectory ?? artifacts?.certificates.path ?? (keepCertificates ? directory?.url.path : nil)
         configured.replayArguments = replayArguments + (kept.map { ["--certs", $0] } ?? [])
         let runner = configured
@@ -196,20 +201,39 @@ public struct MatrixRun: Sendable {
             let reason = "the run deadline (\(deadline)) passed"
             Task { try? await Task.sleep(for: deadline); stop.stop(because: reason) }
         }
+        // Two lanes: cells that mostly wait on a slow network (started first, they overlap with
+        // everything else) and the CPU-bound rest, `jobs` at a time.
+        let waiting = cells.indices.filter { cells[$0].params.network.isMostlyWaiting }
+        let working = cells.indices.filter { !cells[$0].params.network.isMostlyWaiting }
+        let waitingLimit = max(1, jobs) * 4
         await withTaskGroup(of: (Int, CellResult)?.self) { group in
-            var next = 0
+            var nextWaiting = 0
+            var nextWorking = 0
+            var runningWaiting = 0
+            var runningWorking = 0
             var done = 0
-            func launch() {
-                let index = next
-                next += 1
+            var next: Int { nextWaiting + nextWorking }
+            func launch(_ index: Int) {
                 group.addTask {
                     let result = await runner.run(cells[index], retries: retries)
                     return (index, result)
                 }
             }
+            func fill() {
+                while nextWaiting < waiting.count && runningWaiting < waitingLimit && stop.reason == nil {
+                    launch(waiting[nextWaiting])
+                    nextWaiting += 1
+                    runningWaiting += 1
+                }
+                while nextWorking < working.count && runningWorking < max(1, jobs) && stop.reason == nil {
+                    launch(working[nextWorking])
+                    nextWorking += 1
+                    runningWorking += 1
+                }
+            }
             // Returns nil when the run is stopped, so the loop below stops launching cells.
             group.addTask { await stop.wait(); return nil }
-            while next < cells.count && next < max(1, jobs) && stop.reason == nil { launch() }
+            fill()
             while let item = await group.next() {
                 guard let (index, finished) = item else {
                     group.cancelAll()
@@ -225,11 +249,13 @@ public struct MatrixRun: Sendable {
                 result.index = selected[index].offset
                 results[index] = result
                 done += 1
+                if cells[index].params.network.isMostlyWaiting { runningWaiting -= 1 } else { runningWorking -= 1 }
                 progress?(result, done, cells.count)
-                if next < cells.count && stop.reason == nil { launch() }
+                fill()
                 if done == cells.count || (stop.reason != nil && next == done) { group.cancelAll() }
             }
         }
+        await workers?.shutdown()
         let finished = results.compactMap { $0 }
         let used = Set(cells.flatMap { [$0.server, $0.client] })
         var report = Report(

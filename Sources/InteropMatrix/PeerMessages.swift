@@ -120,9 +120,11 @@ public struct PeerResultLine: Codable, Sendable {
     public var exchange: Exchange?
     public var error: Failure?
     public var handshakeMs: Double?
+    /// A worker's log of this cell (a one-cell peer writes it to stderr instead).
+    public var log: String?
 
     enum CodingKeys: String, CodingKey {
-        case role, status, reason, view, views, exchange, error
+        case role, status, reason, view, views, exchange, error, log
         case handshakeMs = "handshake_ms"
     }
 }

@@ -14,7 +14,10 @@ public enum Peer {
         // A write to a socket the other side has closed must come back as EPIPE, not kill the peer.
         signal(SIGPIPE, SIG_IGN)
         if arguments.first == "capabilities" {
-            PeerProtocol.emit(Engine.capabilities().json(library: Engine.library))
+            var capabilities = Engine.capabilities()
+            // Every peer built on this driver can run as a worker.
+            capabilities.features.append("worker")
+            PeerProtocol.emit(capabilities.json(library: Engine.library))
             exit(PeerProtocol.ExitCode.success.rawValue)
         }
         if arguments.first == "worker" {

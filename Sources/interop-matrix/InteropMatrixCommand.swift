@@ -221,6 +221,9 @@ extension InteropMatrixCommand {
         @Option(name: .long, help: "Cells run at once (default: the number of cores).")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @Flag(name: .long, help: "Start a fresh server and client process for every cell instead of reusing peer workers (slower; each cell then owns its processes outright).")
+        var noWorkers = false
+
         @Option(name: .long, help: "Seconds a cell may take before its peers are killed.")
         var timeout: Double = 10
 
@@ -248,6 +251,7 @@ extension InteropMatrixCommand {
         func run() async throws {
             let file = try options.load()
             var run = MatrixRun(matrix: file, jobs: jobs, timeout: .milliseconds(Int(timeout * 1000)))
+            run.useWorkers = !noWorkers
             run.filters = options.filter
             run.only = only
             run.retries = retries
@@ -418,7 +422,7 @@ extension InteropMatrixCommand {
 
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time a matrix run at several --jobs values (cells per second, peak memory).",
+            abstract: "Time a matrix at several --jobs values against the in-process floor and the naive one-process-pair-per-cell way.",
             discussion: "Build with -c release for figures worth quoting: swift run -c release interop-matrix bench --matrix matrix/full.yml")
 
         @OptionGroup var options: MatrixOptions
@@ -429,6 +433,9 @@ extension InteropMatrixCommand {
         @Option(name: .long, help: "Seconds a cell may take.")
         var timeout: Double = 10
 
+        @Flag(name: .long, help: "Skip the naive measurement (a process pair per cell, one cell at a time), the slowest part.")
+        var noNaive = false
+
         func validate() throws {
             guard !jobs.isEmpty, jobs.allSatisfy({ $0 >= 1 && $0 <= 256 }) else { throw ValidationError("--jobs values must be between 1 and 256, e.g. --jobs 1 2") }
         }
@@ -437,14 +444,18 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file, timeout: .milliseconds(Int(timeout * 1000)))
             run.filters = options.filter
-            let measurements: [Benchmark.Measurement]
+            var benchmark = Benchmark(run: run, jobs: jobs)
+            benchmark.includeNaive = !noNaive
+            let results: Benchmark.Results
             do {
-                measurements = try await Benchmark(run: run, jobs: jobs).measure()
+                results = try await benchmark.measure { step in
+                    FileHandle.standardError.write(Data("interop-matrix bench: timing \(step)\n".utf8))
+                }
             } catch {
                 FileHandle.standardError.write(Data("interop-matrix: cannot start the run: \(error)\n".utf8))
                 throw ExitCode(3)
             }
-            print(Benchmark.table(measurements, matrix: file.name))
+            print(Benchmark.table(results))
         }
     }
 }

@@ -38,7 +38,8 @@ if arguments.first == "capabilities" {
     if let start = text.firstRange(of: #""library":{"#), let end = text[start.upperBound...].firstIndex(of: "}") {
         text.replaceSubrange(start.lowerBound...end, with: identity)
     }
-    print(text, terminator: "")
+    // Fault peers run one cell per process: they have no worker mode.
+    print(text.replacing(#","worker""#, with: ""), terminator: "")
     exit(0)
 }
 /// Runs the real OpenSSL peer without the options named.

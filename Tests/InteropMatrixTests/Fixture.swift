@@ -18,7 +18,12 @@ actor Fixture {
     let certificateDirectory = try! CertificateDirectory()
     /// Real peers plus the fault peers (`peer-hang`, `peer-crash`, …) and the lying ones (`peer-noverify`,
     /// `peer-nosni`, …; see Sources/peer-fault), all in one folder.
-    let peerDirectory: String = {
+    let peerDirectory: String = Fixture.linkPeers()
+
+    /// Another folder with the same peers, for a test that must tell its own peer processes apart.
+    func privatePeerDirectory() -> String { Fixture.linkPeers() }
+
+    private static func linkPeers() -> String {
         let dir = try! CertificateDirectory().url.path
         for id in PeerCatalog.standardLibraries {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
@@ -28,7 +33,7 @@ actor Fixture {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
         }
         return dir
-    }()
+    }
 
     var catalog: PeerCatalog { PeerCatalog(directory: peerDirectory) }
 

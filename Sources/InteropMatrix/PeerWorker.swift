@@ -1,0 +1,285 @@
+import Foundation
+import PeerKit
+import Subprocess
+import Synchronization
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// A long-lived `peer-<id> worker` process that runs one cell at a time: the runner writes the
+/// cell's arguments as one JSON line and reads the same lines a one-cell peer prints. Each cell gets
+/// a fresh engine in the peer (a new TLS context, connection, certificates and settings); the
+/// process is what is shared, to save its start-up. A worker that crashes, hangs or is killed at a
+/// cell's deadline takes only that cell with it: it is never used again, and the pool starts another.
+final class PeerWorker: Sendable {
+    enum Event: Sendable {
+        case line(String)
+        case ended(PeerExit.Termination)
+    }
+
+    let executable: String
+    let pid: Int32
+    private let requests: AsyncStream<String>.Continuation
+    private let events: Mailbox<Event>
+    private let state = Mutex<(usable: Bool, cells: Int, termination: PeerExit.Termination?)>((true, 0, nil))
+    /// The end of what the worker wrote to stderr (a crash's last words; cells' logs travel in their
+    /// result lines).
+    private let stderrTail: LockedText
+    private let process: Task<Void, Never>
+
+    /// A worker is retired after this many cells, so a slow leak in a library never accumulates.
+    static let cellsPerWorker = 1000
+
+    private init(executable: String, pid: Int32, requests: AsyncStream<String>.Continuation,
+                 events: Mailbox<Event>, process: Task<Void, Never>, stderrTail: LockedText) {
+        self.stderrTail = stderrTail
+        self.executable = executable
+        self.pid = pid
+        self.requests = requests
+        self.events = events
+        self.process = process
+    }
+
+    var isUsable: Bool { state.withLock { $0.usable && $0.cells < Self.cellsPerWorker } }
+
+    /// Starts `executable worker` in its own process group.
+    static func start(executable: String, ledger: ResourceLedger?) async throws -> PeerWorker {
+        let (requestStream, requests) = AsyncStream.makeStream(of: String.self)
+        let events = Mailbox<Event>()
+        let started = AsyncStream.makeStream(of: Result<Int32, any Error>.self)
+        let tail = LockedText()
+        let process = Task {
+            var options = PlatformOptions()
+            options.processGroupID = 0
+            options.teardownSequence = []
+            do {
+                let outcome = try await Subprocess.run(
+                    .path(FilePath(executable)), arguments: ["worker"],
+                    environment: .inherit.updating(["SWIFT_BACKTRACE": "enable=no"]),
+                    platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
+                ) { execution in
+                    let pid = execution.processIdentifier.value
+                    ledger?.peerStarted(processGroup: pid)
+                    started.continuation.yield(.success(pid))
+                    let writer = execution.standardInputWriter
+                    let errors = Task {
+                        do {
+                            for try await buffer in execution.standardError {
+                                let text = buffer.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                                tail.value.withLock { $0 = String(($0 + text).suffix(PeerProcess.logLimit)) }
+                            }
+                        } catch {}
+                    }
+                    let writes = Task {
+                        for await request in requestStream {
+                            do { _ = try await writer.write(request + "\n") } catch { break }
+                        }
+                        try? await writer.finish()
+                    }
+                    do {
+                        for try await line in execution.standardOutput.strings() where !line.isEmpty {
+                            events.put(.line(line))
+                        }
+                    } catch {}
+                    writes.cancel()
+                    await errors.value
+                }
+                let termination: PeerExit.Termination
+                switch outcome.terminationStatus {
+                case .exited(let code): termination = .exited(code)
+                case .signaled(let signal): termination = .signaled(signal)
+                }
+                events.put(.ended(termination))
+            } catch {
+                started.continuation.yield(.failure(error))
+                events.put(.ended(.exited(127)))
+            }
+            events.finish()
+        }
+        var iterator = started.stream.makeAsyncIterator()
+        guard let first = await iterator.next() else { throw CocoaError(.executableLoad) }
+        let pid = try first.get()
+        return PeerWorker(executable: executable, pid: pid, requests: requests, events: events,
+                          process: process, stderrTail: tail)
+    }
+
+    /// Runs one cell on this worker: the same contract as `PeerProcess.run`, down to the kills.
+    func run(arguments: [String], deadline: ContinuousClock.Instant, ledger: ResourceLedger?,
+             onListening: ((UInt16) async -> Void)?) async -> PeerExit {
+        state.withLock { $0.cells += 1 }
+        let watch = PeerWatch()
+        watch.started(pid)
+        watch.arm(killing: pid, at: deadline, reason: .deadline)
+        defer { watch.disarm() }
+        let line = JSON.array(arguments.map(JSON.string)).serialized
+        requests.yield(line)
+        var result: PeerResultLine?
+        var violations: [String] = []
+        var log = ""
+        var ended: PeerExit.Termination?
+        reading: while let event = await withTaskCancellationHandler(operation: { await events.next() }, onCancel: { watch.killNow() }) {
+            switch event {
+            case .ended(let termination):
+                ended = termination
+                break reading
+            case .line(let text):
+                guard let data = text.data(using: .utf8), let head = try? JSONDecoder().decode(EventLine.self, from: data) else {
+                    violations.append(String(text.prefix(300)))
+                    if violations.count >= PeerProcess.maximumViolations { watch.stop(because: .protocolViolations) }
+                    continue
+                }
+                switch head.event {
+                case "listening":
+                    guard let port = head.port, let port16 = UInt16(exactly: port), port16 > 0 else {
+                        violations.append(String(text.prefix(300)))
+                        continue
+                    }
+                    ledger?.portListened(port16)
+                    if let onListening {
+                        await onListening(port16)
+                        watch.arm(killing: pid, at: min(deadline, ContinuousClock.now + PeerProcess.partnerGrace), reason: .partnerEnded)
+                    }
+                case "result":
+                    guard let decoded = try? JSONDecoder().decode(PeerResultLine.self, from: data) else {
+                        violations.append("unreadable result line: " + String(text.prefix(300)))
+                        continue
+                    }
+                    result = decoded
+                    log = decoded.log ?? ""
+                    break reading
+                case "usage":
+                    // As a one-cell peer's exit status 2 with its one line on stderr.
+                    return PeerExit(termination: .exited(PeerProtocol.ExitCode.usage.rawValue), log: head.message ?? "usage error", pid: pid)
+                default:
+                    violations.append(String(text.prefix(300)))
+                }
+            }
+        }
+        if let ended {
+            // The worker died during the cell: the cell's peer crashed (or was killed), as a
+            // one-cell peer would have.
+            state.withLock { $0.usable = false; $0.termination = ended }
+            var exit = PeerExit(termination: ended, result: result, protocolViolations: violations,
+                                log: log + stderrTail.value.withLock { $0 }, pid: pid)
+            if ended == .signaled(SIGKILL) {
+                exit.killedAtDeadline = watch.killReason == .deadline
+                exit.killedAfterPartner = watch.killReason == .partnerEnded
+                exit.killedForViolations = watch.killReason == .protocolViolations
+            }
+            return exit
+        }
+        if result == nil || watch.killReason != nil {
+            // No result (the stream ended) or a kill already on its way: never reuse it.
+            state.withLock { $0.usable = false }
+        }
+        if !violations.isEmpty { state.withLock { $0.usable = false } }
+        let status = result?.status
+        let code: Int32 = status == .ok ? 0 : status == .unsupported ? PeerProtocol.ExitCode.unsupported.rawValue : PeerProtocol.ExitCode.failed.rawValue
+        return PeerExit(termination: .exited(code), result: result, protocolViolations: violations, log: log, pid: pid)
+    }
+
+    /// Closes the worker's input (it exits at end of input) and waits for it; kills it if it does not
+    /// go within a second.
+    func stop() async {
+        requests.finish()
+        let pid = self.pid
+        let killer = Task {
+            try? await Task.sleep(for: .seconds(1))
+            guard !Task.isCancelled else { return }
+            kill(-pid, SIGKILL)
+        }
+        await process.value
+        killer.cancel()
+    }
+
+    private struct EventLine: Decodable {
+        var event: String
+        var port: Int?
+        var message: String?
+    }
+}
+
+/// The idle workers of a run, per peer executable. A cell checks out a worker (starting one when
+/// none is idle), and checks it back in only if it is still sound.
+actor PeerWorkerPool {
+    private var idle: [String: [PeerWorker]] = [:]
+    private var all: [PeerWorker] = []
+    private let ledger: ResourceLedger?
+    private var closed = false
+
+    init(ledger: ResourceLedger?) { self.ledger = ledger }
+
+    func checkout(_ executable: String) async throws -> PeerWorker {
+        while let worker = idle[executable]?.popLast() {
+            if worker.isUsable { return worker }
+            all.removeAll { $0 === worker }
+            await worker.stop()
+        }
+        let worker = try await PeerWorker.start(executable: executable, ledger: ledger)
+        all.append(worker)
+        return worker
+    }
+
+    func checkin(_ worker: PeerWorker) async {
+        if worker.isUsable && !closed {
+            idle[worker.executable, default: []].append(worker)
+        } else {
+            all.removeAll { $0 === worker }
+            await worker.stop()
+        }
+    }
+
+    /// Stops every worker; the run's resource check comes after.
+    func shutdown() async {
+        closed = true
+        idle = [:]
+        for worker in all { await worker.stop() }
+        all = []
+    }
+}
+
+/// Text several tasks append to, behind a lock.
+final class LockedText: Sendable {
+    let value = Mutex<String>("")
+}
+
+/// A queue one task fills and one task drains, waiting when it is empty.
+final class Mailbox<Item: Sendable>: Sendable {
+    private let state = Mutex<(items: [Item], waiter: CheckedContinuation<Item?, Never>?, finished: Bool)>(([], nil, false))
+
+    func put(_ item: Item) {
+        let waiter = state.withLock { state -> CheckedContinuation<Item?, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.items.append(item)
+            return nil
+        }
+        waiter?.resume(returning: item)
+    }
+
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Item?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// The next item; nil once finished and empty.
+    func next() async -> Item? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Item?? in
+                if !state.items.isEmpty { return .some(state.items.removeFirst()) }
+                if state.finished { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import HandshakeFloor
+
+HandshakeFloor.main()
