@@ -26,6 +26,9 @@ public struct Benchmark: Sendable {
         public var naive: Measurement?
         public var peakMemoryMegabytes: Double
         public var machine: String
+        /// Issuing the certificates of a run, which each interop-matrix and naive run includes.
+        public var certificateSeconds: Double?
+        public var cores = ProcessInfo.processInfo.activeProcessorCount
     }
 
     public var run: MatrixRun
@@ -54,9 +57,10 @@ public struct Benchmark: Sendable {
             runs.append(try await time("interop-matrix --jobs \(count)") { try await timed.run().results.count })
         }
         var floor: Measurement?
+        var certificateSeconds: Double?
         if includeFloor {
             progress?("floor")
-            floor = try await measureFloor(cells, libraries: libraries)
+            (floor, certificateSeconds) = try await measureFloor(cells, libraries: libraries)
         }
         var naive: Measurement?
         if includeNaive {
@@ -67,7 +71,7 @@ public struct Benchmark: Sendable {
             naive = try await time("naive: fresh processes per cell, one at a time") { try await serial.run().results.count }
         }
         return Results(matrix: base.matrix.name, runs: runs, floor: floor, naive: naive,
-                       peakMemoryMegabytes: Self.peakMemoryMegabytes(), machine: Self.machine())
+                       peakMemoryMegabytes: Self.peakMemoryMegabytes(), machine: Self.machine(), certificateSeconds: certificateSeconds)
     }
 
     private func time(_ label: String, _ body: () async throws -> Int) async throws -> Measurement {
@@ -77,10 +81,12 @@ public struct Benchmark: Sendable {
     }
 
     /// Runs the cells' handshakes in `interop-floor`, one process for all of them.
-    private func measureFloor(_ cells: [Cell], libraries: [String: PeerLibrary]) async throws -> Measurement {
+    private func measureFloor(_ cells: [Cell], libraries: [String: PeerLibrary]) async throws -> (Measurement, Double) {
         let directory = try CertificateDirectory()
         defer { directory.remove() }
+        let issuing = ContinuousClock.now
         let sets = try await CertificateAuthority.issue(Array(Set(cells.map(\.params.cert))), into: directory.url)
+        let certificateSeconds = Self.seconds(since: issuing)
         let runner = CellRunner(libraries: libraries, certificates: sets, timeout: run.timeout)
         var input = ""
         for cell in cells {
@@ -98,7 +104,7 @@ public struct Benchmark: Sendable {
         guard words.count == 6, words[0] == "cells", let count = Int(words[1]), let seconds = Double(words[5]) else {
             throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "interop-floor at \(executable) gave no summary: \(last.prefix(200))"])
         }
-        return Measurement(label: "floor: one process, back to back", cells: count, wallSeconds: seconds)
+        return (Measurement(label: "floor: one process, back to back", cells: count, wallSeconds: seconds), certificateSeconds)
     }
 
     private func JSON(_ items: [String]) -> String {
@@ -141,6 +147,25 @@ public struct Benchmark: Sendable {
             }
         }
         lines.append("Runner peak memory: \(String(format: "%.0f", results.peakMemoryMegabytes)) MB")
+        // Where the time goes, per cell.
+        if let floor = results.floor, floor.cells > 0 {
+            let perCell = floor.wallSeconds * 1000 / Double(floor.cells)
+            lines.append("")
+            lines.append("Where the time goes, per cell:")
+            lines.append("- handshake, data and close in one process (the floor): \(String(format: "%.1f", perCell)) ms")
+            if let naive = results.naive, naive.cells > 0 {
+                let naivePerCell = naive.wallSeconds * 1000 / Double(naive.cells)
+                lines.append("- naive: \(String(format: "%.1f", naivePerCell)) ms, of which starting two processes and the runner's work: \(String(format: "%.1f", max(0, naivePerCell - perCell))) ms")
+                let bound = naive.wallSeconds / (floor.wallSeconds / Double(results.cores))
+                lines.append("- the most naive / interop-matrix can be on \(results.cores) cores, with every cell at the floor and no overhead at all: \(String(format: "%.1f", bound))×")
+            }
+            if let best = results.runs.min(by: { $0.wallSeconds < $1.wallSeconds }), best.cells > 0 {
+                lines.append("- interop-matrix: \(String(format: "%.1f", best.wallSeconds * 1000 / Double(best.cells))) ms of wall time (\(results.cores) cells at once)")
+            }
+            if let certificates = results.certificateSeconds {
+                lines.append("- issuing the run's certificates, once per run and included above: \(String(format: "%.2f", certificates)) s")
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

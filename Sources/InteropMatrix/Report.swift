@@ -76,9 +76,43 @@ public struct Report: Codable, Sendable {
     }
 
     public func jsonData() throws -> Data {
+        try Report.encoder.encode(self)
+    }
+
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        return encoder
+    }
+
+    /// Writes the same JSON as `jsonData()`, a result at a time, so a report of tens of thousands
+    /// of cells never exists twice in memory (once as values, once as an encoder's tree).
+    public func writeJSON(to url: URL) throws {
+        var header = self
+        header.results = []
+        let text = String(decoding: try Report.encoder.encode(header), as: UTF8.self)
+        guard let open = text.range(of: "\"results\" : ["), let close = text[open.upperBound...].firstIndex(of: "]") else {
+            return try jsonData().write(to: url)
+        }
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        let file = try FileHandle(forWritingTo: url)
+        defer { try? file.close() }
+        try file.write(contentsOf: Data(text[..<open.upperBound].utf8))
+        let encoder = Report.encoder
+        var chunk = ""
+        for (index, result) in results.enumerated() {
+            let item = String(decoding: try encoder.encode(result), as: UTF8.self)
+            chunk += (index == 0 ? "\n" : ",\n") + item.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+            if chunk.utf8.count > 1 << 20 {
+                try file.write(contentsOf: Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        chunk += results.isEmpty ? "" : "\n  "
+        try file.write(contentsOf: Data(chunk.utf8))
+        try file.write(contentsOf: Data(text[close...].utf8))
     }
 }
 

@@ -109,7 +109,7 @@ struct ReportOutputs: ParsableArguments {
     }
 
     func write(_ report: Report) throws {
-        if let json { try report.jsonData().write(to: URL(fileURLWithPath: json)) }
+        if let json { try report.writeJSON(to: URL(fileURLWithPath: json)) }
         if let markdown { try Data(MarkdownReport.render(report).utf8).write(to: URL(fileURLWithPath: markdown)) }
         if let junit { try Data(JUnitReport.render(report).utf8).write(to: URL(fileURLWithPath: junit)) }
         if let html { try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: html)) }

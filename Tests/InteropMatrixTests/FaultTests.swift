@@ -16,7 +16,7 @@ struct FaultTests {
         #expect(result.error?.stage == "timeout")
         #expect(took < .seconds(6), "killed near the 1 s cell timeout, not at the 10 s default")
         // Killed with its process group: nothing of it is left running.
-        let peerDirectory = await Fixture.shared.peerDirectory
+        let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
         #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-\(mode)").isEmpty)
     }
@@ -31,7 +31,7 @@ struct FaultTests {
         #expect(result.error?.stage == "tcp_connect")
         #expect(result.error?.libraryCode == "ECONNREFUSED")
         #expect(ContinuousClock.now - start < .seconds(4), "the server must be stopped soon after the client ends, not at the cell timeout")
-        let peerDirectory = await Fixture.shared.peerDirectory
+        let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
         #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-listenhang").isEmpty)
     }
@@ -42,7 +42,7 @@ struct FaultTests {
         let result = await runner.run(.make("openssl", "hang"))
         #expect(result.outcome == .timeout)
         #expect(result.error?.side == .client)
-        let peerDirectory = await Fixture.shared.peerDirectory
+        let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
         #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-hang").isEmpty)
         // The server was started with this cell's peer timeout (800 ms); no other test uses it.

@@ -36,7 +36,7 @@ struct ReportFormatTests {
     @Test("a baseline run with one injected regression exits 1 and names the cell in every format")
     func injectedRegression() async throws {
         // A matrix of one real pair and one crashing peer; the baseline says every cell passes.
-        let peers = await Fixture.shared.peerDirectory
+        let peers = Fixture.shared.peerDirectory
         try "servers: [openssl, crash]\nclients: [gnutls]\nversions: [TLS1.3]\ncerts: [ecdsa-p256]\n".write(toFile: path("m.yml"), atomically: true, encoding: .utf8)
         let list = try await runCLI(["list", "--matrix", path("m.yml")], environment: ["INTEROP_MATRIX_PEER_DIR": peers])
         let ids = list.output.split(separator: "\n").map(String.init).filter { $0.contains(">") }
@@ -198,5 +198,31 @@ struct ReportFormatTests {
         // Keys stay private.
         let key = run.artifacts!.certificates.appendingPathComponent("ecdsa-p256/server.key").path
         #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+    }
+}
+
+@Suite("JSON report writing")
+struct StreamedJSONTests {
+    @Test("the JSON written a result at a time decodes to the same report as the one encoded at once")
+    func streamedEqualsWhole() throws {
+        let cells = MatrixRun(matrix: MatrixFile.builtInDefault()).cells().prefix(40)
+        let results = cells.enumerated().map { index, cell in
+            var result = CellResult(cell: cell, outcome: index % 3 == 0 ? .fail : .pass, durationMs: Double(index))
+            result.reason = index % 3 == 0 ? "a \"quoted\" reason\nwith a newline" : nil
+            return result
+        }
+        let report = Report(startedAt: "2026-11-26T00:00:00Z", durationS: 1, matrix: "m", libraries: [],
+                            summary: Report.Summary(results: results), results: results, complete: true)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("streamed-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try report.writeJSON(to: url)
+        let written = try Data(contentsOf: url)
+        let whole = try report.jsonData()
+        let a = try JSONSerialization.jsonObject(with: written) as? NSDictionary
+        let b = try JSONSerialization.jsonObject(with: whole) as? NSDictionary
+        #expect(a != nil && a == b)
+        let empty = Report(startedAt: "x", durationS: 0, matrix: "m", libraries: [], summary: Report.Summary(results: []), results: [], complete: true)
+        try empty.writeJSON(to: url)
+        #expect(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? NSDictionary == JSONSerialization.jsonObject(with: empty.jsonData()) as? NSDictionary)
     }
 }

@@ -110,7 +110,7 @@ struct RobustnessTests {
         let forked = await runner.run(.make("forkhang", "openssl"))
         #expect(forked.outcome == .timeout)
         try await Task.sleep(for: .milliseconds(200))
-        let peers = await Fixture.shared.peerDirectory
+        let peers = Fixture.shared.peerDirectory
         #expect(Fixture.processes(mentioning: "\(peers)/peer-forkhang").isEmpty, "the hung peer's child outlived it")
     }
 
@@ -135,7 +135,7 @@ struct RobustnessTests {
                 }
             }
             let file = path("fuzz.yml")
-            FileManager.default.createFile(atPath: file, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
             do {
                 let matrix = try MatrixFile.load(path: file)
                 _ = MatrixRun(matrix: matrix).cells().count

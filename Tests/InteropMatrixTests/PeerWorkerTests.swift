@@ -1,0 +1,80 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+/// Long-lived peer workers: reused when sound, never after a crash, a kill or a broken protocol.
+@Suite("Peer workers", .serialized, .timeLimit(.minutes(2)))
+struct PeerWorkerTests {
+    func serverArguments(timeoutMs: Int = 5000) async throws -> [String] {
+        let runner = try await Fixture.shared.runner()
+        let set = try #require(runner.certificates[.ecdsaP256])
+        return ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--timeout-ms", String(timeoutMs)]
+    }
+
+    var executable: String { Fixture.shared.peerDirectory + "/peer-openssl" }
+
+    @Test("a sound worker runs cell after cell in one process, each with its own result and log")
+    func reuse() async throws {
+        let pool = PeerWorkerPool(ledger: nil)
+        let arguments = try await serverArguments(timeoutMs: 200)
+        var pids: Set<Int32> = []
+        for _ in 0..<3 {
+            let worker = try await pool.checkout(executable)
+            // Nobody connects: the peer reports its own timeout, a failed cell, and stays sound.
+            let exit = await worker.run(arguments: arguments, deadline: .now + .seconds(5), ledger: nil, onListening: nil)
+            #expect(exit.result?.status == .failed)
+            #expect(exit.result?.error?.stage == "timeout")
+            #expect(exit.log.contains("server listening"))
+            pids.insert(worker.pid)
+            await pool.checkin(worker)
+        }
+        #expect(pids.count == 1)
+        await pool.shutdown()
+        #expect(kill(pids.first!, 0) != 0, "the worker is gone after shutdown")
+    }
+
+    @Test("a worker still running at the cell deadline is killed with its group and replaced")
+    func killedAtDeadline() async throws {
+        let pool = PeerWorkerPool(ledger: nil)
+        let arguments = try await serverArguments(timeoutMs: 10_000)
+        let worker = try await pool.checkout(executable)
+        let exit = await worker.run(arguments: arguments, deadline: .now + .milliseconds(300), ledger: nil, onListening: nil)
+        #expect(exit.killedAtDeadline)
+        #expect(exit.termination == .signaled(SIGKILL))
+        #expect(!worker.isUsable)
+        await pool.checkin(worker)
+        let next = try await pool.checkout(executable)
+        #expect(next.pid != worker.pid)
+        let again = await next.run(arguments: try await serverArguments(timeoutMs: 100), deadline: .now + .seconds(5), ledger: nil, onListening: nil)
+        #expect(again.result?.status == .failed)
+        await pool.checkin(next)
+        await pool.shutdown()
+    }
+
+    @Test("a worker that dies in a cell gives that cell a crash, not a verdict")
+    func crash() async throws {
+        let pool = PeerWorkerPool(ledger: nil)
+        let worker = try await pool.checkout(executable)
+        let exit = await worker.run(arguments: try await serverArguments(), deadline: .now + .seconds(5), ledger: nil) { _ in
+            kill(worker.pid, SIGSEGV)
+        }
+        #expect(exit.termination == .signaled(SIGSEGV))
+        #expect(exit.result == nil)
+        #expect(!worker.isUsable)
+        await pool.checkin(worker)
+        await pool.shutdown()
+    }
+
+    @Test("a request the peer protocol rejects is a usage error and the worker carries on")
+    func usage() async throws {
+        let pool = PeerWorkerPool(ledger: nil)
+        let worker = try await pool.checkout(executable)
+        let exit = await worker.run(arguments: ["server", "--bogus"], deadline: .now + .seconds(5), ledger: nil, onListening: nil)
+        #expect(exit.termination == .exited(PeerProtocol.ExitCode.usage.rawValue))
+        #expect(exit.log.contains("--bogus"))
+        #expect(worker.isUsable)
+        await pool.checkin(worker)
+        await pool.shutdown()
+    }
+}
