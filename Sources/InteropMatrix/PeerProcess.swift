@@ -101,38 +101,27 @@ enum PeerProcess {
             var result: PeerResultLine?
             var violations: [String] = []
             do {
-                for try await line in execution.standardOutput.strings() {
-                    guard !line.isEmpty else { continue }
-                    guard let data = line.data(using: .utf8),
-                          let event = try? JSONDecoder().decode(EventLine.self, from: data) else {
-                        violations.append(String(line.prefix(300)))
-                        if violations.count >= maximumViolations {
-                            // A peer that floods stdout with garbage is stopped, not read to the end.
-                            watch.stop(because: .protocolViolations)
-                            break
-                        }
-                        continue
-                    }
-                    switch event.event {
-                    case "listening":
-                        guard let port = event.port, let port16 = UInt16(exactly: port), port16 > 0 else {
-                            violations.append(String(line.prefix(300)))
-                            continue
-                        }
-                        ledger?.portListened(port16)
+                reading: for try await line in execution.standardOutput.strings() where !line.isEmpty {
+                    switch PeerLine(line) {
+                    case .listening(let port):
+                        ledger?.portListened(port)
                         if let onListening {
-                            await onListening(port16)
+                            await onListening(port)
                             let graceEnd = min(deadline, ContinuousClock.now + partnerGrace)
                             watch.arm(killing: pid, at: graceEnd, reason: .partnerEnded)
                         }
-                    case "result":
-                        if let decoded = try? JSONDecoder().decode(PeerResultLine.self, from: data) {
-                            result = decoded
-                        } else {
-                            violations.append("unreadable result line: " + String(line.prefix(300)))
-                        }
-                    default:
+                    case .result(let decoded):
+                        result = decoded
+                    case .usage:
+                        // Only workers answer a request with a usage line.
                         violations.append(String(line.prefix(300)))
+                    case .violation(let text):
+                        violations.append(text)
+                        if violations.count >= maximumViolations {
+                            // A peer that floods stdout with garbage is stopped, not read to the end.
+                            watch.stop(because: .protocolViolations)
+                            break reading
+                        }
                     }
                 }
             } catch {
@@ -142,10 +131,6 @@ enum PeerProcess {
         }
     }
 
-    private struct EventLine: Decodable {
-        var event: String
-        var port: Int?
-    }
 
     /// Reads a stream to its end, keeping the first `limit` bytes.
     static func boundedText(_ sequence: SubprocessOutputSequence, limit: Int) async -> String {
@@ -212,4 +197,44 @@ final class PeerWatch: Sendable {
     }
 
     func disarm() { timers.withLock { $0.forEach { $0.cancel() } } }
+}
+
+/// One line a peer printed on stdout, as the runner reads it: the same for a one-cell peer and a
+/// worker.
+enum PeerLine {
+    case listening(UInt16)
+    case result(PeerResultLine)
+    /// A worker refused a request (a one-cell peer's exit status 2).
+    case usage(String)
+    /// Anything outside the peer protocol, kept (shortened) for the report.
+    case violation(String)
+
+    init(_ text: String) {
+        guard let data = text.data(using: .utf8), let head = try? JSONDecoder().decode(Head.self, from: data) else {
+            self = .violation(String(text.prefix(300)))
+            return
+        }
+        switch head.event {
+        case "listening":
+            guard let port = head.port, let port16 = UInt16(exactly: port), port16 > 0 else {
+                self = .violation(String(text.prefix(300)))
+                return
+            }
+            self = .listening(port16)
+        case "result":
+            guard let decoded = try? JSONDecoder().decode(PeerResultLine.self, from: data) else {
+                self = .violation("unreadable result line: " + String(text.prefix(300)))
+                return
+            }
+            self = .result(decoded)
+        case "usage": self = .usage(head.message ?? "usage error")
+        default: self = .violation(String(text.prefix(300)))
+        }
+    }
+
+    private struct Head: Decodable {
+        var event: String
+        var port: Int?
+        var message: String?
+    }
 }

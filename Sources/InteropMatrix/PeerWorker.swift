@@ -125,35 +125,23 @@ final class PeerWorker: Sendable {
                 ended = termination
                 break reading
             case .line(let text):
-                guard let data = text.data(using: .utf8), let head = try? JSONDecoder().decode(EventLine.self, from: data) else {
-                    violations.append(String(text.prefix(300)))
-                    if violations.count >= PeerProcess.maximumViolations { watch.stop(because: .protocolViolations) }
-                    continue
-                }
-                switch head.event {
-                case "listening":
-                    guard let port = head.port, let port16 = UInt16(exactly: port), port16 > 0 else {
-                        violations.append(String(text.prefix(300)))
-                        continue
-                    }
-                    ledger?.portListened(port16)
+                switch PeerLine(text) {
+                case .listening(let port):
+                    ledger?.portListened(port)
                     if let onListening {
-                        await onListening(port16)
+                        await onListening(port)
                         watch.arm(killing: pid, at: min(deadline, ContinuousClock.now + PeerProcess.partnerGrace), reason: .partnerEnded)
                     }
-                case "result":
-                    guard let decoded = try? JSONDecoder().decode(PeerResultLine.self, from: data) else {
-                        violations.append("unreadable result line: " + String(text.prefix(300)))
-                        continue
-                    }
+                case .result(let decoded):
                     result = decoded
                     log = decoded.log ?? ""
                     break reading
-                case "usage":
+                case .usage(let message):
                     // As a one-cell peer's exit status 2 with its one line on stderr.
-                    return PeerExit(termination: .exited(PeerProtocol.ExitCode.usage.rawValue), log: head.message ?? "usage error", pid: pid)
-                default:
-                    violations.append(String(text.prefix(300)))
+                    return PeerExit(termination: .exited(PeerProtocol.ExitCode.usage.rawValue), log: message, pid: pid)
+                case .violation(let line):
+                    violations.append(line)
+                    if violations.count >= PeerProcess.maximumViolations { watch.stop(because: .protocolViolations) }
                 }
             }
         }
@@ -194,11 +182,6 @@ final class PeerWorker: Sendable {
         killer.cancel()
     }
 
-    private struct EventLine: Decodable {
-        var event: String
-        var port: Int?
-        var message: String?
-    }
 }
 
 /// The idle workers of a run, per peer executable. A cell checks out a worker (starting one when

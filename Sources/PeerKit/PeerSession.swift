@@ -353,17 +353,8 @@ final class PeerSession<Engine: TLSEngine> {
                     let end = min(total, exchange.bytesSent + Self.transferChunk)
                     pending = (exchange.bytesSent..<end).map(TransferPattern.byte(at:))
                 }
-                // The same bytes are offered again after a want-write, as the libraries require.
-                switch pending.withUnsafeBytes({ engine.write($0) }) {
-                case .complete(let n):
-                    pending.withUnsafeBytes { exchange.digestSent.add(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-                    pending.removeFirst(n)
-                    exchange.bytesSent += n
-                    moved = moved || n > 0
-                case .wantRead: waits.insert(.read)
-                case .wantWrite: waits.insert(.write)
-                case .failed(let error): throw PeerFailure(stage: error.isVerification ? .verify : .data, error: error)
-                }
+                let n = try writeTransfer(engine, &pending, &waits)
+                moved = moved || n > 0
             }
             if exchange.bytesReceived < total {
                 let n = try readTransfer(engine, into: &chunk, &waits)
@@ -397,20 +388,27 @@ final class PeerSession<Engine: TLSEngine> {
                 if head > 1 << 20 { received.removeFirst(head); head = 0 }
             }
             if !pending.isEmpty {
-                switch pending.withUnsafeBytes({ engine.write($0) }) {
-                case .complete(let n):
-                    pending.withUnsafeBytes { exchange.digestSent.add(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-                    pending.removeFirst(n)
-                    exchange.bytesSent += n
-                    moved = moved || n > 0
-                case .wantRead: waits.insert(.read)
-                case .wantWrite: waits.insert(.write)
-                case .failed(let error): throw PeerFailure(stage: .data, error: error)
-                }
+                let n = try writeTransfer(engine, &pending, &waits)
+                moved = moved || n > 0
             }
             if !moved { try wait(socket, waits) }
         }
         output.log("transfer done: \(total) bytes each way, \(exchange.digestReceived.text)")
+    }
+
+    /// One write of a transfer's pending bytes; what was written leaves `pending`. After a want-read
+    /// or want-write the same bytes are offered again next time, as the libraries require.
+    private func writeTransfer(_ engine: Engine, _ pending: inout [UInt8], _ waits: inout Set<PollWish>) throws(PeerFailure) -> Int {
+        switch pending.withUnsafeBytes({ engine.write($0) }) {
+        case .complete(let n):
+            pending.withUnsafeBytes { exchange.digestSent.add(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            pending.removeFirst(n)
+            exchange.bytesSent += n
+            return n
+        case .wantRead: waits.insert(.read); return 0
+        case .wantWrite: waits.insert(.write); return 0
+        case .failed(let error): throw PeerFailure(stage: .data, error: error)
+        }
     }
 
     /// One read of a transfer; checks the bytes against the pattern. Returns how many came.
