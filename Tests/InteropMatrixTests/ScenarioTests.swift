@@ -47,6 +47,10 @@ struct ScenarioTests {
         let result = await runner.run(try cell("chain", "gnutls", client, .tls12))
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
         #expect(result.clientView?.peerCertificate == CertificateAuthority.serverSubject)
+        // The same cell with the intermediate left out is refused, and so fails as a chain cell.
+        var broken = try cell("chain", "gnutls", client, .tls12)
+        broken.serverCertificate = .leafWithoutIntermediateServer
+        #expect(await runner.run(broken).outcome == .fail)
     }
 
     @Test("ALPN: both sides report the server's choice; with no common protocol the server refuses with no_application_protocol or carries on without ALPN")
@@ -60,6 +64,12 @@ struct ScenarioTests {
             #expect(none.outcome == .pass, "\(none.reason ?? "")")
             #expect(none.error?.alert == "no_application_protocol" || none.notes?.first?.contains("without ALPN") == true)
         }
+        // Lists that do overlap, where none should: the negotiated protocol is caught.
+        var overlapping = try cell("alpn-mismatch", "gnutls", "openssl", .tls13)
+        overlapping.clientALPN = ["h2"]
+        let negotiated = await runner.run(overlapping)
+        #expect(negotiated.outcome == .fail)
+        #expect(negotiated.reason?.contains("share no protocol") == true, "\(negotiated.reason ?? "")")
         // A server that shares no protocol cannot pass as one that negotiated h2.
         var lying = try cell("alpn", "openssl", "gnutls", .tls13)
         lying.serverALPN = ["spdy/3"]
