@@ -36,7 +36,7 @@ public struct CellRunner: Sendable {
     func peerTimeoutMilliseconds(_ cell: Cell) -> Int {
         let limit = cellTimeout(cell)
         let total = Int(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
-        return max(100, total - min(1000, total / 5))
+        return max(100, total - min(1000, max(600, total / 5)))
     }
 
     func cellTimeout(_ cell: Cell) -> Duration {
@@ -77,16 +77,31 @@ public struct CellRunner: Sendable {
             result.error = ReportError(side: .runner, stage: "setup", message: result.reason!)
             return result
         }
-        let deadline = start + cellTimeout(cell)
+        // Workers are taken from the pool first, so starting one never eats into the cell's time.
+        let serverWorker: PeerWorker?
+        let clientWorker: PeerWorker?
+        do {
+            serverWorker = try await acquireWorker(server)
+        } catch {
+            return harnessError(cell, "could not start peer-\(cell.server): \(error)", elapsed())
+        }
+        do {
+            clientWorker = try await acquireWorker(client)
+        } catch {
+            if let serverWorker { await workers?.checkin(serverWorker) }
+            return harnessError(cell, "could not start peer-\(cell.client): \(error)", elapsed())
+        }
+        let deadline = ContinuousClock.now + cellTimeout(cell)
         let clientExit = Mutex<PeerExit?>(nil)
         let clientLaunchError = Mutex<String?>(nil)
+        let clientLaunched = Mutex(false)
         let folder = artifacts?.prepare(cell.id)
         let keyLog = folder.map { ["--keylog", $0.appendingPathComponent("keylog.txt").path] } ?? []
         let serverArgs = serverArguments(cell, set) + keyLog
         var result: CellResult
         var serverExit: PeerExit?
         do {
-            serverExit = try await launch(server, arguments: serverArgs, deadline: deadline) { port in
+            serverExit = try await launch(server, on: serverWorker, arguments: serverArgs, deadline: deadline) { port in
                 do {
                     // An impaired network puts a proxy between them; the client connects to it.
                     var proxy: ImpairmentProxy?
@@ -96,7 +111,8 @@ public struct CellRunner: Sendable {
                     }
                     let exit: PeerExit
                     do {
-                        exit = try await launch(client, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, onListening: nil)
+                        clientLaunched.withLock { $0 = true }
+                        exit = try await launch(client, on: clientWorker, arguments: clientArguments(cell, set, port: proxy?.port ?? port) + keyLog, deadline: deadline, onListening: nil)
                     } catch {
                         await proxy?.stop()
                         throw error
@@ -115,6 +131,8 @@ public struct CellRunner: Sendable {
         } catch {
             result = harnessError(cell, "could not start peer-\(cell.server): \(error)", elapsed())
         }
+        // The server never listened (or the proxy failed): the client's worker did nothing, and goes back.
+        if let clientWorker, !clientLaunched.withLock({ $0 }) { await workers?.checkin(clientWorker) }
         result.replay = ([CellRunner.runnerPath, "run"] + replayArguments + ["--only", cell.id]).map(shellQuoted).joined(separator: " ")
         if let artifacts {
             let commands = [
@@ -126,16 +144,21 @@ public struct CellRunner: Sendable {
         return result
     }
 
-    /// Runs one side: on a worker when the peer has a worker mode and the run uses workers, else
-    /// in a process of its own.
-    private func launch(_ library: PeerLibrary, arguments: [String], deadline: ContinuousClock.Instant,
+    /// A worker for this side when the peer has a worker mode and the run uses workers; nil means a
+    /// process of its own.
+    private func acquireWorker(_ library: PeerLibrary) async throws -> PeerWorker? {
+        guard let workers, library.capabilities.features?.contains("worker") == true else { return nil }
+        return try await workers.checkout(library.executable)
+    }
+
+    /// Runs one side on its worker (given back to the pool afterwards), or in a process of its own.
+    private func launch(_ library: PeerLibrary, on worker: PeerWorker?, arguments: [String], deadline: ContinuousClock.Instant,
                         onListening: ((UInt16) async -> Void)?) async throws -> PeerExit {
-        guard let workers, library.capabilities.features?.contains("worker") == true else {
+        guard let worker else {
             return try await PeerProcess.run(executable: library.executable, arguments: arguments, deadline: deadline, ledger: ledger, onListening: onListening)
         }
-        let worker = try await workers.checkout(library.executable)
         let exit = await worker.run(arguments: arguments, deadline: deadline, ledger: ledger, onListening: onListening)
-        await workers.checkin(worker)
+        await workers?.checkin(worker)
         return exit
     }
 

@@ -95,7 +95,7 @@ enum PeerProcess {
         ) { execution in
             let pid = execution.processIdentifier.value
             watch.started(pid)
-            ledger?.peerStarted(processGroup: pid)
+            ledger?.peerStarted(processGroup: pid, executable: executable)
             watch.arm(killing: pid, at: deadline, reason: .deadline)
             let logTask = Task { await boundedText(execution.standardError, limit: logLimit) }
             var result: PeerResultLine?

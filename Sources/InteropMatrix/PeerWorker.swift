@@ -61,7 +61,7 @@ final class PeerWorker: Sendable {
                     platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
                 ) { execution in
                     let pid = execution.processIdentifier.value
-                    ledger?.peerStarted(processGroup: pid)
+                    ledger?.peerStarted(processGroup: pid, executable: executable)
                     started.continuation.yield(.success(pid))
                     let writer = execution.standardInputWriter
                     let errors = Task {

@@ -26,6 +26,7 @@ public struct ResourceCheck: Codable, Sendable, Equatable {
 public final class ResourceLedger: Sendable {
     private let groups = Mutex<Set<Int32>>([])
     private let ports = Mutex<Set<Int>>([])
+    private let executables = Mutex<Set<String>>([])
     private let before = Mutex(0)
 
     public init() {}
@@ -34,14 +35,17 @@ public final class ResourceLedger: Sendable {
     /// spawning and certificate generation do).
     public func markStart() { before.withLock { $0 = Self.openDescriptors() } }
 
-    func peerStarted(processGroup: Int32) { groups.withLock { _ = $0.insert(processGroup) } }
+    func peerStarted(processGroup: Int32, executable: String) {
+        groups.withLock { _ = $0.insert(processGroup) }
+        executables.withLock { _ = $0.insert(executable) }
+    }
     func portListened(_ port: UInt16) { ports.withLock { _ = $0.insert(Int(port)) } }
 
     public func check(keysRemoved: Bool?) -> ResourceCheck {
         let groups = self.groups.withLock { $0 }
         let ports = self.ports.withLock { $0 }
         return ResourceCheck(descriptorsBefore: before.withLock { $0 }, descriptorsAfter: Self.openDescriptors(),
-                             processesLeft: Self.processes(inGroups: groups), listeningPortsLeft: Self.listening(among: ports).sorted(),
+                             processesLeft: Self.processes(inGroups: groups), listeningPortsLeft: Self.listening(among: ports, ownedByOneOf: executables.withLock { $0 }).sorted(),
                              keysRemoved: keysRemoved)
     }
 
@@ -63,15 +67,29 @@ public final class ResourceLedger: Sendable {
         }.sorted()
     }
 
-    /// Which of `ports` are still in LISTEN state on IPv4 (`/proc/net/tcp`, state 0A).
-    static func listening(among ports: Set<Int>) -> Set<Int> {
+    /// Which of `ports` are still in LISTEN state on IPv4 (`/proc/net/tcp`, state 0A) in a process
+    /// running one of this run's peer executables. (Another program may well listen on a port
+    /// number a peer used earlier: with thousands of cells, most ephemeral ports were once a peer's.)
+    static func listening(among ports: Set<Int>, ownedByOneOf executables: Set<String>) -> Set<Int> {
         guard !ports.isEmpty, let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return [] }
-        var found = Set<Int>()
+        var candidates: [String: Int] = [:]
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")
-            guard fields.count > 3, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
-                  let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
-            if ports.contains(port) { found.insert(port) }
+            guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
+                  let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16), ports.contains(port) else { continue }
+            candidates["socket:[\(fields[9])]"] = port
+        }
+        guard !candidates.isEmpty else { return [] }
+        var found = Set<Int>()
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil {
+            guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  let first = command.split(separator: 0, omittingEmptySubsequences: false).first,
+                  executables.contains(String(decoding: first, as: UTF8.self)) else { continue }
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"), let port = candidates[target] {
+                    found.insert(port)
+                }
+            }
         }
         return found
     }

@@ -220,6 +220,24 @@ enum Verdict {
         }
         result.error = refuser
         var notes: [String] = []
+        // The other side must learn of the refusal: see the alert, or at least the connection close.
+        let other = refuser.side == .server ? result.clientError : result.serverError
+        let otherName = refuser.side == .server ? "client" : "server"
+        if let other {
+            if other.stage == "timeout" {
+                return (.fail, "the \(otherName) never learned of the \(refuser.side.rawValue)'s refusal: it waited until its timeout (\(other.message))")
+            }
+            if let sent = refuser.alert, refuser.alertDirection == "sent" {
+                if other.alertDirection == "sent", let own = other.alert {
+                    return (.fail, "the \(otherName) did not read the \(refuser.side.rawValue)'s \(sent) alert: it failed with \(own) of its own (\(other.message))")
+                }
+                if other.alertDirection == "received", let seen = other.alert, seen != sent {
+                    notes.append("\(otherName) received \(seen), the \(refuser.side.rawValue) sent \(sent)")
+                } else if other.alert == nil {
+                    notes.append("\(otherName) saw no alert, only the connection end: \(other.message)")
+                }
+            }
+        }
         if let alert = expected.alert {
             if refuser.alert == nil {
                 notes.append("\(refuser.side.rawValue) refused with no alert its library reports sending")
