@@ -28,6 +28,8 @@ public struct Benchmark: Sendable {
         public var machine: String
         /// Issuing the certificates of a run, which each interop-matrix and naive run includes.
         public var certificateSeconds: Double?
+        /// Writing the last run's JSON and Markdown reports (not part of the rows above).
+        public var reportSeconds: Double?
         public var cores = ProcessInfo.processInfo.activeProcessorCount
     }
 
@@ -50,12 +52,27 @@ public struct Benchmark: Sendable {
         base.only = cells.map(\.id)
         base.filters = []
         var runs: [Measurement] = []
+        var last: Report?
         for count in jobs {
             progress?("interop-matrix --jobs \(count)")
             var timed = base
             timed.jobs = count
-            runs.append(try await time("interop-matrix --jobs \(count)") { try await timed.run().results.count })
+            runs.append(try await time("interop-matrix --jobs \(count)") {
+                let report = try await timed.run()
+                last = report
+                return report.results.count
+            })
         }
+        var reportSeconds: Double?
+        if let last {
+            let start = ContinuousClock.now
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("interop-matrix-bench-\(UUID().uuidString).json")
+            try last.writeJSON(to: file)
+            _ = MarkdownReport.render(last)
+            try? FileManager.default.removeItem(at: file)
+            reportSeconds = Self.seconds(since: start)
+        }
+        last = nil
         var floor: Measurement?
         var certificateSeconds: Double?
         if includeFloor {
@@ -71,7 +88,8 @@ public struct Benchmark: Sendable {
             naive = try await time("naive: fresh processes per cell, one at a time") { try await serial.run().results.count }
         }
         return Results(matrix: base.matrix.name, runs: runs, floor: floor, naive: naive,
-                       peakMemoryMegabytes: Self.peakMemoryMegabytes(), machine: Self.machine(), certificateSeconds: certificateSeconds)
+                       peakMemoryMegabytes: Self.peakMemoryMegabytes(), machine: Self.machine(), certificateSeconds: certificateSeconds,
+                       reportSeconds: reportSeconds)
     }
 
     private func time(_ label: String, _ body: () async throws -> Int) async throws -> Measurement {
@@ -160,7 +178,11 @@ public struct Benchmark: Sendable {
                 lines.append("- the most naive / interop-matrix can be on \(results.cores) cores, with every cell at the floor and no overhead at all: \(String(format: "%.1f", bound))×")
             }
             if let best = results.runs.min(by: { $0.wallSeconds < $1.wallSeconds }), best.cells > 0 {
-                lines.append("- interop-matrix: \(String(format: "%.1f", best.wallSeconds * 1000 / Double(best.cells))) ms of wall time (\(results.cores) cells at once)")
+                let wall = best.wallSeconds * 1000 / Double(best.cells)
+                lines.append("- interop-matrix: \(String(format: "%.1f", wall)) ms of wall time (\(results.cores) cells at once); beyond the floor, each cell's slot spends \(String(format: "%.1f", max(0, wall * Double(results.cores) - perCell))) ms on worker round trips, scheduling, verdicts and the certificates")
+            }
+            if let report = results.reportSeconds {
+                lines.append("- writing the JSON and Markdown reports of a run, after the cells: \(String(format: "%.2f", report)) s")
             }
             if let certificates = results.certificateSeconds {
                 lines.append("- issuing the run's certificates, once per run and included above: \(String(format: "%.2f", certificates)) s")
