@@ -36,7 +36,9 @@ public struct CellRunner: Sendable {
     func peerTimeoutMilliseconds(_ cell: Cell) -> Int {
         let limit = cellTimeout(cell)
         let total = Int(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
-        return max(100, total - min(1000, max(600, total / 5)))
+        let share = max(100, total - min(1000, max(600, total / 5)))
+        guard let cap = cell.params.network.peerTimeoutLimit else { return share }
+        return min(share, Int(cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000))
     }
 
     func cellTimeout(_ cell: Cell) -> Duration {

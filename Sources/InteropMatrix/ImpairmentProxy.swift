@@ -50,6 +50,11 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A stalled network can only end in the peers' own timeouts: cells over it get this much at most.
     public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(2) : nil }
 
+    /// The peers' own timeout over this network, when it is shorter than the usual share of the
+    /// cell's: half the stalled cell's time, so a peer started late on a loaded machine still
+    /// reports its timeout well before the runner has to kill it.
+    public var peerTimeoutLimit: Duration? { self == .stall ? .seconds(1) : nil }
+
     /// Cells over this network spend their time waiting on timers, not on a core, so they run
     /// beside the CPU-bound cells instead of taking one of the `--jobs` slots.
     public var isMostlyWaiting: Bool { self == .stall || self == .delay50ms }
