@@ -30,7 +30,9 @@ let package = Package(
         ),
         .target(name: "CShimGnuTLS", linkerSettings: [.linkedLibrary("gnutls")]),
 
-        .target(name: "PeerKit", exclude: ["PEER-PROTOCOL.md"]),
+        // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
+        // byte, which unoptimized code makes ten times slower (a first `swift run` included).
+        .target(name: "PeerKit", exclude: ["PEER-PROTOCOL.md"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
