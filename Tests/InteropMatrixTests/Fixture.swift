@@ -28,6 +28,8 @@ actor Fixture {
         for id in PeerCatalog.standardLibraries {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
         }
+        // The benchmark's floor lives beside the peers.
+        try! FileManager.default.createSymbolicLink(atPath: "\(dir)/interop-floor", withDestinationPath: "\(Fixture.buildDirectory)/interop-floor")
         for mode in ["hang", "crash", "garbage", "listenhang", "flaky", "flood", "silent", "forkhang",
                      "noverify", "nosni", "noresume", "nokeyupdate", "badecho"] {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
