@@ -13,7 +13,8 @@ import PeerKit
 /// value is replaced by the server's port. Output, one line per cell: `ok` or `failed <why>`, then
 /// at the end `cells <n> seconds <s>`.
 public enum HandshakeFloor {
-    static let engines: [String: any TLSEngine.Type] = [
+    // Metatypes of final classes, never mutated.
+    nonisolated(unsafe) static let engines: [String: any TLSEngine.Type] = [
         "openssl": OpenSSLEngine.self, "mbedtls": MbedTLSEngine.self, "gnutls": GnuTLSEngine.self,
     ]
 
@@ -35,18 +36,19 @@ public enum HandshakeFloor {
             if verdict != "ok" { failures += 1 }
             print(verdict)
         }
-        let elapsed = ContinuousClock.now - start
-        print("cells \(cells) failed \(failures) seconds \(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)")
+        print("cells \(cells) failed \(failures) seconds \((ContinuousClock.now - start).inSeconds)")
         exit(0)
     }
 
     /// One cell: the server on its own thread, the client on this one.
     static func run(_ server: any TLSEngine.Type, _ serverArguments: [String], _ client: any TLSEngine.Type, _ clientArguments: [String]) -> String {
-        guard let serverRequest = try? PeerRequest(arguments: serverArguments) else { return "failed: server arguments" }
+        let serverRequest: PeerRequest
+        do { serverRequest = try PeerRequest(arguments: serverArguments) } catch { return "failed: server arguments: \(error.message)" }
         let listening = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
-        let port = LockedPort()
-        let serverStatus = LockedPort()
+        let port = LockedInt()
+        let serverStatus = LockedInt()
+        nonisolated(unsafe) let server = server
         let thread = Thread {
             let output = PeerOutput(mode: .collect) { value in
                 port.set(Int(value))
@@ -65,7 +67,13 @@ public enum HandshakeFloor {
         }
         var arguments = clientArguments
         if let index = arguments.firstIndex(of: "--port"), index + 1 < arguments.count { arguments[index + 1] = String(chosen) }
-        guard let clientRequest = try? PeerRequest(arguments: arguments) else { finished.wait(); return "failed: client arguments" }
+        let clientRequest: PeerRequest
+        do {
+            clientRequest = try PeerRequest(arguments: arguments)
+        } catch {
+            finished.wait()
+            return "failed: client arguments: \(error.message)"
+        }
         let outcome = Peer.run(client, clientRequest, output: PeerOutput(mode: .collect))
         finished.wait()
         switch (serverStatus.get() == 1, outcome.status) {
@@ -76,8 +84,8 @@ public enum HandshakeFloor {
     }
 }
 
-/// An integer two threads share.
-final class LockedPort: @unchecked Sendable {
+/// An integer two threads share (the server's port, its status).
+final class LockedInt: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Int?
     func set(_ new: Int) { lock.lock(); value = new; lock.unlock() }

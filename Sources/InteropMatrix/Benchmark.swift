@@ -1,4 +1,5 @@
 import Foundation
+import PeerKit
 import Subprocess
 #if canImport(System)
 import System
@@ -112,7 +113,7 @@ public struct Benchmark: Sendable {
             let server = runner.serverArguments(cell, set)
             let client = runner.clientArguments(cell, set, port: 1)
             let line: [String] = [cell.server, cell.client, String(server.count)] + server + client
-            input += JSON(line) + "\n"
+            input += PeerKit.JSON.array(line.map(PeerKit.JSON.string)).serialized + "\n"
         }
         let executable = run.catalog.directory + "/interop-floor"
         let result = try await Subprocess.run(.path(FilePath(executable)), input: .string(input), output: .string(limit: 64 << 20), error: .discarded)
@@ -125,14 +126,8 @@ public struct Benchmark: Sendable {
         return (Measurement(label: "floor: one process, back to back", cells: count, wallSeconds: seconds), certificateSeconds)
     }
 
-    private func JSON(_ items: [String]) -> String {
-        let data = (try? JSONEncoder().encode(items)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
     static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - start).inSeconds
     }
 
     /// Peak resident memory of this process, in megabytes (`getrusage`).

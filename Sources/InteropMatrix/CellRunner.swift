@@ -35,10 +35,10 @@ public struct CellRunner: Sendable {
     /// stage they were in) before the runner has to kill them.
     func peerTimeoutMilliseconds(_ cell: Cell) -> Int {
         let limit = cellTimeout(cell)
-        let total = Int(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
+        let total = limit.inMilliseconds
         let share = max(100, total - min(1000, max(600, total / 5)))
         guard let cap = cell.params.network.peerTimeoutLimit else { return share }
-        return min(share, Int(cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000))
+        return min(share, cap.inMilliseconds)
     }
 
     func cellTimeout(_ cell: Cell) -> Duration {
@@ -66,7 +66,7 @@ public struct CellRunner: Sendable {
 
     public func run(_ cell: Cell) async -> CellResult {
         let start = ContinuousClock.now
-        func elapsed() -> Double { Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double((ContinuousClock.now - start).components.seconds) * 1000 }
+        func elapsed() -> Double { (ContinuousClock.now - start).inSeconds * 1000 }
 
         if let reason = unsupportedReason(cell) {
             var result = CellResult(cell: cell, outcome: .unsupported, durationMs: elapsed())

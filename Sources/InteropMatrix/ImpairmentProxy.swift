@@ -79,7 +79,8 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// A TCP proxy on 127.0.0.1 between one client and one server that impairs what it forwards.
+/// A TCP proxy on 127.0.0.1 between one client and one server that impairs what it forwards, one
+/// connection after another (a resuming client connects twice), each impaired the same way.
 /// It runs on its own thread over non-blocking sockets and poll(), and is stopped by `stop()`.
 final class ImpairmentProxy: @unchecked Sendable {
     let port: UInt16
@@ -157,9 +158,14 @@ final class ImpairmentProxy: @unchecked Sendable {
     }
 
     private func run(until deadline: ContinuousClock.Instant) {
-        guard let client = acceptClient(until: deadline) else { return }
+        while let client = acceptClient(until: deadline), relay(client, until: deadline) {}
+    }
+
+    /// Forwards one connection, impaired, until both sides have closed it (true: take the next one)
+    /// or the proxy is stopped, the deadline passes or the impairment ends it (false).
+    private func relay(_ client: Int32, until deadline: ContinuousClock.Instant) -> Bool {
         defer { close(client) }
-        guard let server = connectUpstream(until: deadline) else { return }
+        guard let server = connectUpstream(until: deadline) else { return false }
         var serverOpen = true
         defer { if serverOpen { close(server) } }
         var one: Int32 = 1
@@ -195,7 +201,7 @@ final class ImpairmentProxy: @unchecked Sendable {
             }
             if toServer.readClosed && toServer.pending.isEmpty { shutdown(server, Int32(SHUT_WR)) }
             if toClient.readClosed && toClient.pending.isEmpty { shutdown(client, Int32(SHUT_WR)) }
-            if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return }
+            if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return true }
 
             var fds = [
                 pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
@@ -206,10 +212,10 @@ final class ImpairmentProxy: @unchecked Sendable {
             if !toServer.pending.isEmpty && toServer.pending[0].due <= clock.now { fds[2].events |= Int16(POLLOUT) }
             let nextDue = [toServer.pending.first?.due, toClient.pending.first?.due].compactMap { $0 }
             let wakeAt = ([deadline] + nextDue).min()!
-            let wait = max(0, min(1000, Int32(((wakeAt - clock.now).components.attoseconds / 1_000_000_000_000_000) + (wakeAt - clock.now).components.seconds * 1000)))
+            let wait = max(0, min(1000, Int32((wakeAt - clock.now).inMilliseconds)))
             let ready = poll(&fds, nfds_t(fds.count), wait)
-            if ready < 0 && errno != EINTR { return }
-            if fds[0].revents != 0 { return }
+            if ready < 0 && errno != EINTR { return false }
+            if fds[0].revents != 0 { return false }
 
             for (index, fromClient) in [(1, true), (2, false)] where fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let fd = fromClient ? client : server
@@ -228,7 +234,7 @@ final class ImpairmentProxy: @unchecked Sendable {
                     resetBoth()
                     close(server)
                     serverOpen = false
-                    return
+                    return false
                 case .truncate(let limit):
                     let room = max(0, limit - forwarded)
                     if bytes.count >= room {
@@ -250,6 +256,7 @@ final class ImpairmentProxy: @unchecked Sendable {
                 if fromClient { toServer.pending.append((due, bytes)) } else { toClient.pending.append((due, bytes)) }
             }
         }
+        return false
     }
 
     private func acceptClient(until deadline: ContinuousClock.Instant) -> Int32? {

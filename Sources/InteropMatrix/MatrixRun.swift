@@ -260,7 +260,7 @@ public struct MatrixRun: Sendable {
         let used = Set(cells.flatMap { [$0.server, $0.client] })
         var report = Report(
             startedAt: ISO8601DateFormatter().string(from: started),
-            durationS: Double((ContinuousClock.now - clock).components.attoseconds) / 1e18 + Double((ContinuousClock.now - clock).components.seconds),
+            durationS: (ContinuousClock.now - clock).inSeconds,
             matrix: matrix.source,
             libraries: ids.filter(used.contains).compactMap { libraries[$0] }
                 .map { Report.Library(id: $0.id, name: $0.name, version: $0.version, capabilities: $0.capabilities) },

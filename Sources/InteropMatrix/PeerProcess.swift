@@ -28,6 +28,25 @@ public struct PeerExit: Sendable {
     /// The end of what it wrote to stderr.
     public var log: String = ""
     public var pid: Int32 = 0
+
+    /// Marks which of the runner's kills ended the peer. A kill only counts if the process really
+    /// died of it (SIGKILL), not merely because a timer fired.
+    mutating func noteKill(by watch: PeerWatch) {
+        guard termination == .signaled(SIGKILL) else { return }
+        let reason = watch.killReason
+        killedAtDeadline = reason == .deadline
+        killedAfterPartner = reason == .partnerEnded
+        killedForViolations = reason == .protocolViolations
+    }
+}
+
+extension PeerExit.Termination {
+    init(_ status: TerminationStatus) {
+        switch status {
+        case .exited(let code): self = .exited(code)
+        case .signaled(let signal): self = .signaled(signal)
+        }
+    }
 }
 
 /// Spawns peer processes (swift-subprocess, each in its own process group) and reads their
@@ -62,19 +81,8 @@ enum PeerProcess {
             watch.killNow()
         }
         let (result, violations, log, pid) = outcome.closureResult
-        let termination: PeerExit.Termination
-        switch outcome.terminationStatus {
-        case .exited(let code): termination = .exited(code)
-        case .signaled(let signal): termination = .signaled(signal)
-        }
-        var exit = PeerExit(termination: termination, result: result, protocolViolations: violations, log: log, pid: pid)
-        // A kill only counts if the process really died of it.
-        if termination == .signaled(SIGKILL) {
-            let reason = watch.killReason
-            exit.killedAtDeadline = reason == .deadline
-            exit.killedAfterPartner = reason == .partnerEnded
-            exit.killedForViolations = reason == .protocolViolations
-        }
+        var exit = PeerExit(termination: PeerExit.Termination(outcome.terminationStatus), result: result, protocolViolations: violations, log: log, pid: pid)
+        exit.noteKill(by: watch)
         return exit
     }
 

@@ -23,7 +23,7 @@ final class PeerWorker: Sendable {
     let pid: Int32
     private let requests: AsyncStream<String>.Continuation
     private let events: Mailbox<Event>
-    private let state = Mutex<(usable: Bool, cells: Int, termination: PeerExit.Termination?)>((true, 0, nil))
+    private let state = Mutex<(usable: Bool, cells: Int)>((true, 0))
     /// The end of what the worker wrote to stderr (a crash's last words; cells' logs travel in their
     /// result lines).
     private let stderrTail: LockedText
@@ -74,7 +74,13 @@ final class PeerWorker: Sendable {
                     }
                     let writes = Task {
                         for await request in requestStream {
-                            do { _ = try await writer.write(request + "\n") } catch { break }
+                            do {
+                                _ = try await writer.write(request + "\n")
+                            } catch {
+                                // The worker's input is gone, so is the worker: its end, reported next, decides the cell.
+                                tail.value.withLock { $0 += "\n[runner: writing a request to the worker failed: \(error)]" }
+                                break
+                            }
                         }
                         try? await writer.finish()
                     }
@@ -82,16 +88,13 @@ final class PeerWorker: Sendable {
                         for try await line in execution.standardOutput.strings() where !line.isEmpty {
                             events.put(.line(line))
                         }
-                    } catch {}
+                    } catch {
+                        tail.value.withLock { $0 += "\n[runner: reading the worker's output failed: \(error)]" }
+                    }
                     writes.cancel()
                     await errors.value
                 }
-                let termination: PeerExit.Termination
-                switch outcome.terminationStatus {
-                case .exited(let code): termination = .exited(code)
-                case .signaled(let signal): termination = .signaled(signal)
-                }
-                events.put(.ended(termination))
+                events.put(.ended(PeerExit.Termination(outcome.terminationStatus)))
             } catch {
                 started.continuation.yield(.failure(error))
                 events.put(.ended(.exited(127)))
@@ -148,21 +151,18 @@ final class PeerWorker: Sendable {
         if let ended {
             // The worker died during the cell: the cell's peer crashed (or was killed), as a
             // one-cell peer would have.
-            state.withLock { $0.usable = false; $0.termination = ended }
+            state.withLock { $0.usable = false }
             var exit = PeerExit(termination: ended, result: result, protocolViolations: violations,
                                 log: log + stderrTail.value.withLock { $0 }, pid: pid)
-            if ended == .signaled(SIGKILL) {
-                exit.killedAtDeadline = watch.killReason == .deadline
-                exit.killedAfterPartner = watch.killReason == .partnerEnded
-                exit.killedForViolations = watch.killReason == .protocolViolations
-            }
+            exit.noteKill(by: watch)
             return exit
         }
-        if result == nil || watch.killReason != nil {
-            // No result (the stream ended) or a kill already on its way: never reuse it.
+        if result == nil || watch.killReason != nil || !violations.isEmpty {
+            // A kill on its way, or a peer that said things outside the protocol: never reuse it.
             state.withLock { $0.usable = false }
         }
-        if !violations.isEmpty { state.withLock { $0.usable = false } }
+        // The worker lives on; the cell ended as a one-cell peer would have exited, with the status
+        // its result line gives.
         let status = result?.status
         let code: Int32 = status == .ok ? 0 : status == .unsupported ? PeerProtocol.ExitCode.unsupported.rawValue : PeerProtocol.ExitCode.failed.rawValue
         return PeerExit(termination: .exited(code), result: result, protocolViolations: violations, log: log, pid: pid)

@@ -233,8 +233,7 @@ public struct ResumptionScenario: Scenario {
     public init(_ mode: ResumptionMode) { self.mode = mode }
     public var features: ConnectionFeatures { ConnectionFeatures(resumption: mode) }
     public func applies(to params: CellParameters) -> Bool {
-        // Both connections go straight to the server: the impairment proxy carries one connection.
-        params.clientAuth == .none && params.network == .none && (mode == .ticket || params.version <= .tls12)
+        params.clientAuth == .none && (mode == .ticket || params.version <= .tls12)
     }
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }

@@ -34,3 +34,10 @@ public struct Deadline: Sendable {
 public func millisecondsSince(_ start: UInt64) -> Double {
     Double(Deadline.now() &- start) / 1_000_000
 }
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    /// The duration in whole milliseconds.
+    public var inMilliseconds: Int { Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000) }
+}

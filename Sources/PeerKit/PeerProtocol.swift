@@ -25,11 +25,7 @@ public enum PeerProtocol {
 
     /// Writes one JSON line to stdout and flushes it, so the runner sees it at once.
     static func emit(_ value: JSON) {
-        writeLine(value.serialized)
-    }
-
-    static func writeLine(_ text: String) {
-        let line = text + "\n"
+        let line = value.serialized + "\n"
         var bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -54,15 +50,13 @@ public enum PeerProtocol {
 
 /// Where one session's protocol lines and log go: stdout and stderr for a one-cell peer; for a worker,
 /// stdout with the log carried in the result line (so each cell keeps its own); for an in-process
-/// run (the benchmark's floor), memory and a callback.
+/// run (the benchmark's floor), a callback for the port and nothing printed.
 public final class PeerOutput {
     public enum Mode { case process, worker, collect }
     let mode: Mode
     /// The collecting mode's listening callback.
     var onListening: ((UInt16) -> Void)?
     private(set) var logLines: [String] = []
-    /// The result line, in the collecting mode.
-    public private(set) var result: JSON?
 
     public init(mode: Mode, onListening: ((UInt16) -> Void)? = nil) {
         self.mode = mode
@@ -83,7 +77,7 @@ public final class PeerOutput {
             guard case .object(var members) = resultLine else { return PeerProtocol.emit(resultLine) }
             members.append(("log", .string(logLines.joined(separator: "\n"))))
             PeerProtocol.emit(.object(members))
-        case .collect: result = resultLine
+        case .collect: break // the caller has the outcome `Peer.run` returns
         }
     }
 

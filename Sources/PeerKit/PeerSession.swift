@@ -235,6 +235,8 @@ final class PeerSession<Engine: TLSEngine> {
             // The client closes first; answer its close_notify with ours.
             try awaitCloseNotify(engine, socket)
             try drive(.shutdown, socket) { engine.closeNotify() }
+            // Closed now, not when the next connection arrives: the client (or a proxy) waits for the end.
+            self.socket = nil
         }
     }
 
@@ -271,6 +273,7 @@ final class PeerSession<Engine: TLSEngine> {
             }
             try drive(.shutdown, socket) { engine.closeNotify() }
             try awaitCloseNotify(engine, socket)
+            self.socket = nil
         }
     }
 

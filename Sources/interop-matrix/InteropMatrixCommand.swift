@@ -300,8 +300,17 @@ extension InteropMatrixCommand {
                 throw ExitCode(3)
             }
             if let baseline {
-                let earlier = FileManager.default.isReadableFile(atPath: baseline) ? try? Baseline.load(path: baseline) : nil
                 if updateBaseline {
+                    // The known failures' reasons carry over; an unreadable baseline must not quietly lose them.
+                    var earlier: Baseline?
+                    if FileManager.default.isReadableFile(atPath: baseline) {
+                        do {
+                            earlier = try Baseline.load(path: baseline)
+                        } catch {
+                            FileHandle.standardError.write(Data("interop-matrix: cannot read the baseline to update: \(error)\n".utf8))
+                            throw ExitCode(64)
+                        }
+                    }
                     do {
                         try Baseline(report: report, keeping: earlier).write(to: baseline)
                         FileHandle.standardError.write(Data("interop-matrix: wrote the baseline \(baseline) (\(report.results.count) cells)\n".utf8))
@@ -383,7 +392,14 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file)
             run.filters = options.filter
-            let libraries = try? await run.catalog.load(Array(Set(file.servers + file.clients)))
+            let libraries: [String: PeerLibrary]?
+            do {
+                libraries = try await run.catalog.load(Array(Set(file.servers + file.clients)))
+            } catch {
+                // Still list: without capabilities `all` means every registry entry, and nothing is unsupported yet.
+                FileHandle.standardError.write(Data("interop-matrix: listing without the peers' capabilities: \(error)\n".utf8))
+                libraries = nil
+            }
             let cells = run.cells(libraries: libraries)
             for cell in cells { print(cell.id) }
             var byScenario: [String: Int] = [:]

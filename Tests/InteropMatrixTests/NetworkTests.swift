@@ -26,6 +26,19 @@ struct NetworkTests {
         if network == .delay50ms { #expect(result.durationMs >= 100) }
     }
 
+    @Test("the proxy carries a resuming client's two connections, both impaired, and the second still resumes")
+    func resumptionThroughTheProxy() async throws {
+        let matrix = try MatrixFile(yaml: "servers: [gnutls]\nclients: [openssl]\nscenarios: [resumption-ticket]\nversions: [TLS1.3]\ncerts: [ecdsa-p256]\nclient_auth: [none]\nnetwork: [segment-1, delay-50ms]\n", source: "t")
+        let cells = MatrixRun(matrix: matrix).cells()
+        #expect(cells.count == 2)
+        let runner = try await Fixture.shared.runner()
+        for cell in cells {
+            let result = await runner.run(cell)
+            #expect(result.outcome == .pass, "\(cell.params.network): \(result.reason ?? "")")
+            #expect(result.clientView?.connectionsResumed == [false, true])
+        }
+    }
+
     @Test("a corrupted record is refused by both sides, never accepted", arguments: [("openssl", "gnutls", TLSVersion.tls13), ("gnutls", "mbedtls", .tls12), ("mbedtls", "openssl", .tls12)])
     func corruptRecord(server: String, client: String, version: TLSVersion) async throws {
         let runner = try await Fixture.shared.runner()
