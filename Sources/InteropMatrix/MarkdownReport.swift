@@ -38,11 +38,23 @@ public enum MarkdownReport {
         return (ordered(Set(report.results.map(\.server))), ordered(Set(report.results.map(\.client))))
     }
 
-    /// `passed/attempted` per pair, attempted being the cells that were not unsupported.
-    static func pairCounts(_ report: Report, server: String, client: String) -> (passed: Int, attempted: Int, unsupported: Int) {
-        let cells = report.results.filter { $0.server == server && $0.client == client }
-        let unsupported = cells.filter { $0.outcome == .unsupported }.count
-        return (cells.filter { $0.outcome == .pass }.count, cells.count - unsupported, unsupported)
+    /// How a set of cells went: passed, attempted (the cells that were not unsupported), unsupported.
+    struct Tally {
+        var passed = 0
+        var attempted = 0
+        var unsupported = 0
+
+        init(_ cells: [CellResult]) {
+            for cell in cells {
+                if cell.outcome == .unsupported { unsupported += 1 } else { attempted += 1 }
+                if cell.outcome == .pass { passed += 1 }
+            }
+        }
+    }
+
+    /// `passed/attempted` per pair.
+    static func pairCounts(_ report: Report, server: String, client: String) -> Tally {
+        Tally(report.results.filter { $0.server == server && $0.client == client })
     }
 
     static func pairTable(_ report: Report) -> [String] {
@@ -65,10 +77,9 @@ public enum MarkdownReport {
     /// The mark for a set of cells: all attempted passed, some failed, or none could be attempted.
     static func mark(_ cells: [CellResult]) -> String {
         guard !cells.isEmpty else { return "" }
-        let attempted = cells.filter { $0.outcome != .unsupported }
-        if attempted.isEmpty { return "–" }
-        let passed = attempted.filter { $0.outcome == .pass }.count
-        return passed == attempted.count ? "✅" : "❌ \(attempted.count - passed)/\(attempted.count)"
+        let tally = Tally(cells)
+        if tally.attempted == 0 { return "–" }
+        return tally.passed == tally.attempted ? "✅" : "❌ \(tally.attempted - tally.passed)/\(tally.attempted)"
     }
 
     static func pairs(_ report: Report) -> [(String, String)] {
