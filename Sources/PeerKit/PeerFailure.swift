@@ -10,19 +10,45 @@ public enum FailureStage: String, Sendable {
     case timeout
 }
 
+/// Why this side rejected the other side's certificate, normalized from the library's own
+/// verification result (`X509_V_ERR_*`, `gnutls_certificate_status_t` bits, `MBEDTLS_X509_BADCERT_*`
+/// flags), never from its message text. The names are the peer protocol's `error.verify_reason`.
+public enum VerifyReason: String, Sendable, CaseIterable, Codable {
+    /// The certificate's notAfter has passed.
+    case expired
+    /// The certificate's notBefore is in the future.
+    case notYetValid = "not_yet_valid"
+    /// The certificate does not name the host (or IP address) asked for.
+    case nameMismatch = "name_mismatch"
+    /// No chain to a trusted root: unknown issuer, self-signed, or an incomplete chain.
+    case untrusted
+    /// keyUsage or extendedKeyUsage does not allow the certificate's use here.
+    case keyUsage = "key_usage"
+    /// A signature in the chain does not verify.
+    case signature
+    /// The other side sent no certificate where one was required (a server with client auth required).
+    case noCertificate = "no_certificate"
+    /// The library rejected the certificate for a reason none of the above names.
+    case other
+}
+
 /// An error as a TLS library reported it: its own code and words, and the alert it sent or received
-/// where the library lets us know. `isVerification` marks a rejected peer certificate.
+/// where the library lets us know. `isVerification` marks a rejected peer certificate;
+/// `verifyReason` says why, where the library's verification result tells.
 public struct TLSError: Error, Sendable {
     public var libraryCode: String?
     public var message: String
     public var alert: ObservedAlert?
     public var isVerification: Bool
+    public var verifyReason: VerifyReason?
 
-    public init(libraryCode: String?, message: String, alert: ObservedAlert? = nil, isVerification: Bool = false) {
+    public init(libraryCode: String?, message: String, alert: ObservedAlert? = nil, isVerification: Bool = false,
+                verifyReason: VerifyReason? = nil) {
         self.libraryCode = libraryCode
         self.message = message
         self.alert = alert
-        self.isVerification = isVerification
+        self.isVerification = isVerification || verifyReason != nil
+        self.verifyReason = verifyReason
     }
 }
 
@@ -52,6 +78,7 @@ public struct PeerFailure: Error, Sendable {
             ("alert_code", .optional(error.alert.map { Int($0.code) })),
             ("alert_direction", .optional(error.alert?.direction.rawValue)),
             ("library_code", .optional(error.libraryCode)),
+            ("verify_reason", .optional(stage == .verify ? error.verifyReason?.rawValue : nil)),
             ("message", .string(error.message)),
         ])
     }
