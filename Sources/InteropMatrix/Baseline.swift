@@ -9,6 +9,9 @@ public struct Baseline: Codable, Sendable {
         public var reason: String?
         /// Where it is tracked (a bug report, a mailing list thread).
         public var link: String?
+        /// For an expected refusal or a broken network: the alert it carried (`observed_alert`),
+        /// so a library that starts sending another one is reported as a change.
+        public var alert: String?
     }
 
     public var schema = "interop-matrix/baseline/v1"
@@ -32,6 +35,11 @@ public struct Baseline: Codable, Sendable {
         }
     }
 
+    public init(matrix: String, cells: [String: Entry]) {
+        self.matrix = matrix
+        self.cells = cells
+    }
+
     /// The baseline a report makes: every cell's outcome; known failures keep the reason and link
     /// an earlier baseline gave them.
     public init(report: Report, keeping earlier: Baseline?) {
@@ -39,6 +47,7 @@ public struct Baseline: Codable, Sendable {
         var cells: [String: Entry] = [:]
         for result in report.results {
             var entry = Entry(outcome: result.outcome)
+            entry.alert = result.observedAlert
             if ![.pass, .unsupported].contains(result.outcome) {
                 let old = earlier?.cells[result.id]
                 entry.reason = old?.reason ?? result.reason
@@ -70,7 +79,12 @@ public struct Baseline: Codable, Sendable {
                 continue
             }
             let expectedGood = [Outcome.pass, .unsupported].contains(expected.outcome)
-            if (expected.outcome == .pass && result.outcome != .pass) || (expectedGood && !passedOrCannot) {
+            if expected.outcome == .pass, result.outcome == .pass, result.expect.handshake == .refused, expected.alert != result.observedAlert {
+                comparison.alertChanges.append(AlertChange(id: result.id, before: expected.alert, after: result.observedAlert))
+            }
+            // A known failure that is now unsupported did not start passing: the cell lost its run.
+            if (expected.outcome == .pass && result.outcome != .pass) || (expectedGood && !passedOrCannot)
+                || (!expectedGood && result.outcome == .unsupported) {
                 comparison.regressions.append(result.id)
                 report.results[index].baselineStatus = "regression"
             } else if !expectedGood && passedOrCannot {
@@ -98,22 +112,54 @@ public struct BaselineComparison: Codable, Sendable {
     public var knownFailures: [String] = []
     public var newCells: [String] = []
     public var vanishedCells: [String] = []
+    /// Passing refusals whose alert is not the one the baseline recorded.
+    public var alertChanges: [AlertChange] = []
 
     enum CodingKeys: String, CodingKey {
         case file, regressions
+        case alertChanges = "alert_changes"
         case unexpectedPasses = "unexpected_passes"
         case knownFailures = "known_failures"
         case newCells = "new_cells"
         case vanishedCells = "vanished_cells"
     }
 
-    /// 1 regressions, 4 unexpected passes, 5 cells new or vanished, 0 nothing changed.
+    public init(file: String) { self.file = file }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        file = try c.decode(String.self, forKey: .file)
+        regressions = try c.decode([String].self, forKey: .regressions)
+        unexpectedPasses = try c.decode([String].self, forKey: .unexpectedPasses)
+        knownFailures = try c.decode([String].self, forKey: .knownFailures)
+        newCells = try c.decode([String].self, forKey: .newCells)
+        vanishedCells = try c.decode([String].self, forKey: .vanishedCells)
+        alertChanges = try c.decodeIfPresent([AlertChange].self, forKey: .alertChanges) ?? []
+    }
+
+    /// 1 regressions, 4 unexpected passes, 5 cells new or vanished or alerts changed, 0 nothing changed.
     public var exitCode: Int32 {
         if !regressions.isEmpty { return 1 }
         if !unexpectedPasses.isEmpty { return 4 }
-        if !newCells.isEmpty || !vanishedCells.isEmpty { return 5 }
+        if !newCells.isEmpty || !vanishedCells.isEmpty || !alertChanges.isEmpty { return 5 }
         return 0
     }
+}
+
+/// A refusal that still passes, with another alert than the baseline recorded.
+public struct AlertChange: Codable, Sendable, Equatable {
+    public var id: String
+    public var before: String?
+    public var after: String?
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(before, forKey: .before)
+        try c.encode(after, forKey: .after)
+    }
+
+    public var text: String { "\(id): alert \(before ?? "none") → \(after ?? "none")" }
 }
 
 public struct BaselineError: Error, CustomStringConvertible, Sendable {

@@ -54,33 +54,82 @@ public struct CellParameters: Sendable, Hashable, Codable {
     }
 }
 
+/// What must end an expected refusal: the stage at which the refusing side fails and, for a
+/// certificate, the reason its own library gives (`error.verify_reason`). A refusal for another
+/// reason is a fail, however it ended.
+public enum RefusalCause: Sendable, Hashable {
+    /// The refusing side rejects the other side's certificate (stage `verify`) for exactly this reason.
+    case certificate(VerifyReason)
+    /// The refusing side ends the handshake (stage `handshake`): a version, suite or protocol it
+    /// will not take.
+    case handshake
+
+    /// The stage the refusing side must report.
+    public var stage: FailureStage {
+        switch self {
+        case .certificate: .verify
+        case .handshake: .handshake
+        }
+    }
+
+    public var verifyReason: VerifyReason? {
+        if case .certificate(let reason) = self { return reason }
+        return nil
+    }
+}
+
+/// How a network that breaks connections on purpose must show in both sides' reports: each
+/// impairment has its own (`Impairment.expectedFailure`).
+public struct NetworkFailure: Sendable, Hashable {
+    /// Both handshakes complete before the damage (corrupt); otherwise neither needs to.
+    public var handshakeCompletes: Bool
+    public var serverStage: FailureStage
+    public var clientStage: FailureStage
+    /// The side that meets the damage, and the alert RFC 8446 §5.2 / RFC 5246 §6.2.3 has it send.
+    public var detectedBy: Role?
+    public var alert: String?
+}
+
 /// What a cell must show to pass.
-public struct Expectation: Sendable, Hashable, Codable {
+public struct Expectation: Sendable, Hashable {
     public enum Handshake: String, Sendable, Codable { case ok, refused }
     public var handshake: Handshake
     /// The alert the refusing side should send (RFC 8446 §6, RFC 5246 §7.2); nil when any will do.
     public var alert: String?
     public var refusedBy: Role?
-    /// The network breaks the connection: both sides must fail cleanly (no hang, no crash, the
-    /// data never accepted), whichever side notices first.
-    public var connectionBroken = false
+    /// Why the handshake must be refused (set for every expected refusal).
+    public var refusal: RefusalCause?
+    /// The network breaks the connection: both sides must fail, each at the stage this names.
+    public var network: NetworkFailure?
     /// The client ends without close_notify: the server must report the truncation (stage shutdown).
     public var truncatedByClient = false
     /// The group both sides must report, when the scenario sets one.
     public var group: String?
     /// The application protocol both sides must report (ALPN), when the scenario sets one.
     public var applicationProtocol: String?
-    /// A refusal is expected, but a handshake that carries on without the feature is allowed too
-    /// (alpn-mismatch); which one happened is noted.
-    public var continuingAllowed = false
+
+    public var connectionBroken: Bool { network != nil }
 
     public static let success = Expectation(handshake: .ok, alert: nil, refusedBy: nil)
 
-    public init(handshake: Handshake, alert: String?, refusedBy: Role?, connectionBroken: Bool = false) {
+    /// A refusal by `side` (nil: whichever side notices) for `cause`, with the alert the RFC names.
+    public static func refusal(by side: Role?, _ cause: RefusalCause, alert: String) -> Expectation {
+        var expect = Expectation(handshake: .refused, alert: alert, refusedBy: side)
+        expect.refusal = cause
+        return expect
+    }
+
+    /// A connection the network breaks: both sides must fail as `failure` says.
+    public static func broken(_ failure: NetworkFailure) -> Expectation {
+        var expect = Expectation(handshake: .refused, alert: failure.alert, refusedBy: failure.detectedBy)
+        expect.network = failure
+        return expect
+    }
+
+    init(handshake: Handshake, alert: String?, refusedBy: Role?) {
         self.handshake = handshake
         self.alert = alert
         self.refusedBy = refusedBy
-        self.connectionBroken = connectionBroken
     }
 }
 

@@ -76,7 +76,7 @@ public struct CellRunner: Sendable {
         guard let server = libraries[cell.server], let client = libraries[cell.client], let set = certificates[cell.params.cert] else {
             var result = CellResult(cell: cell, outcome: .error, durationMs: elapsed())
             result.reason = "the runner has no peer or certificates for this cell"
-            result.error = ReportError(side: .runner, stage: "setup", message: result.reason!)
+            result.error = ReportError(side: .runner, stage: .setup, message: result.reason!)
             return result
         }
         // Workers are taken from the pool first, so starting one never eats into the cell's time.
@@ -97,6 +97,7 @@ public struct CellRunner: Sendable {
         let clientExit = Mutex<PeerExit?>(nil)
         let clientLaunchError = Mutex<String?>(nil)
         let clientLaunched = Mutex(false)
+        let proxyFailure = Mutex<String?>(nil)
         let folder = artifacts?.prepare(cell.id)
         let keyLog = folder.map { ["--keylog", $0.appendingPathComponent("keylog.txt").path] } ?? []
         let serverArgs = serverArguments(cell, set) + keyLog
@@ -120,6 +121,7 @@ public struct CellRunner: Sendable {
                         throw error
                     }
                     await proxy?.stop()
+                    if let failure = proxy?.failure { proxyFailure.withLock { $0 = failure } }
                     clientExit.withLock { $0 = exit }
                 } catch {
                     clientLaunchError.withLock { $0 = "\(error)" }
@@ -127,6 +129,9 @@ public struct CellRunner: Sendable {
             }
             if let message = clientLaunchError.withLock({ $0 }) {
                 result = harnessError(cell, "could not start peer-\(cell.client): \(message)", elapsed())
+            } else if let failure = proxyFailure.withLock({ $0 }) {
+                // Whatever the peers said, the network between them was not the one the cell names.
+                result = harnessError(cell, "the \(cell.params.network) impairment proxy failed: \(failure)", elapsed())
             } else {
                 result = Verdict.judge(cell, server: serverExit!, client: clientExit.withLock { $0 }, durationMs: elapsed())
             }
@@ -167,7 +172,7 @@ public struct CellRunner: Sendable {
     private func harnessError(_ cell: Cell, _ message: String, _ durationMs: Double) -> CellResult {
         var result = CellResult(cell: cell, outcome: .error, durationMs: durationMs)
         result.reason = message
-        result.error = ReportError(side: .runner, stage: "setup", message: message)
+        result.error = ReportError(side: .runner, stage: .setup, message: message)
         return result
     }
 
@@ -233,12 +238,9 @@ public struct CellRunner: Sendable {
             if let missing = cell.features.required.first(where: { !(caps.features ?? []).contains($0) }) {
                 return "\(who): its peer does not implement \(missing) (the library or this peer lacks the API)"
             }
-            if cell.usesLibraryDefaults {
-                if !caps.defaultVersions.contains(cell.params.version.rawValue) {
-                    return "\(who) enables none of the other side's default versions (\(caps.defaultVersions.joined(separator: ", ")))"
-                }
-                continue
-            }
+            // Out of the box nothing is forced, so nothing can be unsupported: a pair whose
+            // defaults share no version is an incompatibility the handshake shows (a fail).
+            if cell.usesLibraryDefaults { continue }
             if !caps.versions.contains(wanted.rawValue) {
                 return "\(who) does not support \(wanted.rawValue) (it has \(caps.versions.joined(separator: ", ")))"
             }

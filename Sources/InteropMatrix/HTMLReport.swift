@@ -80,11 +80,12 @@ public enum HTMLReport {
       [["pass", s.passed + " passed"], ["fail", s.failed + " failed"], ["unsupported", s.unsupported + " unsupported"], ["error", s.errors + " timeouts, crashes, errors"]]
         .forEach(function (b) { summary.appendChild(el("span", { "class": "badge " + b[0] }, b[1])); });
       summary.appendChild(el("span", {}, s.total + " cells"));
+      summary.appendChild(el("span", { "class": "badge", id: "deviations" }, (s.alert_deviations || 0) + " alert deviations"));
       if (report.baseline) {
         var b = report.baseline;
         summary.appendChild(el("div", { "class": "meta", id: "baseline" }, "Baseline " + b.file + ": " + b.regressions.length + " regressions, " +
           b.unexpected_passes.length + " unexpected passes, " + b.known_failures.length + " known failures, " +
-          b.new_cells.length + " new cells, " + b.vanished_cells.length + " vanished cells"));
+          b.new_cells.length + " new cells, " + b.vanished_cells.length + " vanished cells, " + (b.alert_changes || []).length + " changed alerts"));
       }
       function fill(id, values) {
         var select = document.getElementById(id);
@@ -167,6 +168,7 @@ public enum HTMLReport {
           if (r.server_view || r.client_view) box.appendChild(block("views (server, client)", { server: r.server_view, client: r.client_view }));
           if (r.server_error) box.appendChild(block("server error", r.server_error));
           if (r.client_error) box.appendChild(block("client error", r.client_error));
+          if (r.alert_deviation) box.appendChild(block("alert deviation", r.alert_deviation.side + " " + (r.alert_deviation.observed ? "sent " + r.alert_deviation.observed : "sent no alert") + " where the RFC names " + r.alert_deviation.expected));
           if (r.notes) box.appendChild(block("notes", r.notes.join("\n")));
           if (r.baseline) box.appendChild(block("baseline", r.baseline + (r.known_failure ? ": " + r.known_failure : "")));
           if (r.earlier_attempts) box.appendChild(block("earlier attempts", r.earlier_attempts.join("\n")));

@@ -59,11 +59,26 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     /// beside the CPU-bound cells instead of taking one of the `--jobs` slots.
     public var isMostlyWaiting: Bool { self == .stall || self == .delay50ms }
 
-    /// Whether a cell over this network must still succeed; the others must fail cleanly.
-    public var preservesConnection: Bool {
+    /// Whether a cell over this network must still succeed; the others must fail as `expectedFailure` says.
+    public var preservesConnection: Bool { expectedFailure == nil }
+
+    /// How each side must fail over a network that breaks connections; nil for one that must not.
+    /// Each impairment has its own expectation, so a cell that fails for another reason fails.
+    public var expectedFailure: NetworkFailure? {
         switch self {
-        case .none, .segment1, .delay50ms: true
-        default: false
+        case .none, .segment1, .delay50ms:
+            nil
+        case .corrupt:
+            // The client's first application record arrives with a flipped byte: the server's
+            // record protection rejects it (RFC 8446 §5.2, RFC 5246 §6.2.3.3: bad_record_mac) after
+            // both handshakes completed, and the client, reading the echo, meets the server's alert.
+            NetworkFailure(handshakeCompletes: true, serverStage: .data, clientStage: .data, detectedBy: .server, alert: "bad_record_mac")
+        case .truncate, .reset:
+            // Cut or reset inside the first flights: both handshakes end early, neither side's fault.
+            NetworkFailure(handshakeCompletes: false, serverStage: .handshake, clientStage: .handshake, detectedBy: nil, alert: nil)
+        case .stall:
+            // The server's first flight never arrives: both wait for the other, until their own timeouts.
+            NetworkFailure(handshakeCompletes: false, serverStage: .timeout, clientStage: .timeout, detectedBy: nil, alert: nil)
         }
     }
 
@@ -90,6 +105,16 @@ final class ImpairmentProxy: @unchecked Sendable {
     private let listener: Int32
     private let wake: (read: Int32, write: Int32)
     private let done = DispatchSemaphore(value: 0)
+    private let failureLock = NSLock()
+    private var firstFailure: String?
+
+    /// What went wrong in the proxy itself (it could not reach the server, poll failed): the
+    /// harness's fault, never the libraries'. Read after `stop()`.
+    var failure: String? { failureLock.withLock { firstFailure } }
+
+    private func fail(_ text: String) {
+        failureLock.withLock { if firstFailure == nil { firstFailure = text } }
+    }
 
     init(impairment: Impairment, upstreamPort: UInt16, version: TLSVersion) throws {
         self.impairment = impairment
@@ -200,7 +225,9 @@ final class ImpairmentProxy: @unchecked Sendable {
                 if isClient { toClient = direction } else { toServer = direction }
             }
             if toServer.readClosed && toServer.pending.isEmpty { shutdown(server, Int32(SHUT_WR)) }
-            if toClient.readClosed && toClient.pending.isEmpty { shutdown(client, Int32(SHUT_WR)) }
+            // A stalled network carries nothing to the client, not even the server's close: the
+            // client must meet its own timeout, not an end of stream the server's timeout caused.
+            if toClient.readClosed && toClient.pending.isEmpty && impairment != .stall { shutdown(client, Int32(SHUT_WR)) }
             if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return true }
 
             var fds = [
@@ -214,7 +241,10 @@ final class ImpairmentProxy: @unchecked Sendable {
             let wakeAt = ([deadline] + nextDue).min()!
             let wait = max(0, min(1000, Int32((wakeAt - clock.now).inMilliseconds)))
             let ready = poll(&fds, nfds_t(fds.count), wait)
-            if ready < 0 && errno != EINTR { return false }
+            if ready < 0 && errno != EINTR {
+                fail("poll: \(String(cString: strerror(errno)))")
+                return false
+            }
             if fds[0].revents != 0 { return false }
 
             for (index, fromClient) in [(1, true), (2, false)] where fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
@@ -263,7 +293,10 @@ final class ImpairmentProxy: @unchecked Sendable {
         var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         while ContinuousClock.now < deadline {
             let ready = poll(&fds, 2, 100)
-            if ready < 0 && errno != EINTR { return nil }
+            if ready < 0 && errno != EINTR {
+                fail("poll on the listener: \(String(cString: strerror(errno)))")
+                return nil
+            }
             if fds[1].revents != 0 { return nil }
             if fds[0].revents != 0 {
                 let fd = accept(listener, nil, nil)
@@ -277,19 +310,36 @@ final class ImpairmentProxy: @unchecked Sendable {
         return nil
     }
 
+    /// Connects to the server peer, or records why it could not (the harness's failure).
     private func connectUpstream(until deadline: ContinuousClock.Instant) -> Int32? {
+        let target = "the server at 127.0.0.1:\(upstreamPort)"
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            fail("socket: \(String(cString: strerror(errno)))")
+            return nil
+        }
         var address = Self.loopback(port: upstreamPort)
         let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if rc != 0 && errno != EINPROGRESS { close(fd); return nil }
+        if rc != 0 && errno != EINPROGRESS {
+            fail("could not connect to \(target): \(String(cString: strerror(errno)))")
+            close(fd)
+            return nil
+        }
         var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        let remaining = Int32(max(0, (deadline - ContinuousClock.now).components.seconds * 1000))
-        guard poll(&entry, 1, max(1, remaining)) == 1 else { close(fd); return nil }
+        let remaining = Int32(max(0, (deadline - ContinuousClock.now).inMilliseconds))
+        guard poll(&entry, 1, max(1, remaining)) == 1 else {
+            fail("could not connect to \(target) before the cell's deadline")
+            close(fd)
+            return nil
+        }
         var soError: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
-        guard soError == 0 else { close(fd); return nil }
+        guard soError == 0 else {
+            fail("could not connect to \(target): \(String(cString: strerror(soError)))")
+            close(fd)
+            return nil
+        }
         return fd
     }
 }

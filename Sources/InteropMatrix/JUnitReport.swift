@@ -30,6 +30,10 @@ public enum JUnitReport {
                     let message = cell.outcome == .unsupported ? "unsupported: \(cell.reason ?? "")" : "known failure: \(cell.knownFailure ?? cell.reason ?? "")"
                     out.append(#"      <skipped message="\#(escape(message))"/>"#)
                 }
+                if let deviation = cell.alertDeviation {
+                    // A property CI dashboards can count: the refusal passed with another alert.
+                    out.append(#"      <properties><property name="alert_deviation" value="\#(escape(deviation.text))"/></properties>"#)
+                }
                 var notes = cell.notes ?? []
                 if cell.flaky == true { notes.append("flaky: passed on attempt \(cell.attempts ?? 0) after " + (cell.earlierAttempts ?? []).joined(separator: "; ")) }
                 if cell.baselineStatus == "unexpected_pass" { notes.append("unexpected pass: the baseline lists this cell as failing; update the baseline") }
@@ -54,8 +58,8 @@ public enum JUnitReport {
     static func details(_ cell: CellResult) -> String {
         var lines = ["outcome: \(cell.outcome.rawValue)", "reason: \(cell.reason ?? "")"]
         for error in [cell.serverError, cell.clientError].compactMap({ $0 }) {
-            let alert = error.alert.map { ", alert \($0) \(error.alertDirection ?? "")" } ?? ""
-            lines.append("\(error.side.rawValue) error (\(error.stage)\(alert)): \(error.message)" + (error.libraryCode.map { " [\($0)]" } ?? ""))
+            let alert = error.alert.map { ", alert \($0) \(error.alertDirection?.rawValue ?? "")" } ?? ""
+            lines.append("\(error.side.rawValue) error (\(error.stage.rawValue)\(alert)): \(error.message)" + (error.libraryCode.map { " [\($0)]" } ?? ""))
         }
         if let logs = cell.logs { for (side, log) in logs.sorted(by: { $0.key < $1.key }) { lines.append("--- \(side) log ---\n\(log)") } }
         return lines.joined(separator: "\n")

@@ -13,12 +13,13 @@ public enum MarkdownReport {
         out.append("")
         out.append("Libraries: " + report.libraries.map { "\($0.name) \($0.version) (`\($0.id)`)" }.joined(separator: ", "))
         out.append("")
-        out.append("**\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported, \(s.errors) errors (timeouts, crashes, harness)**")
+        out.append("**\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported, \(s.errors) errors (timeouts, crashes, harness); \(s.alertDeviations) alert deviations**")
         out.append("")
         out.append(contentsOf: baselineSection(report))
         out.append(contentsOf: pairTable(report))
         out.append(contentsOf: scenarioTable(report))
         out.append(contentsOf: alertTable(report))
+        out.append(contentsOf: alertDeviations(report))
         out.append(contentsOf: defaultsTable(report))
         out.append(contentsOf: negotiatedTable(report))
         out.append(contentsOf: suiteTables(report))
@@ -120,7 +121,7 @@ public enum MarkdownReport {
                 let refuser = cell.expect.refusedBy == .client ? cell.clientError : cell.serverError
                 let other = cell.expect.refusedBy == .client ? cell.serverError : cell.clientError
                 let mark = cell.outcome == .pass ? "" : "❌ "
-                return "\(mark)\(refuser?.alert ?? "–") → \(other?.alertDirection == "received" ? other?.alert ?? "–" : "–")"
+                return "\(mark)\(refuser?.alert ?? "–") → \(other?.receivedAlert ?? "–")"
             }
             out.append("| \(parts[0]) | \(parts[1]) | \(cells.first?.expect.alert ?? "") | " + marks.joined(separator: " | ") + " |")
         }
@@ -260,8 +261,8 @@ public enum MarkdownReport {
             let known = r.baselineStatus == "known_failure" ? " (known failure\(r.knownFailure.map { ": \($0)" } ?? ""))" : ""
             out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(r.reason ?? "")")
             for error in [r.serverError, r.clientError].compactMap({ $0 }) {
-                let alert = error.alert.map { ", alert \($0) \(error.alertDirection ?? "")" } ?? ""
-                out.append("  - \(error.side.rawValue) (\(error.stage)\(alert)): \(error.message)" + (error.libraryCode.map { " [`\($0)`]" } ?? ""))
+                let alert = error.alert.map { ", alert \($0) \(error.alertDirection?.rawValue ?? "")" } ?? ""
+                out.append("  - \(error.side.rawValue) (\(error.stage.rawValue)\(alert)): \(error.message)" + (error.libraryCode.map { " [`\($0)`]" } ?? ""))
             }
         }
         out.append("")
@@ -271,7 +272,7 @@ public enum MarkdownReport {
     /// What changed against the baseline, when the run was compared with one.
     static func baselineSection(_ report: Report) -> [String] {
         guard let b = report.baseline else { return [] }
-        var out = ["## Against the baseline", "", "Baseline `\(b.file)`: **\(b.regressions.count) regressions**, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new cells, \(b.vanishedCells.count) vanished cells.", ""]
+        var out = ["## Against the baseline", "", "Baseline `\(b.file)`: **\(b.regressions.count) regressions**, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new cells, \(b.vanishedCells.count) vanished cells, \(b.alertChanges.count) changed alerts.", ""]
         func list(_ title: String, _ ids: [String]) {
             guard !ids.isEmpty else { return }
             out.append("### \(title)")
@@ -287,6 +288,32 @@ public enum MarkdownReport {
         list("Unexpected passes (update the baseline)", b.unexpectedPasses)
         list("New cells", b.newCells)
         list("Vanished cells", b.vanishedCells)
+        if !b.alertChanges.isEmpty {
+            out.append("### Changed alerts (still passing)")
+            out.append("")
+            for change in b.alertChanges.prefix(200) { out.append("- `\(change.id)`: \(change.before ?? "none") → \(change.after ?? "none")") }
+            out.append("")
+        }
+        return out
+    }
+
+    /// Passing refusals whose alert is not the one the RFC names, counted per scenario and alert.
+    static func alertDeviations(_ report: Report) -> [String] {
+        let deviating = report.results.filter { $0.alertDeviation != nil }
+        guard !deviating.isEmpty else { return [] }
+        var out = ["## Alert deviations (\(deviating.count) passing cells)", "",
+                   "The refusal happened as expected, with another alert than the RFC names (or none).", "",
+                   "| scenario | version | side | library | RFC | sent | cells |", "|---|---|---|---|---|---|---|"]
+        var counts: [[String]: Int] = [:]
+        var order: [[String]] = []
+        for r in deviating {
+            let d = r.alertDeviation!
+            let key = [r.scenario, r.params.version.rawValue, d.side.rawValue, d.side == .client ? r.client : r.server, d.expected, d.observed ?? "none"]
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: 0] += 1
+        }
+        for key in order { out.append("| " + key.joined(separator: " | ") + " | \(counts[key]!) |") }
+        out.append("")
         return out
     }
 
@@ -338,10 +365,11 @@ public enum TerminalReport {
         for r in report.results where r.flaky == true { out.append("FLAKY \(r.id): passed on attempt \(r.attempts ?? 0)") }
         if let b = report.baseline {
             for id in b.unexpectedPasses { out.append("UNEXPECTED PASS \(id) (update the baseline)") }
-            out.append("baseline \(b.file): \(b.regressions.count) regressions, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new, \(b.vanishedCells.count) vanished")
+            for change in b.alertChanges { out.append("ALERT CHANGED \(change.text)") }
+            out.append("baseline \(b.file): \(b.regressions.count) regressions, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new, \(b.vanishedCells.count) vanished, \(b.alertChanges.count) changed alerts")
         }
         let s = report.summary
-        out.append("\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")
+        out.append("\(s.total) cells: \(s.passed) passed (\(s.alertDeviations) with another alert than the RFC names), \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")
         return out.joined(separator: "\n") + "\n"
     }
 }

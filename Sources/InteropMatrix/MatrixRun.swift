@@ -75,10 +75,10 @@ public struct MatrixRun: Sendable {
             params.network = network
             guard scenario.applies(to: params) else { return nil }
             var expect = scenario.expectation(for: params)
-            if !network.preservesConnection {
+            if let failure = network.expectedFailure {
                 // A network that breaks connections only makes sense where the handshake should work.
                 guard expect.handshake == .ok else { return nil }
-                expect = Expectation(handshake: .refused, alert: network == .corrupt ? "bad_record_mac" : nil, refusedBy: nil, connectionBroken: true)
+                expect = .broken(failure)
             }
             var cell = Cell(server: server, client: client, scenario: scenario.name, params: params,
                             expect: expect, clientPresentsCertificate: scenario.clientPresentsCertificate(params))
@@ -244,7 +244,7 @@ public struct MatrixRun: Sendable {
                     // Its peers were killed because the run stopped; what they said is not a verdict.
                     result = CellResult(cell: cells[index], outcome: .error, durationMs: result.durationMs)
                     result.reason = "stopped before it finished: \(reason)"
-                    result.error = ReportError(side: .runner, stage: "timeout", message: result.reason!)
+                    result.error = ReportError(side: .runner, stage: .timeout, message: result.reason!)
                 }
                 result.index = selected[index].offset
                 results[index] = result

@@ -1,3 +1,5 @@
+import PeerKit
+
 /// The JSON lines a peer prints (docs/peer-protocol.md), as the runner decodes them.
 
 /// `{"event":"capabilities",…}`: what a library supports at run time.
@@ -96,18 +98,32 @@ public struct PeerResultLine: Codable, Sendable {
     }
 
     public struct Failure: Codable, Sendable, Equatable {
-        public var stage: String
+        public var stage: FailureStage
         public var alert: String?
         public var alertCode: Int?
-        public var alertDirection: String?
+        public var alertDirection: ObservedAlert.Direction?
         public var libraryCode: String?
+        /// Why this side rejected the other's certificate (stage `verify`), from its library's result.
+        public var verifyReason: VerifyReason?
         public var message: String
+
+        public init(stage: FailureStage, alert: String? = nil, alertCode: Int? = nil, alertDirection: ObservedAlert.Direction? = nil,
+                    libraryCode: String? = nil, verifyReason: VerifyReason? = nil, message: String) {
+            self.stage = stage
+            self.alert = alert
+            self.alertCode = alertCode
+            self.alertDirection = alertDirection
+            self.libraryCode = libraryCode
+            self.verifyReason = verifyReason
+            self.message = message
+        }
 
         enum CodingKeys: String, CodingKey {
             case stage, alert, message
             case alertCode = "alert_code"
             case alertDirection = "alert_direction"
             case libraryCode = "library_code"
+            case verifyReason = "verify_reason"
         }
     }
 

@@ -24,10 +24,28 @@ public struct Report: Codable, Sendable {
         public var unsupported = 0
         /// Timeouts, crashes and harness errors together.
         public var errors = 0
+        /// Passed cells whose refusal carried another alert than the RFC names (or none).
+        public var alertDeviations = 0
+
+        enum CodingKeys: String, CodingKey {
+            case total, passed, failed, unsupported, errors
+            case alertDeviations = "alert_deviations"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            total = try c.decode(Int.self, forKey: .total)
+            passed = try c.decode(Int.self, forKey: .passed)
+            failed = try c.decode(Int.self, forKey: .failed)
+            unsupported = try c.decode(Int.self, forKey: .unsupported)
+            errors = try c.decode(Int.self, forKey: .errors)
+            alertDeviations = try c.decodeIfPresent(Int.self, forKey: .alertDeviations) ?? 0
+        }
 
         public init(results: [CellResult]) {
             total = results.count
             for result in results {
+                if result.alertDeviation != nil { alertDeviations += 1 }
                 switch result.outcome {
                 case .pass: passed += 1
                 case .fail: failed += 1
@@ -193,16 +211,41 @@ public struct ReportView: Codable, Sendable, Equatable {
     }
 }
 
+/// A refusal that met its expectation with another alert than the one the RFC names, or with none:
+/// still a pass, but counted in every format and compared with the baseline.
+public struct AlertDeviation: Codable, Sendable, Equatable {
+    /// The side whose alert it is (the refusing side, or the side that met the network's damage).
+    public var side: ReportError.Side
+    /// The alert the RFC names.
+    public var expected: String
+    /// The alert that side's library reports sending (or the other side receiving); nil: none.
+    public var observed: String?
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(side, forKey: .side)
+        try c.encode(expected, forKey: .expected)
+        try c.encode(observed, forKey: .observed)
+    }
+
+    /// `sent handshake_failure where the RFC names certificate_required` — for the reports.
+    public var text: String {
+        "\(side.rawValue) \(observed.map { "sent \($0)" } ?? "sent no alert") where the RFC names \(expected)"
+    }
+}
+
 /// An error as the report carries it: which side, which stage, the alert, the library's words.
 public struct ReportError: Codable, Sendable, Equatable {
     public enum Side: String, Codable, Sendable { case server, client, runner }
     public var side: Side
-    public var stage: String
+    public var stage: FailureStage
     public var alert: String?
     public var alertCode: Int?
-    /// `sent` or `received`: which way the alert went, from this side's point of view.
-    public var alertDirection: String?
+    /// Which way the alert went, from this side's point of view.
+    public var alertDirection: ObservedAlert.Direction?
     public var libraryCode: String?
+    /// At stage `verify`: why this side's library rejected the other's certificate.
+    public var verifyReason: VerifyReason?
     public var message: String
 
     enum CodingKeys: String, CodingKey {
@@ -210,10 +253,11 @@ public struct ReportError: Codable, Sendable, Equatable {
         case alertCode = "alert_code"
         case alertDirection = "alert_direction"
         case libraryCode = "library_code"
+        case verifyReason = "verify_reason"
     }
 
-    init(side: Side, stage: String, message: String, alert: String? = nil, alertCode: Int? = nil,
-         alertDirection: String? = nil, libraryCode: String? = nil) {
+    init(side: Side, stage: FailureStage, message: String, alert: String? = nil, alertCode: Int? = nil,
+         alertDirection: ObservedAlert.Direction? = nil, libraryCode: String? = nil, verifyReason: VerifyReason? = nil) {
         self.side = side
         self.stage = stage
         self.message = message
@@ -221,12 +265,19 @@ public struct ReportError: Codable, Sendable, Equatable {
         self.alertCode = alertCode
         self.alertDirection = alertDirection
         self.libraryCode = libraryCode
+        self.verifyReason = verifyReason
     }
 
     init(side: Side, _ failure: PeerResultLine.Failure) {
         self.init(side: side, stage: failure.stage, message: failure.message, alert: failure.alert,
-                  alertCode: failure.alertCode, alertDirection: failure.alertDirection, libraryCode: failure.libraryCode)
+                  alertCode: failure.alertCode, alertDirection: failure.alertDirection, libraryCode: failure.libraryCode,
+                  verifyReason: failure.verifyReason)
     }
+
+    /// The alert this side sent, if it says it sent one.
+    var sentAlert: String? { alertDirection == .sent ? alert : nil }
+    /// The alert this side received, if it says it received one.
+    var receivedAlert: String? { alertDirection == .received ? alert : nil }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -236,6 +287,7 @@ public struct ReportError: Codable, Sendable, Equatable {
         try c.encode(alertCode, forKey: .alertCode)
         try c.encode(alertDirection, forKey: .alertDirection)
         try c.encode(libraryCode, forKey: .libraryCode)
+        try c.encodeIfPresent(verifyReason, forKey: .verifyReason)
         try c.encode(message, forKey: .message)
     }
 }
@@ -258,6 +310,12 @@ public struct CellResult: Codable, Sendable {
         public var transferBytes: Int?
         /// True when both sides must count a KeyUpdate each way.
         public var keyUpdate: Bool?
+        /// For a refusal: the stage the refusing side must fail at, and at `verify` the reason.
+        public var stage: FailureStage?
+        public var verifyReason: VerifyReason?
+        /// For a network that breaks the connection: the stage each side must fail at.
+        public var serverStage: FailureStage?
+        public var clientStage: FailureStage?
 
         enum CodingKeys: String, CodingKey {
             case handshake, alert, resumption
@@ -267,6 +325,10 @@ public struct CellResult: Codable, Sendable {
             case serverName = "server_name"
             case transferBytes = "transfer_bytes"
             case keyUpdate = "key_update"
+            case stage
+            case verifyReason = "verify_reason"
+            case serverStage = "server_stage"
+            case clientStage = "client_stage"
         }
     }
 
@@ -286,6 +348,11 @@ public struct CellResult: Codable, Sendable {
     public var clientError: ReportError?
     /// Remarks that do not change the outcome (an alert other than the one the RFC names, say).
     public var notes: [String]?
+    /// For an expected refusal or a broken network: the alert it carried, as the refusing side's
+    /// library reports sending it (or the other side's, receiving it); nil when neither says.
+    public var observedAlert: String?
+    /// Set when that alert is not the one the RFC names (a pass all the same, counted).
+    public var alertDeviation: AlertDeviation?
     public var handshakeMs: Double?
     public var durationMs: Double
     /// The ends of both peers' stderr, kept for cells that did not pass.
@@ -308,6 +375,8 @@ public struct CellResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, server, client, scenario, params, expect, outcome, reason, error, notes, logs, index, attempts, flaky, replay
         case earlierAttempts = "earlier_attempts"
+        case observedAlert = "observed_alert"
+        case alertDeviation = "alert_deviation"
         case baselineStatus = "baseline"
         case knownFailure = "known_failure"
         case serverView = "server_view"
@@ -329,7 +398,9 @@ public struct CellResult: Codable, Sendable {
                         truncatedByClient: cell.expect.truncatedByClient ? true : nil,
                         serverName: cell.features.alternateHost ? CertificateAuthority.alternateHost : nil,
                         resumption: cell.features.resumption?.rawValue, transferBytes: cell.features.transferBytes,
-                        keyUpdate: cell.features.keyUpdate ? true : nil)
+                        keyUpdate: cell.features.keyUpdate ? true : nil,
+                        stage: cell.expect.refusal?.stage, verifyReason: cell.expect.refusal?.verifyReason,
+                        serverStage: cell.expect.network?.serverStage, clientStage: cell.expect.network?.clientStage)
         self.outcome = outcome
         self.durationMs = durationMs
     }

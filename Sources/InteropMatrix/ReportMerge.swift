@@ -58,6 +58,7 @@ public enum ReportMerge {
                 total.knownFailures += c.knownFailures
                 total.newCells += c.newCells
                 total.vanishedCells += c.vanishedCells
+                total.alertChanges += c.alertChanges
             }
             let order = Dictionary(results.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
             func sorted(_ ids: [String]) -> [String] { ids.sorted { (order[$0] ?? Int.max, $0) < (order[$1] ?? Int.max, $1) } }
@@ -66,6 +67,7 @@ public enum ReportMerge {
             total.knownFailures = sorted(total.knownFailures)
             total.newCells = sorted(total.newCells)
             total.vanishedCells = total.vanishedCells.sorted()
+            total.alertChanges.sort { (order[$0.id] ?? Int.max, $0.id) < (order[$1.id] ?? Int.max, $1.id) }
             merged.baseline = total
         }
         return merged

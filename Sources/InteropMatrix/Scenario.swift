@@ -52,18 +52,16 @@ public struct BasicScenario: Scenario {
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }
 
-/// The server requires a client certificate and the client has none: the server must refuse.
-/// TLS 1.3 names the alert (certificate_required, RFC 8446 §4.4.2.4); TLS 1.2 says the server may
-/// answer with handshake_failure (RFC 5246 §7.4.6).
+/// The server requires a client certificate and the client has none: the server must refuse, at
+/// stage `verify` with reason `no_certificate`. TLS 1.3 names the alert (certificate_required,
+/// RFC 8446 §4.4.2.4); TLS 1.2 says the server may answer with handshake_failure (RFC 5246 §7.4.6).
 public struct ClientCertificateMissingScenario: Scenario {
     public var name: String { "client-cert-missing" }
     public init() {}
     public func applies(to params: CellParameters) -> Bool { params.clientAuth == .required }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { false }
     public func expectation(for params: CellParameters) -> Expectation {
-        Expectation(handshake: .refused,
-                    alert: params.version == .tls13 ? "certificate_required" : "handshake_failure",
-                    refusedBy: .server)
+        .refusal(by: .server, .certificate(.noCertificate), alert: params.version == .tls13 ? "certificate_required" : "handshake_failure")
     }
 }
 
@@ -78,27 +76,30 @@ public struct DefaultsScenario: Scenario {
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }
 
-/// The server presents a flawed certificate; the client, which always verifies, must refuse it with
-/// the alert RFC 8446 §6.2 (and RFC 5246 §7.2.2) names for the flaw. Another alert is kept as a note.
+/// The server presents a flawed certificate; the client, which always verifies, must refuse it at
+/// stage `verify` for exactly that flaw (its library's verification result, as `verify_reason`),
+/// with the alert RFC 8446 §6.2 (and RFC 5246 §7.2.2) names for it. A refusal for another reason
+/// fails; another alert is a counted deviation.
 public struct FlawedServerCertificateScenario: Scenario {
     public let name: String
     public let serverCertificate: CertificateVariant?
+    public let flaw: VerifyReason
     public let alert: String
 
     public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
     public func expectation(for params: CellParameters) -> Expectation {
-        Expectation(handshake: .refused, alert: alert, refusedBy: .client)
+        .refusal(by: .client, .certificate(flaw), alert: alert)
     }
 
     public static let all: [FlawedServerCertificateScenario] = [
-        .init(name: "expired-cert", serverCertificate: .expiredServer, alert: "certificate_expired"),
+        .init(name: "expired-cert", serverCertificate: .expiredServer, flaw: .expired, alert: "certificate_expired"),
         // certificate_expired: "a certificate has expired or is not currently valid".
-        .init(name: "not-yet-valid-cert", serverCertificate: .notYetValidServer, alert: "certificate_expired"),
-        .init(name: "wrong-host", serverCertificate: .wrongHostServer, alert: "certificate_unknown"),
-        .init(name: "unknown-ca", serverCertificate: .untrustedServer, alert: "unknown_ca"),
-        .init(name: "self-signed", serverCertificate: .selfSignedServer, alert: "unknown_ca"),
-        .init(name: "missing-intermediate", serverCertificate: .leafWithoutIntermediateServer, alert: "unknown_ca"),
-        .init(name: "bad-key-usage", serverCertificate: .badKeyUsageServer, alert: "unsupported_certificate"),
+        .init(name: "not-yet-valid-cert", serverCertificate: .notYetValidServer, flaw: .notYetValid, alert: "certificate_expired"),
+        .init(name: "wrong-host", serverCertificate: .wrongHostServer, flaw: .nameMismatch, alert: "certificate_unknown"),
+        .init(name: "unknown-ca", serverCertificate: .untrustedServer, flaw: .untrusted, alert: "unknown_ca"),
+        .init(name: "self-signed", serverCertificate: .selfSignedServer, flaw: .untrusted, alert: "unknown_ca"),
+        .init(name: "missing-intermediate", serverCertificate: .leafWithoutIntermediateServer, flaw: .untrusted, alert: "unknown_ca"),
+        .init(name: "bad-key-usage", serverCertificate: .badKeyUsageServer, flaw: .keyUsage, alert: "unsupported_certificate"),
     ]
 }
 
@@ -113,14 +114,14 @@ public struct ChainScenario: Scenario {
 }
 
 /// The server requires a client certificate; the client's is signed by a CA the server does not
-/// trust. The server must refuse with unknown_ca.
+/// trust. The server must refuse it as untrusted (stage `verify`), with unknown_ca.
 public struct ClientCertificateUntrustedScenario: Scenario {
     public var name: String { "client-cert-untrusted" }
     public init() {}
     public var clientCertificate: CertificateVariant? { .untrustedClient }
     public func applies(to params: CellParameters) -> Bool { params.clientAuth == .required }
     public func expectation(for params: CellParameters) -> Expectation {
-        Expectation(handshake: .refused, alert: "unknown_ca", refusedBy: .server)
+        .refusal(by: .server, .certificate(.untrusted), alert: "unknown_ca")
     }
 }
 
@@ -133,7 +134,7 @@ public struct VersionMismatchScenario: Scenario {
     public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none && [.tls12, .tls13].contains(params.version) }
     public func clientVersion(for params: CellParameters) -> TLSVersion? { params.version == .tls13 ? .tls12 : .tls13 }
     public func expectation(for params: CellParameters) -> Expectation {
-        Expectation(handshake: .refused, alert: "protocol_version", refusedBy: nil)
+        .refusal(by: nil, .handshake, alert: "protocol_version")
     }
 }
 
@@ -151,7 +152,7 @@ public struct NoSharedSuiteScenario: Scenario {
         }
     }
     public func expectation(for params: CellParameters) -> Expectation {
-        Expectation(handshake: .refused, alert: "handshake_failure", refusedBy: .server)
+        .refusal(by: .server, .handshake, alert: "handshake_failure")
     }
 }
 
@@ -169,17 +170,17 @@ public struct ALPNScenario: Scenario {
     }
 }
 
-/// ALPN lists with no protocol in common. RFC 7301 §3.2 has the server answer no_application_protocol;
-/// some libraries carry on without ALPN. Either is reported as what it is; anything else fails.
+/// ALPN lists with no protocol in common. RFC 7301 §3.2: "In the event that the server supports no
+/// protocols that the client advertises, then the server SHALL respond with a fatal
+/// no_application_protocol alert." A server that carries on without ALPN breaks that SHALL and fails
+/// the cell (the client would speak a protocol the server never agreed to).
 public struct ALPNMismatchScenario: Scenario {
     public var name: String { "alpn-mismatch" }
     public init() {}
     public var applicationProtocols: (server: [String], client: [String]) { (["h2"], ["http/1.1"]) }
     public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
     public func expectation(for params: CellParameters) -> Expectation {
-        var expect = Expectation(handshake: .refused, alert: "no_application_protocol", refusedBy: .server)
-        expect.continuingAllowed = true
-        return expect
+        .refusal(by: .server, .handshake, alert: "no_application_protocol")
     }
 }
 

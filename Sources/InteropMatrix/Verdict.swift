@@ -2,7 +2,8 @@ import Foundation
 import PeerKit
 
 /// Decides a cell's outcome from what both peers reported, against the cell's expectation.
-/// Every pass rests on values the peers read back from their own libraries.
+/// Every pass rests on values the peers read back from their own libraries, and every expected
+/// failure on the reason the cell is about.
 enum Verdict {
     static func judge(_ cell: Cell, server: PeerExit, client: PeerExit?, durationMs: Double) -> CellResult {
         var result = CellResult(cell: cell, outcome: .error, durationMs: durationMs)
@@ -19,6 +20,10 @@ enum Verdict {
             result.serverView = nil
             result.clientView = nil
             result.handshakeMs = nil
+        }
+        if decided.outcome != .pass {
+            // A deviation is counted only on a cell that met its expectation otherwise.
+            result.alertDeviation = nil
         }
         if decided.outcome != .pass && decided.outcome != .unsupported {
             var logs: [String: String] = [:]
@@ -37,39 +42,43 @@ enum Verdict {
         // A peer that died on its own, or ended without the protocol's result line, crashed.
         for (side, exit, library) in sides {
             if case .signaled(let signal) = exit.termination, !exit.killedAtDeadline, !exit.killedAfterPartner, !exit.killedForViolations {
-                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) was killed by \(signalName(signal))")
+                result.error = ReportError(side: side, stage: .crash, message: "peer-\(library) was killed by \(signalName(signal))")
                 return (.crash, "\(side.rawValue) peer-\(library) crashed (\(signalName(signal)))")
             }
             if case .exited(let code) = exit.termination, exit.result == nil, code != PeerProtocol.ExitCode.usage.rawValue {
                 let said = exit.protocolViolations.first.map { "; printed \"\($0.prefix(120))\"" } ?? ""
-                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) exited with status \(code) without a result line\(said)")
+                result.error = ReportError(side: side, stage: .crash, message: "peer-\(library) exited with status \(code) without a result line\(said)")
                 return (.crash, "\(side.rawValue) peer-\(library) exited with status \(code) without reporting a result")
             }
         }
         // A peer the runner had to kill at the cell deadline hung.
         for (side, exit, library) in sides where exit.killedAtDeadline {
-            result.error = ReportError(side: side, stage: "timeout", message: "peer-\(library) was still running at the cell timeout and was killed with its process group")
+            result.error = ReportError(side: side, stage: .timeout, message: "peer-\(library) was still running at the cell timeout and was killed with its process group")
             return (.timeout, "\(side.rawValue) peer-\(library) did not finish before the cell timeout")
         }
-        // What a peer would not try was decided before any byte was sent.
+        // Unsupported is decided from capabilities before any process starts (CellRunner). A peer
+        // that refuses at run time what its capabilities listed has capabilities that lie: that is
+        // the peer's error, never an unsupported cell.
         for (side, exit, library) in sides where exit.result?.status == .unsupported {
-            return (.unsupported, "\(side.rawValue) \(library): \(exit.result?.reason ?? "unsupported")")
+            let said = exit.result?.reason ?? "no reason given"
+            result.error = ReportError(side: side, stage: .setup, message: "peer-\(library) reported unsupported at run time: \(said)")
+            return (.error, "\(side.rawValue) peer-\(library) refused at run time what its capabilities list (\(said)): its capabilities are wrong")
         }
         // A peer that rejected its command line, or said things outside the protocol, is a harness error.
         for (side, exit, library) in sides {
             if case .exited(let code) = exit.termination, code == PeerProtocol.ExitCode.usage.rawValue {
                 let message = exit.log.split(separator: "\n").last.map(String.init) ?? "usage error"
-                result.error = ReportError(side: .runner, stage: "setup", message: "peer-\(library) rejected its arguments: \(message)")
+                result.error = ReportError(side: .runner, stage: .setup, message: "peer-\(library) rejected its arguments: \(message)")
                 return (.error, "\(side.rawValue) peer-\(library) rejected the runner's arguments: \(message)")
             }
             if let violation = exit.protocolViolations.first {
                 let stopped = exit.killedForViolations ? " (stopped after \(exit.protocolViolations.count) such lines)" : ""
-                result.error = ReportError(side: side, stage: "crash", message: "peer-\(library) broke the peer protocol: \(violation)\(stopped)")
+                result.error = ReportError(side: side, stage: .crash, message: "peer-\(library) broke the peer protocol: \(violation)\(stopped)")
                 return (.error, "\(side.rawValue) peer-\(library) printed something that is not the peer protocol\(stopped)")
             }
         }
         guard let client, let clientResult = client.result else {
-            result.error = result.serverError ?? ReportError(side: .runner, stage: "setup", message: "the server ended without listening")
+            result.error = result.serverError ?? ReportError(side: .runner, stage: .setup, message: "the server ended without listening")
             return (.fail, result.error.map(summary) ?? "the client never started")
         }
         guard let serverResult = server.result else {
@@ -79,15 +88,15 @@ enum Verdict {
                 result.error = clientError
                 return (.fail, summary(clientError) + "; the server was stopped after the client ended")
             }
-            result.error = ReportError(side: .server, stage: "timeout", message: "peer-\(cell.server) did not end within \(PeerProcess.partnerGrace) after its client finished")
+            result.error = ReportError(side: .server, stage: .timeout, message: "peer-\(cell.server) did not end within \(PeerProcess.partnerGrace) after its client finished")
             return (.timeout, "server peer-\(cell.server) hung after its client finished")
         }
 
         if cell.expect.truncatedByClient {
             return judgeTruncation(cell, serverResult, clientResult, result: &result)
         }
-        if cell.expect.connectionBroken {
-            return judgeBrokenConnection(cell, serverResult, clientResult, result: &result)
+        if let failure = cell.expect.network {
+            return judgeBrokenConnection(cell, failure, serverResult, clientResult, result: &result)
         }
         switch cell.expect.handshake {
         case .ok:
@@ -100,9 +109,13 @@ enum Verdict {
     private static func judgeSuccess(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, server: PeerExit, result: inout CellResult) -> Decision {
         guard s.status == .ok, c.status == .ok else {
             let primary = primaryError(result)
-            result.error = primary ?? ReportError(side: .runner, stage: "shutdown", message: "server was stopped after its client ended")
-            let outcome: Outcome = primary?.stage == "timeout" ? .timeout : .fail
-            return (outcome, primary.map(summary) ?? "server did not finish after its client ended")
+            result.error = primary ?? ReportError(side: .runner, stage: .shutdown, message: "server was stopped after its client ended")
+            let outcome: Outcome = primary?.stage == .timeout ? .timeout : .fail
+            var reason = primary.map(summary) ?? "server did not finish after its client ended"
+            if cell.usesLibraryDefaults {
+                reason = "out of the box they do not connect (expected \(cell.params.version.rawValue), the highest version both enable by default): " + reason
+            }
+            return (outcome, reason)
         }
         guard let sv = result.serverView else { return mismatch(&result, "server did not report the negotiated version and suite") }
         guard let cv = result.clientView else { return mismatch(&result, "client did not report the negotiated version and suite") }
@@ -117,8 +130,14 @@ enum Verdict {
         let p = cell.params
         if cv.version != p.version { return mismatch(&result, "asked for \(p.version.rawValue), negotiated \(cv.version.rawValue)") }
         if let code = p.suiteCode, cv.suiteCode != code { return mismatch(&result, "asked for suite \(code), negotiated \(cv.suiteCode)") }
-        if let group = p.group ?? cell.expect.group, let got = sv.group ?? cv.group, got != group { return mismatch(&result, "asked for group \(group), negotiated \(got)") }
-        if let group = cell.expect.group, sv.group == nil && cv.group == nil { return mismatch(&result, "neither side reports the group; \(group) was expected") }
+        if let group = cell.expect.group ?? p.group {
+            // A forced group must be seen in effect: a side that reads it back shows it; when neither
+            // can, nothing shows the forcing worked, so the cell cannot pass.
+            guard let got = sv.group ?? cv.group else {
+                return mismatch(&result, "neither side reports the key exchange group; \(group) was \(cell.expect.group != nil ? "expected" : "forced")")
+            }
+            if got != group { return mismatch(&result, "asked for group \(group), negotiated \(got)") }
+        }
         // The client verified the server: it must have seen our server certificate (the one for
         // the name it asked for).
         let subject = cell.features.alternateHost ? CertificateAuthority.alternateSubject : CertificateAuthority.serverSubject
@@ -131,17 +150,17 @@ enum Verdict {
         if let wanted = cell.expect.applicationProtocol {
             if sv.alpn != cv.alpn { return mismatch(&result, "server and client disagree on ALPN: \(sv.alpn ?? "none") vs \(cv.alpn ?? "none")") }
             guard let chosen = cv.alpn else { return mismatch(&result, "no application protocol was negotiated although the lists overlap") }
-            if chosen != wanted { result.notes = ["the server chose \(chosen), not its own first choice \(wanted)"] }
+            if chosen != wanted { note(&result, "the server chose \(chosen), not its own first choice \(wanted)") }
         }
         if let reason = judgeFeatures(cell, s, c, sv, cv) { return mismatch(&result, reason) }
         result.error = nil
         if cell.features.keyUpdate, sv.exchange?.keyUpdatesSent == nil || cv.exchange?.keyUpdatesSent == nil {
             let silent = [(cell.server, sv), (cell.client, cv)].filter { $0.1.exchange?.keyUpdatesSent == nil }.map(\.0)
-            result.notes = ["\(silent.joined(separator: " and ")) cannot count KeyUpdate messages; the echo on the new keys is the only evidence"]
+            note(&result, "\(silent.joined(separator: " and ")) cannot count KeyUpdate messages; the echo on the new keys is the only evidence")
         }
         if p.clientAuth == .optional && cell.clientPresentsCertificate && sv.peerCertificate == nil {
             // RFC 8446 §4.4.2 and RFC 5246 §7.4.6 let a client send no certificate; say it did.
-            result.notes = ["client auth was optional and the client had a certificate, but sent none"]
+            note(&result, "client auth was optional and the client had a certificate, but sent none")
         }
         return (.pass, nil)
     }
@@ -186,19 +205,16 @@ enum Verdict {
         return nil
     }
 
+    /// An expected refusal passes only when the expected side refused, at the stage and for the
+    /// reason the scenario is about, and the other side learned of it.
     private static func judgeRefusal(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
         let expected = cell.expect
-        if expected.continuingAllowed, s.status == .ok, c.status == .ok {
-            // Allowed instead of the refusal: the handshake went on, but without the feature.
-            guard result.serverView?.alpn == nil, result.clientView?.alpn == nil else {
-                return mismatch(&result, "the lists share no protocol, yet \(result.clientView?.alpn ?? result.serverView?.alpn ?? "one") was negotiated")
-            }
-            result.notes = ["no refusal: the server carried on without ALPN instead of sending \(expected.alert ?? "an alert")"]
-            result.error = nil
-            return (.pass, nil)
-        }
+        let who = expected.refusedBy?.rawValue ?? "either side"
         guard s.status != .ok || c.status != .ok else {
-            return mismatch(&result, "expected the \(expected.refusedBy?.rawValue ?? "either side") to refuse, but the handshake and echo succeeded")
+            let carriedOn = expected.applicationProtocol == nil && cell.serverALPN.isEmpty == false && result.serverView?.alpn == nil
+            return mismatch(&result, carriedOn
+                ? "expected the server to refuse with \(expected.alert ?? "an alert") (RFC 7301 §3.2), but it carried on without ALPN"
+                : "expected the \(who) to refuse, but the handshake and echo succeeded")
         }
         let refuser: ReportError?
         switch expected.refusedBy {
@@ -206,52 +222,94 @@ enum Verdict {
         case .client: refuser = result.clientError
         case nil: refuser = primaryError(result)
         }
-        guard let refuser, ["verify", "handshake"].contains(refuser.stage) else {
+        guard let refuser, [FailureStage.verify, .handshake].contains(refuser.stage) else {
             let primary = primaryError(result)
             result.error = primary
-            return (primary?.stage == "timeout" ? .timeout : .fail,
-                    "expected the \(expected.refusedBy?.rawValue ?? "either side") to refuse the handshake; instead " + (primary.map(summary) ?? "nothing failed"))
+            return (primary?.stage == .timeout ? .timeout : .fail,
+                    "expected the \(who) to refuse the handshake; instead " + (primary.map(summary) ?? "nothing failed"))
         }
-        if refuser.alertDirection == "received", let expectedSide = expected.refusedBy {
+        if refuser.alertDirection == .received, refuser.stage != .verify, let expectedSide = expected.refusedBy {
             // It failed because the other side sent an alert: the other side refused, not this one.
             result.error = expectedSide == .client ? result.serverError ?? refuser : result.clientError ?? refuser
             let other = expectedSide == .client ? "server" : "client"
             return (.fail, "expected the \(expectedSide.rawValue) to refuse; the \(other) refused first (\(expectedSide.rawValue) received \(refuser.alert ?? "an alert"))")
         }
         result.error = refuser
-        var notes: [String] = []
+        if let cause = expected.refusal, let reason = wrongReason(cause, refuser) {
+            return (.fail, reason)
+        }
         // The other side must learn of the refusal: see the alert, or at least the connection close.
         let other = refuser.side == .server ? result.clientError : result.serverError
         let otherName = refuser.side == .server ? "client" : "server"
         if let other {
-            if other.stage == "timeout" {
+            if other.stage == .timeout {
                 return (.fail, "the \(otherName) never learned of the \(refuser.side.rawValue)'s refusal: it waited until its timeout (\(other.message))")
             }
-            if let sent = refuser.alert, refuser.alertDirection == "sent" {
-                if other.alertDirection == "sent", let own = other.alert {
+            if let sent = refuser.sentAlert {
+                if let own = other.sentAlert {
                     return (.fail, "the \(otherName) did not read the \(refuser.side.rawValue)'s \(sent) alert: it failed with \(own) of its own (\(other.message))")
                 }
-                if other.alertDirection == "received", let seen = other.alert, seen != sent {
-                    notes.append("\(otherName) received \(seen), the \(refuser.side.rawValue) sent \(sent)")
+                if let seen = other.receivedAlert, seen != sent {
+                    note(&result, "\(otherName) received \(seen), the \(refuser.side.rawValue) sent \(sent)")
                 } else if other.alert == nil {
-                    notes.append("\(otherName) saw no alert, only the connection end: \(other.message)")
+                    note(&result, "\(otherName) saw no alert, only the connection end: \(other.message)")
                 }
             }
         }
         if let alert = expected.alert {
-            if refuser.alert == nil {
-                notes.append("\(refuser.side.rawValue) refused with no alert its library reports sending")
-            } else if refuser.alert != alert {
-                notes.append("\(refuser.side.rawValue) \(refuser.alertDirection == "received" ? "received" : "sent") \(refuser.alert!) where the RFC names \(alert)")
-            }
+            // With either side allowed to refuse, an alert the primary error received came from the other side's refusal.
+            let seen = other?.receivedAlert ?? (expected.refusedBy == nil ? refuser.receivedAlert : nil)
+            recordAlert(&result, expected: alert, side: refuser.side, sent: refuser.sentAlert, seenByOther: seen, otherFailed: other != nil)
         }
-        result.notes = notes.isEmpty ? nil : notes
         return (.pass, nil)
     }
 
-    /// The network broke the connection on purpose: both sides must fail, by themselves and in
-    /// time (the crash and timeout checks before this saw to that), and never accept the data.
-    private static func judgeBrokenConnection(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
+    /// Why a refusal at this stage, for this library reason, is not the one the scenario is about; nil when it is.
+    static func wrongReason(_ cause: RefusalCause, _ refuser: ReportError) -> String? {
+        let side = refuser.side.rawValue
+        switch cause {
+        case .certificate(let flaw):
+            guard refuser.stage == .verify else {
+                return "expected the \(side) to reject the certificate as \(flaw.rawValue) (stage verify); it failed at \(refuser.stage.rawValue) instead: \(summary(refuser))"
+            }
+            guard let given = refuser.verifyReason else {
+                return "expected the \(side) to reject the certificate as \(flaw.rawValue); its peer gave no verify_reason: \(summary(refuser))"
+            }
+            if given != flaw {
+                return "expected the \(side) to reject the certificate as \(flaw.rawValue); its library rejected it as \(given.rawValue): \(summary(refuser))"
+            }
+            return nil
+        case .handshake:
+            // A certificate rejection is not the refusal of a version, suite or protocol.
+            if refuser.stage == .verify {
+                return "expected the \(side) to refuse the handshake's parameters; it rejected a certificate instead (\(refuser.verifyReason?.rawValue ?? "no reason given")): \(summary(refuser))"
+            }
+            return nil
+        }
+    }
+
+    /// Keeps the alert a refusal carried, and counts it as a deviation when it is not the one the
+    /// RFC names. What the refusing side reports sending is the evidence; failing that, what the other
+    /// side received. A refusal neither side reports an alert for, where the other side saw the
+    /// connection end, is a deviation too (the RFCs require an alert).
+    private static func recordAlert(_ result: inout CellResult, expected: String, side: ReportError.Side, sent: String?, seenByOther: String?, otherFailed: Bool) {
+        let observed = sent ?? seenByOther
+        result.observedAlert = observed
+        if let observed, observed != expected {
+            result.alertDeviation = AlertDeviation(side: side, expected: expected, observed: observed)
+            note(&result, "\(side.rawValue) \(sent != nil ? "sent" : "was seen to send") \(observed) where the RFC names \(expected)")
+        } else if observed == nil {
+            if otherFailed {
+                result.alertDeviation = AlertDeviation(side: side, expected: expected, observed: nil)
+            }
+            note(&result, "\(side.rawValue) refused with no alert either side's library reports")
+        }
+    }
+
+    /// The network broke the connection on purpose: both sides must fail, by themselves, in time
+    /// (the crash and timeout checks before this saw to that), at the stage this impairment causes,
+    /// and never accept the data.
+    private static func judgeBrokenConnection(_ cell: Cell, _ failure: NetworkFailure, _ s: PeerResultLine, _ c: PeerResultLine, result: inout CellResult) -> Decision {
         let network = cell.params.network
         if c.status == .ok {
             return mismatch(&result, network == .corrupt
@@ -261,13 +319,23 @@ enum Verdict {
         if s.status == .ok {
             return mismatch(&result, "the server reports success although the \(network) network broke the connection")
         }
-        let primary = primaryError(result)
-        result.error = primary
-        if let expected = cell.expect.alert {
-            let alerts = [result.serverError, result.clientError].compactMap { $0?.alert }
-            if !alerts.contains(expected) && !alerts.contains("decode_error") {
-                result.notes = ["neither side reports \(expected) or decode_error" + (alerts.isEmpty ? " (no alert its library reports)" : "; they report \(alerts.joined(separator: ", "))")]
+        result.error = failure.detectedBy == .client ? result.clientError : failure.detectedBy == .server ? result.serverError : primaryError(result)
+        if failure.handshakeCompletes {
+            for (side, view) in [("server", result.serverView), ("client", result.clientView)] where view == nil {
+                return (.fail, "over the \(network) network both handshakes must complete before the damage; the \(side) did not complete its own: \(result.error.map(summary) ?? "")")
             }
+        }
+        for (side, error, stage) in [(ReportError.Side.server, result.serverError, failure.serverStage), (.client, result.clientError, failure.clientStage)] {
+            guard let error else { return (.fail, "the \(side.rawValue) failed without reporting an error") }
+            if error.stage != stage {
+                result.error = error
+                return (.fail, "over the \(network) network the \(side.rawValue) must fail at stage \(stage.rawValue); it failed at \(error.stage.rawValue): \(summary(error))")
+            }
+        }
+        if let expected = failure.alert, let detector = failure.detectedBy {
+            let error = detector == .server ? result.serverError : result.clientError
+            let other = detector == .server ? result.clientError : result.serverError
+            recordAlert(&result, expected: expected, side: detector == .server ? .server : .client, sent: error?.sentAlert, seenByOther: other?.receivedAlert, otherFailed: false)
         }
         return (.pass, nil)
     }
@@ -279,7 +347,7 @@ enum Verdict {
             result.error = result.clientError
             return (.fail, "the client failed before it could close: " + (result.clientError.map(summary) ?? ""))
         }
-        guard s.status == .failed, let error = result.serverError, error.stage == "shutdown" else {
+        guard s.status == .failed, let error = result.serverError, error.stage == .shutdown else {
             if s.status == .ok {
                 return mismatch(&result, "the server took a connection closed without close_notify for a clean close (a truncation it cannot see)")
             }
@@ -287,28 +355,34 @@ enum Verdict {
             return (.fail, "the server failed before the close: " + (result.serverError.map(summary) ?? ""))
         }
         result.error = error
-        result.notes = ["server reports the truncation: \(error.message)"]
+        note(&result, "server reports the truncation: \(error.message)")
         return (.pass, nil)
     }
 
     private static func mismatch(_ result: inout CellResult, _ reason: String) -> Decision {
-        result.error = ReportError(side: .runner, stage: "verify", message: reason)
+        result.error = ReportError(side: .runner, stage: .verify, message: reason)
         return (.fail, reason)
+    }
+
+    /// Notes add up; a later rule never hides an earlier one's remark.
+    private static func note(_ result: inout CellResult, _ text: String) {
+        result.notes = (result.notes ?? []) + [text]
     }
 
     /// The error that explains a failed cell: a side that sent an alert or rejected a certificate
     /// refused; otherwise the first side to report a failure.
     static func primaryError(_ result: CellResult) -> ReportError? {
         let errors = [result.serverError, result.clientError].compactMap { $0 }
-        return errors.first { $0.stage == "verify" }
-            ?? errors.first { $0.alertDirection == "sent" }
-            ?? errors.first { $0.stage != "timeout" }
+        return errors.first { $0.stage == .verify }
+            ?? errors.first { $0.alertDirection == .sent }
+            ?? errors.first { $0.stage != .timeout }
             ?? errors.first
     }
 
     static func summary(_ error: ReportError) -> String {
-        let alert = error.alert.map { " [\(error.alertDirection ?? "") \($0)]" } ?? ""
-        return "\(error.side.rawValue) \(error.stage)\(alert): \(error.message)"
+        let alert = error.alert.map { " [\(error.alertDirection?.rawValue ?? "") \($0)]" } ?? ""
+        let reason = error.verifyReason.map { " (\($0.rawValue))" } ?? ""
+        return "\(error.side.rawValue) \(error.stage.rawValue)\(reason)\(alert): \(error.message)"
     }
 
     static func signalName(_ signal: Int32) -> String {
@@ -322,6 +396,7 @@ enum Verdict {
         case SIGFPE: "SIGFPE"
         case SIGTRAP: "SIGTRAP"
         case SIGPIPE: "SIGPIPE"
+        case SIGHUP: "SIGHUP"
         default: "signal \(signal)"
         }
     }

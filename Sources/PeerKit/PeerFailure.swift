@@ -1,5 +1,5 @@
 /// Where in a connection's life a peer failed. The names are the report schema's `error.stage`.
-public enum FailureStage: String, Sendable {
+public enum FailureStage: String, Sendable, Codable, CaseIterable {
     case setup
     case tcpConnect = "tcp_connect"
     case tcpAccept = "tcp_accept"
@@ -8,6 +8,8 @@ public enum FailureStage: String, Sendable {
     case data
     case shutdown
     case timeout
+    /// Runner only, never a peer's: the peer died, or ended without the protocol's result line.
+    case crash
 }
 
 /// Why this side rejected the other side's certificate, normalized from the library's own

@@ -44,7 +44,7 @@ public enum TLSAlert {
 
 /// One alert a peer saw, and whether it sent or received it.
 public struct ObservedAlert: Sendable, Equatable {
-    public enum Direction: String, Sendable { case sent, received }
+    public enum Direction: String, Sendable, Codable { case sent, received }
     public var code: UInt8
     public var direction: Direction
 

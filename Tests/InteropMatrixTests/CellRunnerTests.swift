@@ -13,7 +13,8 @@ struct CellRunnerTests {
         let result = await runner.run(cell)
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
         #expect(result.error?.side == .server)
-        #expect(["verify", "handshake"].contains(result.error?.stage ?? ""))
+        #expect(result.error?.stage == .verify)
+        #expect(result.error?.verifyReason == .noCertificate)
         #expect(result.serverError?.message.isEmpty == false)
         #expect(result.clientError != nil, "the client must see the refusal too")
         if server != "mbedtls" {
@@ -104,7 +105,7 @@ struct CellRunnerTests {
             arguments: ["client", "--port", String(closedPort), "--ca", set.caCertificate, "--timeout-ms", "2000"],
             deadline: .now + .seconds(5))
         #expect(exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue))
-        #expect(exit.result?.error?.stage == "tcp_connect")
+        #expect(exit.result?.error?.stage == .tcpConnect)
         #expect(exit.result?.error?.libraryCode == "ECONNREFUSED")
     }
 }

@@ -13,7 +13,7 @@ struct FaultTests {
         let result = await runner.run(.make(mode, "openssl"))
         let took = ContinuousClock.now - start
         #expect(result.outcome == .timeout, "\(result.reason ?? "")")
-        #expect(result.error?.stage == "timeout")
+        #expect(result.error?.stage == .timeout)
         #expect(took < .seconds(6), "killed near the 1 s cell timeout, not at the 10 s default")
         // Killed with its process group: nothing of it is left running.
         let peerDirectory = Fixture.shared.peerDirectory
@@ -28,7 +28,7 @@ struct FaultTests {
         let result = await runner.run(.make("listenhang", "openssl"))
         #expect(result.outcome == .fail)
         #expect(result.error?.side == .client)
-        #expect(result.error?.stage == "tcp_connect")
+        #expect(result.error?.stage == .tcpConnect)
         #expect(result.error?.libraryCode == "ECONNREFUSED")
         #expect(ContinuousClock.now - start < .seconds(4), "the server must be stopped soon after the client ends, not at the cell timeout")
         let peerDirectory = Fixture.shared.peerDirectory
@@ -38,15 +38,18 @@ struct FaultTests {
 
     @Test("a client that hangs is killed too, and the server it left behind does not outlive the cell")
     func hungClientTimesOut() async throws {
-        let runner = try await Fixture.shared.runner(timeout: .seconds(1), libraries: ["openssl", "hang"])
-        let result = await runner.run(.make("openssl", "hang"))
+        // A cell time no other test uses, so the server's --timeout-ms marks this test's processes alone.
+        let runner = try await Fixture.shared.runner(timeout: .milliseconds(1370), libraries: ["openssl", "hang"])
+        let cell = Cell.make("openssl", "hang")
+        let serverTimeout = "--timeout-ms \(runner.peerTimeoutMilliseconds(cell))"
+        let result = await runner.run(cell)
         #expect(result.outcome == .timeout)
         #expect(result.error?.side == .client)
         let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
         #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-hang").isEmpty)
-        // The server was started with this cell's peer timeout (800 ms); no other test uses it.
-        #expect(Fixture.processes(mentioning: "--timeout-ms 800").isEmpty)
+        #expect(serverTimeout == "--timeout-ms 770")
+        #expect(Fixture.processes(mentioning: serverTimeout).isEmpty)
     }
 
     @Test("a peer killed by a signal is a crash with the signal's name")

@@ -24,7 +24,7 @@ struct PeerWorkerTests {
             // Nobody connects: the peer reports its own timeout, a failed cell, and stays sound.
             let exit = await worker.run(arguments: arguments, deadline: .now + .seconds(5), ledger: nil, onListening: nil)
             #expect(exit.result?.status == .failed)
-            #expect(exit.result?.error?.stage == "timeout")
+            #expect(exit.result?.error?.stage == .timeout)
             #expect(exit.log.contains("server listening"))
             pids.insert(worker.pid)
             await pool.checkin(worker)

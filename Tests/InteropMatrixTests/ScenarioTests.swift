@@ -96,7 +96,7 @@ struct ScenarioTests {
         let runner = try await Fixture.shared.runner()
         let result = await runner.run(try cell("close-notify", server, "openssl", .tls12))
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
-        #expect(result.serverError?.stage == "shutdown")
+        #expect(result.serverError?.stage == .shutdown)
         // The same client closing cleanly is no truncation: expecting one then is a fail.
         var clean = try cell("close-notify", server, "openssl", .tls12)
         clean.clientTruncates = false
