@@ -22,6 +22,28 @@ struct CipherSuiteRegistryTests {
         #expect(CipherSuiteRegistry.suite(code: 0xC0AA)?.keyExchange == "DHE")
     }
 
+    @Test("the whole IANA table is there, and its odd entries are classified as the RFCs define them")
+    func wholeRegistry() throws {
+        #expect(CipherSuiteRegistry.all.count >= 350)
+        let scsv = try #require(CipherSuiteRegistry.suite(code: 0x5600))
+        #expect(scsv.name == "TLS_FALLBACK_SCSV" && scsv.isSignalingValue && scsv.keyExchange == "none")
+        #expect(!scsv.isAuthenticated(by: .rsa2048, at: .tls12) && !scsv.isAuthenticated(by: .rsa2048, at: .tls13))
+        #expect(try #require(CipherSuiteRegistry.suite(code: 0x00FF)).isSignalingValue)
+        let export = try #require(CipherSuiteRegistry.suite(code: 0x0003))
+        #expect(export.name == "TLS_RSA_EXPORT_WITH_RC4_40_MD5" && export.versions == .tls10 ... .tls10)
+        #expect((export.keyExchange, export.authentication) == ("RSA", "RSA"))
+        #expect(try #require(CipherSuiteRegistry.suite(code: 0xC102)).versions == .tls12 ... .tls12)
+        let mgm = try #require(CipherSuiteRegistry.suite(code: 0xC103))
+        #expect(mgm.versions == .tls13 ... .tls13 && mgm.keyExchange == "any")
+        let sm4 = try #require(CipherSuiteRegistry.suite(code: 0x00C6))
+        #expect(sm4.name == "TLS_SM4_GCM_SM3" && sm4.versions == .tls13 ... .tls13 && sm4.mac == "SM3")
+        let pwd = try #require(CipherSuiteRegistry.suite(code: 0xC0B0))
+        #expect(pwd.keyExchange == "ECCPWD" && pwd.versions == .tls12 ... .tls13 && !pwd.isAuthenticated(by: .ecdsaP256, at: .tls12))
+        #expect(try #require(CipherSuiteRegistry.suite(code: 0xC0B4)).versions == .tls13 ... .tls13)
+        #expect(try #require(CipherSuiteRegistry.suite(code: 0xD005)).name == "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256")
+        #expect(CipherSuiteRegistry.suite(code: 0x0066) == nil, "never assigned")
+    }
+
     @Test("which certificates authenticate which suites")
     func authentication() throws {
         let ecdsa = try #require(CipherSuiteRegistry.suite(code: 0xC02B))

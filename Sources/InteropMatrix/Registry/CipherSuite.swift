@@ -26,35 +26,64 @@ public struct CipherSuite: Sendable, Hashable {
         self.name = name
         let body = name.hasPrefix("TLS_") ? String(name.dropFirst(4)) : name
         let parts = body.components(separatedBy: "_WITH_")
+        var exchange = ("any", "any")
         let cipherAndMAC: [Substring]
         if parts.count == 2 {
-            let exchange = parts[0]
-            (keyExchange, authentication) = CipherSuite.split(exchange: exchange)
+            exchange = CipherSuite.split(exchange: parts[0])
             cipherAndMAC = parts[1].split(separator: "_")
+        } else if body.hasPrefix("ECCPWD_") {
+            exchange = ("ECCPWD", "ECCPWD")
+            cipherAndMAC = body.dropFirst("ECCPWD_".count).split(separator: "_")
         } else {
-            keyExchange = "any"
-            authentication = "any"
             cipherAndMAC = body.split(separator: "_")
         }
-        let hashes: Set<Substring> = ["SHA", "SHA256", "SHA384", "MD5", "IMIT"]
-        if let last = cipherAndMAC.last, hashes.contains(last) {
+        let hashes: Set<Substring> = ["SHA", "SHA256", "SHA384", "SHA512", "MD5", "IMIT", "SM3"]
+        if let last = cipherAndMAC.last, hashes.contains(last), cipherAndMAC.count > 1 {
             mac = String(last)
             cipher = cipherAndMAC.dropLast().joined(separator: "_")
         } else {
             mac = "AEAD"
             cipher = cipherAndMAC.joined(separator: "_")
         }
-        if parts.count != 2 && !name.contains("GOST") {
-            versions = .tls13 ... .tls13
-        } else if ["SHA256", "SHA384"].contains(mac) || mac == "AEAD" || cipher.contains("GCM") || name.contains("GOST") {
+        let tls13: ClosedRange<TLSVersion> = .tls13 ... .tls13
+        if CipherSuite.signalingValues.contains(name) {
+            // Not suites: values a ClientHello carries to signal something (RFC 5746 §3.3,
+            // RFC 7507 §2), and TLS_NULL_WITH_NULL_NULL, the state before any suite is chosen.
+            exchange = ("none", "none")
+            versions = .tls10 ... .tls12
+        } else if body.hasPrefix("GOSTR341112_256_WITH_") {
+            // RFC 9189 defines the CTR_OMAC and CNT_IMIT suites for TLS 1.2, RFC 9367 the MGM ones for TLS 1.3.
+            let mgm = name.contains("_MGM_")
+            exchange = mgm ? ("any", "any") : ("GOSTR341112_256", "GOSTR341112_256")
+            versions = mgm ? tls13 : .tls12 ... .tls12
+        } else if body.hasPrefix("ECCPWD_") {
+            // RFC 8492: password-authenticated, defined for TLS 1.2 and 1.3.
+            versions = .tls12 ... .tls13
+        } else if parts.count != 2 {
+            // TLS 1.3 names the AEAD and hash only (RFC 8446 §B.4; RFC 8998 SM4, RFC 9150
+            // integrity-only, the AEGIS drafts).
+            versions = tls13
+        } else if name.contains("_EXPORT_") {
+            // RFC 4346 §A.5: TLS 1.1 implementations MUST NOT negotiate export suites.
+            versions = .tls10 ... .tls10
+        } else if ["SHA256", "SHA384"].contains(mac) || mac == "AEAD" || cipher.contains("GCM") {
             versions = .tls12 ... .tls12
         } else {
             versions = .tls10 ... .tls12
         }
+        (keyExchange, authentication) = exchange
     }
 
+    /// Registry entries that are not suites a handshake can settle on.
+    static let signalingValues: Set<String> = ["TLS_NULL_WITH_NULL_NULL", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV", "TLS_FALLBACK_SCSV"]
+
+    /// Whether this entry is a signaling value, not a suite (`TLS_FALLBACK_SCSV`).
+    public var isSignalingValue: Bool { CipherSuite.signalingValues.contains(name) }
+
     /// `ECDHE_ECDSA` → (ECDHE, ECDSA); `RSA` → (RSA, RSA); `DHE_PSK` → (DHE, PSK); `PSK_DHE` → (DHE, PSK).
-    private static func split(exchange: String) -> (String, String) {
+    private static func split(exchange full: String) -> (String, String) {
+        // RSA_EXPORT, DH_anon_EXPORT, KRB5_EXPORT: the export restriction is not a part of the exchange.
+        let exchange = full.hasSuffix("_EXPORT") ? String(full.dropLast("_EXPORT".count)) : full
         switch exchange {
         case "RSA": return ("RSA", "RSA")
         case "PSK": return ("PSK", "PSK")
