@@ -65,6 +65,15 @@ public struct PeerCatalog: Sendable {
         }
     }
 
+    /// The peer at `path` (`…/peer-<id>`), wherever it is: what `check-peer PATH` examines.
+    public static func library(at path: String) async throws -> PeerLibrary {
+        let file = (path as NSString).lastPathComponent
+        guard file.hasPrefix("peer-"), FileManager.default.isExecutableFile(atPath: path) else {
+            throw CatalogError(missingLibrary: true, message: "\(path) is not an executable named peer-<id>")
+        }
+        return try await PeerCatalog(directory: (path as NSString).deletingLastPathComponent).capabilities(of: String(file.dropFirst(5)))
+    }
+
     func capabilities(of id: String) async throws -> PeerLibrary {
         let path = executable(for: id)
         let result = try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], output: .bytes(limit: 4 << 20), error: .discarded)

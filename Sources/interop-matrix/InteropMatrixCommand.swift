@@ -18,7 +18,7 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         new to or gone from the baseline; 64 a bad option or matrix file.
         """,
         version: InteropMatrixVersion.current,
-        subcommands: [Run.self, List.self, Capabilities.self, Merge.self, Bench.self],
+        subcommands: [Run.self, List.self, Capabilities.self, CheckPeer.self, Merge.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Parses and runs; a bad option or matrix file gets one line naming it, and exit code 64.

@@ -109,3 +109,29 @@ struct CellRunnerTests {
         #expect(exit.result?.error?.libraryCode == "ECONNREFUSED")
     }
 }
+
+/// What is decided before any process starts, from capabilities alone.
+@Suite("Unsupported comes from capabilities only")
+struct UnsupportedDecisionTests {
+    static func library(_ id: String, versions: [String], defaults: [String]) throws -> PeerLibrary {
+        let line = """
+        {"library":{"id":"\(id)","name":"\(id)","version":"1"},"versions":\(versions),"default_versions":\(defaults),
+         "suites":[],"groups":["x25519"],"certificate_types":["ecdsa-p256"],"notes":[],"features":[]}
+        """
+        let capabilities = try JSONDecoder().decode(PeerCapabilities.self, from: Data(line.utf8))
+        return PeerLibrary(id: id, executable: "/nonexistent/peer-\(id)", capabilities: capabilities)
+    }
+
+    @Test("two libraries whose defaults share no version: the defaults cell runs (and can only fail), it is never unsupported")
+    func defaultsWithoutCommonVersion() throws {
+        let old = try Self.library("old", versions: ["TLS1.0", "TLS1.1", "TLS1.2"], defaults: ["TLS1.2"])
+        let new = try Self.library("new", versions: ["TLS1.2", "TLS1.3"], defaults: ["TLS1.3"])
+        let matrix = try MatrixFile(yaml: "servers: [old]\nclients: [new]\nscenarios: [defaults]\ncerts: [ecdsa-p256]\n", source: "t")
+        let cell = try #require(MatrixRun(matrix: matrix).cells(libraries: ["old": old, "new": new]).first)
+        let runner = CellRunner(libraries: ["old": old, "new": new], certificates: [:], timeout: .seconds(1))
+        #expect(runner.unsupportedReason(cell) == nil)
+        // Forcing a version one side lacks is unsupported, as before: the capability decision stands.
+        let forced = Cell.make("old", "new", version: .tls13, cert: .ecdsaP256)
+        #expect(runner.unsupportedReason(forced)?.contains("does not support TLS1.3") == true)
+    }
+}

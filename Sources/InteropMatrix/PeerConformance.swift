@@ -1,0 +1,258 @@
+import Foundation
+import PeerKit
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// `interop-matrix check-peer`: a conformance run of one peer against PEER-PROTOCOL.md, alone (its
+/// capabilities line, exit codes, failures it must report by stage) and against a reference peer
+/// (handshakes both ways, each refusal for its reason, truncation, and the optional features it
+/// lists). A peer author's first command: each check says what the protocol expects and what came.
+public struct PeerConformance: Sendable {
+    /// One check's outcome.
+    public struct Check: Sendable {
+        public var name: String
+        public var passed: Bool
+        /// What the protocol expected, and what the peer did instead (empty when it passed).
+        public var detail: String
+    }
+
+    public var candidate: PeerLibrary
+    public var reference: PeerLibrary
+    /// Each check's time limit.
+    public var timeout: Duration = .seconds(10)
+
+    public init(candidate: PeerLibrary, reference: PeerLibrary) {
+        self.candidate = candidate
+        self.reference = reference
+    }
+
+    /// Runs every check that applies to the candidate, in a stable order; `onCheck` hears of each as it ends.
+    public func run(onCheck: @Sendable (Check) -> Void = { _ in }) async throws -> [Check] {
+        var checks: [Check] = []
+        func record(_ check: Check) {
+            checks.append(check)
+            onCheck(check)
+        }
+        for check in await capabilityChecks() { record(check) }
+        let directory = try CertificateDirectory()
+        defer { directory.remove() }
+        let certificates = try await CertificateAuthority.issue([.ecdsaP256], into: directory.url)
+        let set = try certificates[.ecdsaP256].orThrow("no ecdsa-p256 certificates were issued")
+        for check in await exitCodeChecks(set) { record(check) }
+        for check in await cellChecks(certificates) { record(check) }
+        if candidate.capabilities.features?.contains("worker") == true {
+            for check in await workerChecks(set) { record(check) }
+        }
+        return checks
+    }
+
+    // MARK: The capabilities line
+
+    /// The line's fields and their types, checked on the raw JSON so a wrong type is named as such.
+    func capabilityChecks() async -> [Check] {
+        let caps = candidate.capabilities
+        var checks: [Check] = []
+        func check(_ name: String, _ ok: Bool, _ detail: @autoclosure () -> String) {
+            checks.append(Check(name: name, passed: ok, detail: ok ? "" : detail()))
+        }
+        let versions = Set(TLSVersion.allCases.map(\.rawValue))
+        check("capabilities: versions are protocol names", !caps.versions.isEmpty && caps.versions.allSatisfy(versions.contains),
+              "expected a non-empty list of \(versions.sorted().joined(separator: ", ")); got \(caps.versions)")
+        check("capabilities: default_versions are among versions", caps.defaultVersions.allSatisfy(caps.versions.contains),
+              "expected default_versions ⊆ versions; got \(caps.defaultVersions) of \(caps.versions)")
+        let badCodes = caps.suites.filter { $0.code.range(of: "^0x[0-9A-F]{4}$", options: .regularExpression) == nil }.map(\.code)
+        check("capabilities: suite codes are 0x + four upper-case hex digits", badCodes.isEmpty, "got \(badCodes.prefix(5))")
+        let misnamed = caps.suites.filter { suite in
+            guard let name = suite.name, let known = CipherSuiteRegistry.suite(codeText: suite.code) else { return false }
+            return known.name != name
+        }.map { "\($0.code) \($0.name ?? "")" }
+        check("capabilities: suite names are the IANA registry's", misnamed.isEmpty, "expected the IANA name for each code point; got \(misnamed.prefix(5))")
+        let unknownGroups = caps.groups.filter { NamedGroup.code(of: $0) == nil }
+        check("capabilities: groups use IANA names", unknownGroups.isEmpty, "expected names such as x25519, secp256r1, ffdhe2048; got \(unknownGroups)")
+        let keyTypes = Set(CertificateKeyType.allCases.map(\.rawValue))
+        let unknownTypes = caps.certificateTypes.filter { !keyTypes.contains($0) }
+        check("capabilities: certificate_types are the protocol's key types", !caps.certificateTypes.isEmpty && unknownTypes.isEmpty,
+              "expected some of \(keyTypes.sorted().joined(separator: ", ")); got \(caps.certificateTypes)")
+        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "worker"]
+        let unknownFeatures = (caps.features ?? []).filter { !features.contains($0) }
+        check("capabilities: features are the protocol's", unknownFeatures.isEmpty, "expected some of \(features.sorted().joined(separator: ", ")); got \(unknownFeatures)")
+        check("capabilities: certificate_types include ecdsa-p256, which the other checks use", caps.certificateTypes.contains("ecdsa-p256"),
+              "got \(caps.certificateTypes)")
+        return checks
+    }
+
+    // MARK: Exit codes and failures by stage, the peer alone
+
+    func exitCodeChecks(_ set: CertificateSet) async -> [Check] {
+        var checks: [Check] = []
+        let peer = candidate.executable
+        let deadline = { ContinuousClock.now + self.timeout }
+
+        // Usage: an unknown option is exit 2 with one line on stderr, nothing on stdout.
+        if let exit = try? await PeerProcess.run(executable: peer, arguments: ["client", "--port", "1", "--no-such-option"], deadline: deadline()) {
+            let ok = exit.termination == .exited(PeerProtocol.ExitCode.usage.rawValue) && exit.result == nil && !exit.log.isEmpty
+            checks.append(Check(name: "an unknown option is a usage error (exit 2, a line on stderr)", passed: ok,
+                                detail: ok ? "" : "expected exit 2, no result line, a message on stderr; got \(describe(exit))"))
+        }
+        // Unsupported: a suite it does not list is exit 3, status unsupported, before any socket.
+        let unlisted = "0x0000" // TLS_NULL_WITH_NULL_NULL: no library offers it
+        if !candidate.capabilities.suites.contains(where: { $0.code == unlisted }),
+           let exit = try? await PeerProcess.run(executable: peer, arguments: ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", unlisted, "--timeout-ms", "2000"], deadline: deadline(), onListening: { _ in }) {
+            let ok = exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
+            checks.append(Check(name: "a suite it does not implement is unsupported (exit 3, a reason, no listening)", passed: ok,
+                                detail: ok ? "" : "expected exit 3 with status unsupported and a reason; got \(describe(exit))"))
+        }
+        // A refused connect: stage tcp_connect, code ECONNREFUSED.
+        if let port = Self.closedPort(),
+           let exit = try? await PeerProcess.run(executable: peer, arguments: ["client", "--port", String(port), "--ca", set.caCertificate, "--timeout-ms", "3000"], deadline: deadline()) {
+            let error = exit.result?.error
+            let ok = exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue) && error?.stage == .tcpConnect && error?.libraryCode == "ECONNREFUSED"
+            checks.append(Check(name: "a refused connection fails at tcp_connect with ECONNREFUSED", passed: ok,
+                                detail: ok ? "" : "expected exit 1, stage tcp_connect, library_code ECONNREFUSED; got \(describe(exit))"))
+        }
+        // A server that accepts and never answers: the client's own timeout, stage timeout, in time.
+        if let silent = SilentListener() {
+            let start = ContinuousClock.now
+            let exit = try? await PeerProcess.run(executable: peer, arguments: ["client", "--port", String(silent.port), "--ca", set.caCertificate, "--timeout-ms", "700"], deadline: deadline())
+            let took = ContinuousClock.now - start
+            silent.close()
+            if let exit {
+                let ok = exit.result?.error?.stage == .timeout && took < .seconds(3)
+                checks.append(Check(name: "a silent server: the client reports stage timeout within its --timeout-ms", passed: ok,
+                                    detail: ok ? "" : "expected stage timeout about 700 ms in; got \(describe(exit)) after \(took)"))
+            }
+        }
+        return checks
+    }
+
+    // MARK: Cells against the reference peer
+
+    /// Scenarios in both roles where they apply, judged by the same rules as any matrix.
+    func cellChecks(_ certificates: [CertificateKeyType: CertificateSet]) async -> [Check] {
+        let c = candidate.id, r = reference.id
+        let versions = [TLSVersion.tls12, .tls13].filter {
+            candidate.capabilities.versions.contains($0.rawValue) && reference.capabilities.versions.contains($0.rawValue)
+        }
+        let features = Set(candidate.capabilities.features ?? [])
+        var blocks: [String] = []
+        let list = versions.map(\.rawValue).joined(separator: ", ")
+        // Handshakes both ways, with and without client auth; refusals for each certificate flaw and
+        // each side's reason; a client that leaves without close_notify.
+        blocks.append("  - scenarios: [basic]\n    client_auth: [none, required]\n    pairs: [\(c)>\(r), \(r)>\(c)]")
+        blocks.append("  - scenarios: [expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage]\n    pairs: [\(r)>\(c)]")
+        blocks.append("  - scenarios: [client-cert-missing, client-cert-untrusted]\n    client_auth: [required]\n    pairs: [\(c)>\(r)]")
+        blocks.append("  - scenarios: [close-notify]\n    pairs: [\(c)>\(r), \(r)>\(c)]")
+        var optional: [String] = []
+        if features.contains("resume-session-id") { optional.append("resumption-id") }
+        if features.contains("resume-ticket") { optional.append("resumption-ticket") }
+        if features.contains("sni") { optional.append("sni") }
+        if features.contains("key-update") { optional.append("key-update") }
+        if features.contains("transfer") { optional.append("large-transfer") }
+        if !optional.isEmpty { blocks.append("  - scenarios: [\(optional.joined(separator: ", "))]\n    pairs: [\(c)>\(r), \(r)>\(c)]") }
+        let ids = c == r ? c : "\(c), \(r)"
+        let yaml = "name: check-peer\nlibraries: [\(ids)]\nversions: [\(list)]\ncerts: [ecdsa-p256]\nclient_auth: [none]\ncross:\n" + blocks.joined(separator: "\n") + "\n"
+        let libraries = [c: candidate, r: reference]
+        let cells: [Cell]
+        do {
+            cells = MatrixRun(matrix: try MatrixFile(yaml: yaml, source: "check-peer")).cells(libraries: libraries)
+        } catch {
+            return [Check(name: "the conformance cells", passed: false, detail: "could not build them: \(error)")]
+        }
+        let runner = CellRunner(libraries: libraries, certificates: certificates, timeout: timeout)
+        var checks: [Check] = []
+        for cell in cells {
+            let result = await runner.run(cell)
+            // What the candidate could not do is said in its capabilities; it is not a failure here.
+            guard result.outcome != .unsupported else { continue }
+            let ok = result.outcome == .pass
+            var detail = ""
+            if !ok {
+                let expected = cell.expect.handshake == .ok ? "a verified handshake, echo and close_notify both ways" :
+                    "the \(cell.expect.refusedBy?.rawValue ?? "either side") refusing at stage \(cell.expect.refusal?.stage.rawValue ?? "handshake")" +
+                    (cell.expect.refusal?.verifyReason.map { " with verify_reason \($0.rawValue)" } ?? "")
+                detail = "expected \(expected); got \(result.outcome.rawValue): \(result.reason ?? "")"
+            }
+            checks.append(Check(name: "\(cell.id)", passed: ok, detail: detail))
+        }
+        return checks
+    }
+
+    // MARK: The worker protocol
+
+    func workerChecks(_ set: CertificateSet) async -> [Check] {
+        let script = [
+            "not json",
+            #"["client","--port","1","--no-such-option"]"#,
+        ].joined(separator: "\n") + "\n"
+        do {
+            let result = try await Subprocess.run(.path(FilePath(candidate.executable)), arguments: ["worker"], input: .string(script),
+                                                  output: .bytes(limit: 1 << 20), error: .discarded)
+            let lines = String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init)
+            let usages = lines.filter { $0.contains(#""event":"usage""#) }
+            let ok = result.terminationStatus.isSuccess && usages.count == 2 && lines.count == 2
+            return [Check(name: "worker: a bad request gets a usage line each, end of input exits 0", passed: ok,
+                          detail: ok ? "" : "expected two {\"event\":\"usage\",…} lines and exit 0; got \(lines.count) lines (\(lines.prefix(2).map { String($0.prefix(100)) })) and \(result.terminationStatus)")]
+        } catch {
+            return [Check(name: "worker: a bad request gets a usage line each, end of input exits 0", passed: false, detail: "could not run the worker: \(error)")]
+        }
+    }
+
+    // MARK: Helpers
+
+    private func describe(_ exit: PeerExit) -> String {
+        var parts = ["\(exit.termination)"]
+        if let result = exit.result {
+            parts.append("status \(result.status.rawValue)")
+            if let error = result.error { parts.append("stage \(error.stage.rawValue), code \(error.libraryCode ?? "none"): \(error.message)") }
+            if let reason = result.reason { parts.append("reason: \(reason)") }
+        } else {
+            parts.append("no result line")
+        }
+        if let violation = exit.protocolViolations.first { parts.append("printed \"\(violation.prefix(100))\"") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// A loopback port nothing listens on: bound, then closed, so a connect to it is refused.
+    static func closedPort() -> UInt16? {
+        guard let listener = SilentListener() else { return nil }
+        let port = listener.port
+        listener.close()
+        return port
+    }
+}
+
+/// A loopback listener that accepts nothing and says nothing: the kernel completes the TCP handshake,
+/// no TLS byte ever comes back.
+final class SilentListener: @unchecked Sendable {
+    let port: UInt16
+    private let fd: Int32
+
+    init?() {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = ImpairmentProxy.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else {
+            Glibc.close(fd)
+            return nil
+        }
+        self.fd = fd
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+extension Optional {
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let value = self else { throw CatalogError(message: message) }
+        return value
+    }
+}
