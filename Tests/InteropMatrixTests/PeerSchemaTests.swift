@@ -1,0 +1,99 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+/// Every line a built-in peer prints keeps the peer protocol's JSON Schemas (Sources/PeerKit/schemas),
+/// checked by `ci/validate-peer-lines`, the tool a peer author in any language runs on their own peer.
+@Suite("Peer lines against the protocol's schemas", .timeLimit(.minutes(2)))
+struct PeerSchemaTests {
+    /// Runs a peer to its end and returns its stdout lines.
+    static func lines(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> [String] {
+        try await offPool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            let output = Pipe()
+            let stdin = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = stdin
+            try process.run()
+            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+            try stdin.fileHandleForWriting.close()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+    }
+
+    /// A server and a client through one handshake: the server's listening and result lines, the client's result.
+    static func handshake(server: String, client: String, serverArguments: [String], clientArguments: [String]) async throws -> [String] {
+        try await offPool {
+            let serverProcess = Process()
+            serverProcess.executableURL = URL(fileURLWithPath: server)
+            serverProcess.arguments = serverArguments
+            let serverOut = Pipe()
+            serverProcess.standardOutput = serverOut
+            serverProcess.standardError = FileHandle.nullDevice
+            try serverProcess.run()
+            var buffer = Data()
+            while !buffer.contains(UInt8(ascii: "\n")) {
+                let chunk = serverOut.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer += chunk
+            }
+            let first = String(decoding: buffer, as: UTF8.self)
+            let port = try #require(first.split(separator: "\n").first.flatMap { line in
+                line.split(separator: ":").last.map { $0.filter(\.isNumber) }
+            })
+            let clientProcess = Process()
+            clientProcess.executableURL = URL(fileURLWithPath: client)
+            clientProcess.arguments = clientArguments + ["--port", String(port)]
+            let clientOut = Pipe()
+            clientProcess.standardOutput = clientOut
+            clientProcess.standardError = FileHandle.nullDevice
+            try clientProcess.run()
+            let clientData = clientOut.fileHandleForReading.readDataToEndOfFile()
+            clientProcess.waitUntilExit()
+            let rest = serverOut.fileHandleForReading.readDataToEndOfFile()
+            serverProcess.waitUntilExit()
+            return (first + String(decoding: rest, as: UTF8.self) + String(decoding: clientData, as: UTF8.self)).split(separator: "\n").map(String.init)
+        }
+    }
+
+    @Test("capabilities, listening, result (ok, failed by stage with verify_reason, unsupported) and usage lines", arguments: PeerCatalog.standardLibraries)
+    func linesKeepTheSchemas(id: String) async throws {
+        let set = try #require(try await Fixture.shared.runner().certificates[.ecdsaP256])
+        let peer = "\(Fixture.buildDirectory)/peer-\(id)"
+        let openssl = "\(Fixture.buildDirectory)/peer-openssl"
+        var lines = try await Self.lines(peer, ["capabilities"])
+        lines += try await Self.lines(peer, ["client", "--port", "1", "--ca", set.caCertificate, "--timeout-ms", "2000"])
+        lines += try await Self.lines(peer, ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", "0x0000"])
+        lines += try await Self.lines(peer, ["worker"], input: "not json\n[\"client\",\"--no-such-option\"]\n")
+        let server = ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate, "--timeout-ms", "5000"]
+        let client = ["client", "--ca", set.caCertificate, "--server-name", "localhost", "--timeout-ms", "5000"]
+        lines += try await Self.handshake(server: peer, client: openssl, serverArguments: server, clientArguments: client)
+        let expired = ["server", "--cert", set.path(.expiredServer), "--key", set.serverKey, "--ca", set.caCertificate, "--timeout-ms", "5000"]
+        lines += try await Self.handshake(server: openssl, client: peer, serverArguments: expired, clientArguments: client)
+        #expect(lines.contains { $0.contains(#""verify_reason":"expired""#) }, "the refused certificate's line says why: \(lines)")
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("interop-matrix-lines-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        let validate = Fixture.packageRoot.appendingPathComponent("ci/validate-peer-lines").path
+        let (status, output) = try await offPool { () -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: validate)
+            process.arguments = [file.path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        #expect(status == 0, "\(output)")
+        #expect(lines.count >= 9, "\(lines)")
+    }
+}
