@@ -28,6 +28,7 @@ public final class OpenSSLEngine: TLSEngine {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { connection!.read(into: buffer) }
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.shutdown() }
+    public func closeAfterFailure() -> AsyncOperationResult<Void> { connection!.shutdownAfterFailure() }
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
     public func keepSessionForResumption() throws(PeerFailure) {
         if PeerFaults.forgetSessions { return }

@@ -24,7 +24,8 @@ public enum VerifyReason: String, Sendable, CaseIterable, Codable {
     case untrusted
     /// keyUsage or extendedKeyUsage does not allow the certificate's use here.
     case keyUsage = "key_usage"
-    /// A signature in the chain does not verify.
+    /// A signature in the chain does not verify, or uses an algorithm or key size the library's
+    /// policy refuses (a hash too weak, a key too small).
     case signature
     /// The other side sent no certificate where one was required (a server with client auth required).
     case noCertificate = "no_certificate"

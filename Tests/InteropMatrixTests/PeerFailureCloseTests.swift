@@ -1,0 +1,32 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+/// What a peer does when the data it got back is wrong: it says exactly how (PEER-PROTOCOL.md,
+/// step 3), and it still ends the TLS connection with close_notify before closing TCP, so the other
+/// side sees an orderly end rather than a truncation.
+@Suite("A failed data exchange is explained and closed properly", .timeLimit(.minutes(2)))
+struct PeerFailureCloseTests {
+    @Test("an echo that prints like the right one is caught, shown escaped, and the client still sends close_notify",
+          arguments: ["openssl", "gnutls", "mbedtls"])
+    func lookAlikeEcho(client: String) async throws {
+        let certificates = try await PrivateCertificates.issue()
+        defer { certificates.remove() }
+        let set = certificates.set
+        // peer-fault started as peer-lookalike: an OpenSSL server whose echo has a no-break space.
+        let folder = certificates.directory.url.appendingPathComponent("peers").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-lookalike", withDestinationPath: PeerPair.executable("fault"))
+        let run = try await PeerPair.run(server: "\(folder)/peer-lookalike", ["--cert", set.serverCertificate, "--key", set.serverKey],
+                                         client: client, ["--ca", set.caCertificate, "--message", "ping"])
+        let failure = try #require(run.client.result?.error, "\(run.client.summary)")
+        #expect(failure.stage == FailureStage.data.rawValue)
+        #expect(failure.message.contains(#"expected 9 bytes "ping pong""#), "\(failure.message)")
+        #expect(failure.message.contains(#"got 10 bytes "ping\xC2\xA0pong""#), "\(failure.message)")
+        #expect(failure.message.contains("first difference at byte 4 (expected 0x20, got 0xC2)"), "\(failure.message)")
+        // The server read the client's close_notify and answered it: an orderly end on its side.
+        #expect(run.server.result?.status == "ok", "\(run.server.summary)")
+        #expect(run.client.log.contains("close_notify sent after the failure"), "\(run.client.log)")
+    }
+}
