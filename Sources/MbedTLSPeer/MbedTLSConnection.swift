@@ -133,6 +133,15 @@ final class MbedTLSConnection {
         case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
             // The alert record's description byte stays in the input buffer.
             if let message = ssl.pointee.in_msg { error.alert = ObservedAlert(code: message[1], direction: .received) }
+        case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE where MbedTLSVerification.isRefusal(mbedtls_ssl_get_verify_result(ssl)):
+            // 2.28 reports a certificate whose (extended) key usage does not fit as a bad Certificate
+            // message, with the verification flags set ("bad certificate (usage extensions)",
+            // ssl_tls.c): a verification refusal all the same.
+            let flags = mbedtls_ssl_get_verify_result(ssl)
+            error.message = "\(error.message) (\(MbedTLSError.hex(rc))): " + verificationFlags(flags)
+            error.libraryCode = MbedTLSVerification.code(flags)
+            error.verifyReason = MbedTLSVerification.reason(flags)
+            error.alert = alert
         case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED:
             // The code is the verification flags, the reason read from them; the handshake's error
             // code stays in the message. CA_CHAIN_REQUIRED: authmode REQUIRED with no trusted CA

@@ -22,6 +22,13 @@ enum MbedTLSVerification {
         precedence.first { flags & $0.flags != 0 }?.reason ?? .other
     }
 
+    /// Whether `flags` (read after a failed handshake) record a flaw of the other side's
+    /// certificate: a flag of the table, not 0 (nothing checked yet), not -1 (no session), and not
+    /// SKIP_VERIFY alone.
+    static func isRefusal(_ flags: UInt32) -> Bool {
+        flags != UInt32.max && precedence.contains { flags & $0.flags != 0 }
+    }
+
     /// The flags as `library_code`: `0x` and eight hex digits.
     static func code(_ flags: UInt32) -> String {
         let digits = String(flags, radix: 16)

@@ -41,7 +41,10 @@ public struct TLSError: Error, Sendable {
     public var message: String
     public var alert: ObservedAlert?
     public var isVerification: Bool
-    public var verifyReason: VerifyReason?
+    /// Setting a reason marks the error as a verification refusal.
+    public var verifyReason: VerifyReason? {
+        didSet { if verifyReason != nil { isVerification = true } }
+    }
 
     public init(libraryCode: String?, message: String, alert: ObservedAlert? = nil, isVerification: Bool = false,
                 verifyReason: VerifyReason? = nil) {
