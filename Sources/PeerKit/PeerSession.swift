@@ -264,8 +264,10 @@ final class PeerSession<Engine: TLSEngine> {
                 try echoTransfer(engine, socket, total: total)
             } else {
                 let line = try readLine(engine, socket)
-                let suffix = PeerFaults.lookAlikeEcho ? "\u{A0}pong" : PeerRequest.echoSuffix
-                try writeAll(engine, socket, line + Array((suffix + "\n").utf8))
+                if !PeerFaults.withholdEcho {
+                    let suffix = PeerFaults.lookAlikeEcho ? "\u{A0}pong" : PeerRequest.echoSuffix
+                    try writeAll(engine, socket, line + Array((suffix + "\n").utf8))
+                }
             }
             // The client closes first; answer its close_notify with ours.
             try awaitCloseNotify(engine, socket)
@@ -468,7 +470,9 @@ final class PeerSession<Engine: TLSEngine> {
                 return TransferPattern.firstMismatch(slice, at: exchange.bytesReceived)
             }
             if let mismatch {
-                throw PeerFailure(stage: .data, message: "byte \(mismatch) of the transfer is not the one sent")
+                let got = chunk[mismatch - exchange.bytesReceived]
+                let sent = TransferPattern.byte(at: mismatch)
+                throw PeerFailure(stage: .data, message: "byte \(mismatch) of the transfer is 0x\(String(got, radix: 16, uppercase: true)), not 0x\(String(sent, radix: 16, uppercase: true)) as the pattern has it")
             }
             exchange.bytesReceived += n
             return n

@@ -15,10 +15,7 @@ struct PeerFailureCloseTests {
         defer { certificates.remove() }
         let set = certificates.set
         // peer-fault started as peer-lookalike: an OpenSSL server whose echo has a no-break space.
-        let folder = certificates.directory.url.appendingPathComponent("peers").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-lookalike", withDestinationPath: PeerPair.executable("fault"))
-        let run = try await PeerPair.run(server: "\(folder)/peer-lookalike", ["--cert", set.serverCertificate, "--key", set.serverKey],
+        let run = try await PeerPair.run(server: try faultPeer("lookalike", in: certificates), ["--cert", set.serverCertificate, "--key", set.serverKey],
                                          client: client, ["--ca", set.caCertificate, "--message", "ping"])
         let failure = try #require(run.client.result?.error, "\(run.client.summary)")
         #expect(failure.stage == FailureStage.data.rawValue)
@@ -28,5 +25,30 @@ struct PeerFailureCloseTests {
         // The server read the client's close_notify and answered it: an orderly end on its side.
         #expect(run.server.result?.status == "ok", "\(run.server.summary)")
         #expect(run.client.log.contains("close_notify sent after the failure"), "\(run.client.log)")
+    }
+
+    @Test("a client whose deadline passes waiting for the echo still sends close_notify, without waiting past it",
+          arguments: ["openssl", "gnutls", "mbedtls"])
+    func deadlineClose(client: String) async throws {
+        let certificates = try await PrivateCertificates.issue()
+        defer { certificates.remove() }
+        let set = certificates.set
+        // peer-fault started as peer-noecho: an OpenSSL server that reads the line, never answers,
+        // and waits for the client's close_notify.
+        let started = ContinuousClock.now
+        let run = try await PeerPair.run(server: try faultPeer("noecho", in: certificates), ["--cert", set.serverCertificate, "--key", set.serverKey],
+                                         client: client, ["--ca", set.caCertificate, "--timeout-ms", "1000"])
+        #expect(run.client.result?.error?.stage == FailureStage.timeout.rawValue, "\(run.client.summary)")
+        #expect(run.client.log.contains("close_notify sent after the failure"), "\(run.client.log)")
+        #expect(run.server.result?.status == "ok", "the server read the client's close_notify: \(run.server.summary)")
+        #expect(ContinuousClock.now - started < .seconds(4), "the client ended at its own deadline")
+    }
+
+    /// peer-fault linked as `peer-<mode>` in the test's own folder (removed with its certificates).
+    private func faultPeer(_ mode: String, in certificates: PrivateCertificates) throws -> String {
+        let folder = certificates.directory.url.appendingPathComponent("peers").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-\(mode)", withDestinationPath: PeerPair.executable("fault"))
+        return "\(folder)/peer-\(mode)"
     }
 }
