@@ -44,6 +44,7 @@ public final class GnuTLSEngine: TLSEngine {
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { session!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { session!.bye() }
     public func closeAfterFailure() -> AsyncOperationResult<Void> { session!.byeAfterFailure() }
+    public func cancelHandshake() -> AsyncOperationResult<Void> { session!.cancelHandshake() }
     public func negotiated() -> NegotiatedView { session!.negotiated() }
 
     public static func capabilities() -> Capabilities { GnuTLSCapabilities.read() }

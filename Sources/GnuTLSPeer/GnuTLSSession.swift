@@ -206,6 +206,16 @@ final class GnuTLSSession {
         return bye()
     }
 
+    /// A deadline mid-handshake: a user_canceled alert, which gnutls_alert_send sends at any time.
+    func cancelHandshake() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "GnuTLS ended the connection with a fatal error; nothing more to send"))
+        }
+        let rc = gnutls_alert_send(handle, GNUTLS_AL_WARNING, GNUTLS_A_USER_CANCELED)
+        if rc == GNUTLS_E_SUCCESS { return .complete(()) }
+        return map(rc, "gnutls_alert_send")
+    }
+
     func bye() -> AsyncOperationResult<Void> {
         let rc = gnutls_bye(handle, GNUTLS_SHUT_WR)
         if rc == GNUTLS_E_SUCCESS { return .complete(()) }

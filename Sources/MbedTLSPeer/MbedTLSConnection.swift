@@ -115,6 +115,17 @@ final class MbedTLSConnection {
         return closeNotify()
     }
 
+    /// A deadline mid-handshake: a user_canceled alert (mbedtls_ssl_send_alert_message works in any
+    /// state; mbedtls_ssl_close_notify sends nothing before the handshake is over).
+    func cancelHandshake() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "Mbed TLS ended the connection with a fatal error; nothing more to send"))
+        }
+        let rc = mbedtls_ssl_send_alert_message(ssl, UInt8(MBEDTLS_SSL_ALERT_LEVEL_WARNING), UInt8(MBEDTLS_SSL_ALERT_MSG_USER_CANCELED))
+        if rc == 0 { return .complete(()) }
+        return map(rc, "mbedtls_ssl_send_alert_message")
+    }
+
     func closeNotify() -> AsyncOperationResult<Void> {
         let rc = mbedtls_ssl_close_notify(ssl)
         if rc == 0 { return .complete(()) }

@@ -36,6 +36,7 @@ public final class MbedTLSEngine: TLSEngine {
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.closeNotify() }
     public func closeAfterFailure() -> AsyncOperationResult<Void> { connection!.closeNotifyAfterFailure() }
+    public func cancelHandshake() -> AsyncOperationResult<Void> { connection!.cancelHandshake() }
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
     public func keepSessionForResumption() throws(PeerFailure) { savedSession = try connection!.resumableSession() }
 

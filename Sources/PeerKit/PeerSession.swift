@@ -175,6 +175,7 @@ final class PeerSession<Engine: TLSEngine> {
     private var socket: TCPSocket?
     /// The current connection's handshake completed, and whether this side's close_notify went out:
     /// what a failed peer may still send before it closes.
+    private var attached = false
     private var established = false
     private var closeNotifySent = false
 
@@ -203,7 +204,9 @@ final class PeerSession<Engine: TLSEngine> {
             return outcome(.ok, engine)
         } catch {
             if let socket, established, !closeNotifySent, error.stage == .data || error.stage == .timeout {
-                closeAfterFailure(engine, socket)
+                endAfterFailure(engine, socket, sending: "close_notify") { engine.closeAfterFailure() }
+            } else if let socket, attached, !established, error.stage == .timeout {
+                endAfterFailure(engine, socket, sending: "user_canceled") { engine.cancelHandshake() }
             }
             // Like a real server's lingering close: let the alert reach the other side before the
             // kernel answers its in-flight data with a reset.
@@ -214,27 +217,27 @@ final class PeerSession<Engine: TLSEngine> {
         }
     }
 
-    /// Best effort, after a data-stage failure or a deadline once the handshake is done: the alert or
-    /// close_notify the library still lets this side send (RFC 8446 §6.1: "Each party MUST send a
-    /// \"close_notify\" alert before closing its write side of the connection"). Never waits past
-    /// the peer's own deadline, nor more than 250 ms; a deadline that has passed leaves one attempt
-    /// that does not wait at all.
-    private func closeAfterFailure(_ engine: Engine, _ socket: TCPSocket) {
+    /// Best effort, after a data-stage failure or a deadline: the close_notify (handshake done) or
+    /// user_canceled (handshake under way) the library still lets this side send (RFC 8446 §6.1:
+    /// "Each party MUST send a \"close_notify\" alert before closing its write side of the
+    /// connection"). Never waits past the peer's own deadline, nor more than 250 ms; a deadline
+    /// that has passed leaves one attempt that does not wait at all.
+    private func endAfterFailure(_ engine: Engine, _ socket: TCPSocket, sending alert: String, _ step: () -> AsyncOperationResult<Void>) {
         let budget = Deadline(millisecondsFromNow: min(250, Int(deadline.remainingMilliseconds)))
         for _ in 0..<16 {
-            switch engine.closeAfterFailure() {
+            switch step() {
             case .complete:
-                output.log("close_notify sent after the failure")
+                output.log("\(alert) sent after the failure")
                 return
             case .failed(let error):
-                output.log("no close_notify after the failure: \(error.message)")
+                output.log("no \(alert) after the failure: \(error.message)")
                 return
             case .wantRead:
                 // Ours is out; the other side's close_notify is not awaited after a failure.
                 return
             case .wantWrite:
                 guard (try? socket.wait(for: .writable, until: budget)) == true else {
-                    output.log("no close_notify after the failure: the socket stayed full")
+                    output.log("no \(alert) after the failure: the socket stayed full")
                     return
                 }
             }
@@ -258,7 +261,9 @@ final class PeerSession<Engine: TLSEngine> {
             let socket = try listener.accept(until: deadline)
             self.socket = socket
             exchange = Exchange()
+            attached = false
             try engine.attach(socket: socket.descriptor)
+            attached = true
             try handshake(engine, socket)
             if let total = request.transferBytes {
                 try echoTransfer(engine, socket, total: total)
@@ -283,7 +288,9 @@ final class PeerSession<Engine: TLSEngine> {
             self.socket = socket
             exchange = Exchange()
             output.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
+            attached = false
             try engine.attach(socket: socket.descriptor)
+            attached = true
             try handshake(engine, socket)
             if request.keyUpdate {
                 try drive(.data, socket) { engine.requestKeyUpdate() }

@@ -44,6 +44,30 @@ struct PeerFailureCloseTests {
         #expect(ContinuousClock.now - started < .seconds(4), "the client ended at its own deadline")
     }
 
+    @Test("a client whose deadline passes mid-handshake sends user_canceled where its library lets it",
+          arguments: [("openssl", false), ("gnutls", true), ("mbedtls", true)])
+    func handshakeDeadline(client: String, cancels: Bool) async throws {
+        // A listener that takes the connection and never answers the ClientHello.
+        let listener = try TCPListener()
+        let end = try await PeerPair.runClient(client, ["--port", String(listener.port), "--timeout-ms", "500"])
+        #expect(end.result?.error?.stage == FailureStage.timeout.rawValue, "\(end.summary)")
+        let socket = try listener.accept(until: Deadline(millisecondsFromNow: 1000))
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while try socket.wait(for: .readable, until: Deadline(millisecondsFromNow: 1000)) {
+            let n = recv(socket.descriptor, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            received += chunk[..<n]
+        }
+        #expect(received.first == 22, "the ClientHello came first")
+        // An alert record in the clear (no keys yet): type 21, length 2, warning (1), user_canceled (90).
+        let alert = (0..<max(0, received.count - 6)).contains { i in
+            received[i] == 21 && received[i + 1] == 3 && received[i + 3] == 0 && received[i + 4] == 2 && received[i + 5] == 1 && received[i + 6] == 90
+        }
+        #expect(alert == cancels, "\(received.count) bytes; \(end.log)")
+        #expect(end.log.contains(cancels ? "user_canceled sent after the failure" : "no user_canceled after the failure"), "\(end.log)")
+    }
+
     /// peer-fault linked as `peer-<mode>` in the test's own folder (removed with its certificates).
     private func faultPeer(_ mode: String, in certificates: PrivateCertificates) throws -> String {
         let folder = certificates.directory.url.appendingPathComponent("peers").path
