@@ -3,12 +3,10 @@ import PeerKit
 
 /// GnuTLS's verification result (`gnutls_session_get_verify_cert_status`, a set of
 /// `gnutls_certificate_status_t` bits) normalized into the protocol's `verify_reason`.
-/// GnuTLS may set several bits at once (always with GNUTLS_CERT_INVALID); the first of this
-/// precedence wins, the order of PEER-PROTOCOL.md's table: validity period, name, purpose,
-/// trust, signature. A flawed certificate names its own flaw first that way, whatever else the
-/// library noticed about it.
+/// GnuTLS may set several bits at once (always with GNUTLS_CERT_INVALID); `VerifyReason.precedence`
+/// picks the one a result names.
 enum GnuTLSVerification {
-    static let precedence: [(bits: UInt32, reason: VerifyReason)] = [
+    static let reasons: [(bits: UInt32, reason: VerifyReason)] = [
         (GNUTLS_CERT_EXPIRED.rawValue, .expired),
         (GNUTLS_CERT_NOT_ACTIVATED.rawValue, .notYetValid),
         (GNUTLS_CERT_UNEXPECTED_OWNER.rawValue, .nameMismatch),
@@ -18,7 +16,7 @@ enum GnuTLSVerification {
     ]
 
     static func reason(_ status: UInt32) -> VerifyReason {
-        precedence.first { status & $0.bits != 0 }?.reason ?? .other
+        VerifyReason.first(of: reasons.filter { status & $0.bits != 0 }.map(\.reason))
     }
 
     /// The status bits as `library_code`: `0x` and eight hex digits.

@@ -3,10 +3,10 @@ import PeerKit
 
 /// Mbed TLS's verification result (`mbedtls_ssl_get_verify_result`, `MBEDTLS_X509_BADCERT_*` flags)
 /// normalized into the protocol's `verify_reason`. Mbed TLS checks every certificate of the chain
-/// for every flaw and ORs the flags, so several may be set: the first of this precedence wins,
-/// the order of PEER-PROTOCOL.md's table (validity period, name, usage, trust, signature).
+/// for every flaw and ORs the flags, so several may be set: `VerifyReason.precedence` picks the one
+/// a result names.
 enum MbedTLSVerification {
-    static let precedence: [(flags: UInt32, reason: VerifyReason)] = [
+    static let reasons: [(flags: UInt32, reason: VerifyReason)] = [
         (UInt32(MBEDTLS_X509_BADCERT_EXPIRED), .expired),
         (UInt32(MBEDTLS_X509_BADCERT_FUTURE), .notYetValid),
         (UInt32(MBEDTLS_X509_BADCERT_CN_MISMATCH), .nameMismatch),
@@ -19,14 +19,14 @@ enum MbedTLSVerification {
     ]
 
     static func reason(_ flags: UInt32) -> VerifyReason {
-        precedence.first { flags & $0.flags != 0 }?.reason ?? .other
+        VerifyReason.first(of: reasons.filter { flags & $0.flags != 0 }.map(\.reason))
     }
 
     /// Whether `flags` (read after a failed handshake) record a flaw of the other side's
     /// certificate: a flag of the table, not 0 (nothing checked yet), not -1 (no session), and not
     /// SKIP_VERIFY alone.
     static func isRefusal(_ flags: UInt32) -> Bool {
-        flags != UInt32.max && precedence.contains { flags & $0.flags != 0 }
+        flags != UInt32.max && reasons.contains { flags & $0.flags != 0 }
     }
 
     /// The flags as `library_code`: `0x` and eight hex digits.
