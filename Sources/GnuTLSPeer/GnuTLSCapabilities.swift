@@ -21,7 +21,7 @@ enum GnuTLSCapabilities {
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
             notes: [])
         capabilities.signatureSchemes = GnuTLSNames.signatureSchemes
-        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update"]
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name"]
         return capabilities
     }
 

@@ -43,6 +43,8 @@ public final class GnuTLSEngine: TLSEngine {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { session!.read(into: buffer) }
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { session!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { session!.bye() }
+    public func closeAfterFailure() -> AsyncOperationResult<Void> { session!.byeAfterFailure() }
+    public func cancelHandshake() -> AsyncOperationResult<Void> { session!.cancelHandshake() }
     public func negotiated() -> NegotiatedView { session!.negotiated() }
 
     public static func capabilities() -> Capabilities { GnuTLSCapabilities.read() }

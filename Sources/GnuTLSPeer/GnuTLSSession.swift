@@ -16,6 +16,8 @@ final class GnuTLSSession {
     /// (its documentation says so), so the host name, purpose and their table live here.
     private let verifyName: UnsafeMutablePointer<CChar>?
     private let verifyPurpose: UnsafeMutablePointer<CChar>?
+    /// The raw address of an IP-literal `--server-name` (4 or 16 bytes), for GNUTLS_DT_IP_ADDRESS.
+    private let verifyAddress: UnsafeMutableBufferPointer<UInt8>?
     private let verifyData: UnsafeMutablePointer<gnutls_typed_vdata_st>
     fileprivate let keyLog: KeyLog?
     /// The server's session cache or ticket key, shared by its connections.
@@ -23,6 +25,8 @@ final class GnuTLSSession {
     /// KeyUpdate messages seen by the handshake hook.
     fileprivate(set) var keyUpdates = KeyUpdateCount()
     private let resumptionMode: ResumptionMode?
+    /// A call failed with a fatal error: the alert went (map sends it) or came, or the transport is gone.
+    private var failedFatally = false
 
     init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32,
          resumption: GnuTLSServerResumption?, resuming saved: [UInt8]?) throws(PeerFailure) {
@@ -38,7 +42,15 @@ final class GnuTLSSession {
         role = request.role
         self.resumption = resumption
         resumptionMode = request.resumption
-        verifyName = request.role == .client ? strdup(request.serverName) : nil
+        let identity = request.serverIdentity
+        verifyName = request.role == .client ? identity.sniHostName.map { strdup($0) } : nil
+        if request.role == .client, case .ipAddress(_, let bytes) = identity {
+            let address = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+            _ = address.initialize(from: bytes)
+            verifyAddress = address
+        } else {
+            verifyAddress = nil
+        }
         // GnuTLS checks extendedKeyUsage only when told which purpose to expect (RFC 5280 §4.2.1.12):
         // id-kp-serverAuth for the server's certificate, id-kp-clientAuth for the client's.
         verifyPurpose = strdup(request.role == .client ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")
@@ -48,10 +60,16 @@ final class GnuTLSSession {
         try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
         switch request.role {
         case .client:
-            try check(gnutls_server_name_set(session, GNUTLS_NAME_DNS, request.serverName, request.serverName.utf8.count), "gnutls_server_name_set")
-            // Verifies the chain against the trusted CA, the certificate against the host name and
-            // its purpose, inside the handshake.
-            verifyData[0] = gnutls_typed_vdata_st(type: GNUTLS_DT_DNS_HOSTNAME, data: UnsafeMutableRawPointer(verifyName!).assumingMemoryBound(to: UInt8.self), size: 0)
+            // Verifies the chain against the trusted CA, the certificate against the host name (or
+            // address) and its purpose, inside the handshake.
+            if let verifyName {
+                try check(gnutls_server_name_set(session, GNUTLS_NAME_DNS, verifyName, strlen(verifyName)), "gnutls_server_name_set")
+                verifyData[0] = gnutls_typed_vdata_st(type: GNUTLS_DT_DNS_HOSTNAME, data: UnsafeMutableRawPointer(verifyName).assumingMemoryBound(to: UInt8.self), size: 0)
+            } else if let verifyAddress {
+                // No SNI for an address (RFC 6066 §3); GNUTLS_DT_IP_ADDRESS (3.6.0+) matches its raw
+                // bytes against the certificate's iPAddress SANs.
+                verifyData[0] = gnutls_typed_vdata_st(type: GNUTLS_DT_IP_ADDRESS, data: verifyAddress.baseAddress, size: UInt32(verifyAddress.count))
+            }
             verifyData[1] = gnutls_typed_vdata_st(type: GNUTLS_DT_KEY_PURPOSE_OID, data: UnsafeMutableRawPointer(verifyPurpose!).assumingMemoryBound(to: UInt8.self), size: 0)
             gnutls_session_set_verify_cert2(session, verifyData, 2, 0)
         case .server:
@@ -143,6 +161,7 @@ final class GnuTLSSession {
         gnutls_deinit(handle)
         free(verifyName)
         free(verifyPurpose)
+        verifyAddress?.deallocate()
         verifyData.deallocate()
     }
 
@@ -178,6 +197,25 @@ final class GnuTLSSession {
         }
     }
 
+    /// After a failure: close_notify, unless the connection already failed fatally (GnuTLS
+    /// invalidates a session after a fatal error; its alert went out from `map`).
+    func byeAfterFailure() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "GnuTLS ended the connection with a fatal error; nothing more to send"))
+        }
+        return bye()
+    }
+
+    /// A deadline mid-handshake: a user_canceled alert, which gnutls_alert_send sends at any time.
+    func cancelHandshake() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "GnuTLS ended the connection with a fatal error; nothing more to send"))
+        }
+        let rc = gnutls_alert_send(handle, GNUTLS_AL_WARNING, GNUTLS_A_USER_CANCELED)
+        if rc == GNUTLS_E_SUCCESS { return .complete(()) }
+        return map(rc, "gnutls_alert_send")
+    }
+
     func bye() -> AsyncOperationResult<Void> {
         let rc = gnutls_bye(handle, GNUTLS_SHUT_WR)
         if rc == GNUTLS_E_SUCCESS { return .complete(()) }
@@ -188,6 +226,7 @@ final class GnuTLSSession {
         if rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED {
             return gnutls_record_get_direction(handle) == 0 ? .wantRead : .wantWrite
         }
+        if gnutls_error_is_fatal(rc) != 0 { failedFatally = true }
         var error = GnuTLSError.make(rc, operation)
         switch rc {
         case GNUTLS_E_FATAL_ALERT_RECEIVED, GNUTLS_E_WARNING_ALERT_RECEIVED:
@@ -205,19 +244,22 @@ final class GnuTLSSession {
         }
         switch rc {
         case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-            error.isVerification = true
-            error.message += ": " + verificationStatus()
+            // The code is the verification status, the reason read from its bits; the handshake's
+            // error code stays in the message.
+            let status = gnutls_session_get_verify_cert_status(handle)
+            error.message += " (\(rc)): " + verificationStatus(status)
+            error.libraryCode = GnuTLSVerification.code(status)
+            error.verifyReason = GnuTLSVerification.reason(status)
         case GNUTLS_E_NO_CERTIFICATE_FOUND, GNUTLS_E_CERTIFICATE_REQUIRED:
-            // The server asked for a client certificate that never came.
-            error.isVerification = role == .server
+            // The server asked for a client certificate that never came (GNUTLS_CERT_REQUIRE).
+            if role == .server { error.verifyReason = .noCertificate }
         default: break
         }
         return .failed(error)
     }
 
     /// GnuTLS's own sentence for why the peer certificate was rejected.
-    private func verificationStatus() -> String {
-        let status = gnutls_session_get_verify_cert_status(handle)
+    private func verificationStatus(_ status: UInt32) -> String {
         var text = gnutls_datum_t()
         guard gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == GNUTLS_E_SUCCESS,
               let data = text.data else { return "status 0x\(String(status, radix: 16))" }

@@ -59,6 +59,12 @@ enum MbedTLSCapabilities {
         return SignatureScheme.allNames.filter(schemes.contains)
     }
 
+    /// Why there is no `ip-server-name`: 2.28 matches a server name against dNSName SANs (and the CN)
+    /// only, and `mbedtls_ssl_set_hostname` would also send an address as SNI.
+    static let noAddressNames = "no ip-server-name: Mbed TLS 2.28 cannot check a certificate against an IP address "
+        + "(x509_crt.h: subject_alt_names lists \"only dNSName and OtherName\"), and mbedtls_ssl_set_hostname would send "
+        + "the address as SNI, which RFC 6066 §3 forbids"
+
     static func read() -> Capabilities {
         var capabilities = Capabilities(
             versions: MbedTLSVersion.supported,
@@ -69,7 +75,7 @@ enum MbedTLSCapabilities {
             defaultGroups: curves().map(\.name),
             // Mbed TLS 2.28 cannot use Ed25519 keys (its pk module has no EdDSA).
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"],
-            notes: ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups"])
+            notes: ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups", noAddressNames])
         capabilities.signatureSchemes = signatureSchemes()
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
         return capabilities

@@ -16,6 +16,9 @@ final class MbedTLSConnection {
     private var serverName: String?
     /// The first fatal alert seen on the wire in either direction.
     fileprivate var alert: ObservedAlert?
+    /// A call failed for good: Mbed TLS sent or received its fatal alert (2.28 does not invalidate
+    /// the context after one, so this side remembers), or the transport is gone.
+    private var failedFatally = false
 
     init(configuration: MbedTLSConfiguration, descriptor: Int32, request: PeerRequest, resuming session: MbedTLSSession?) throws(PeerFailure) {
         self.configuration = configuration
@@ -26,6 +29,7 @@ final class MbedTLSConnection {
         guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_setup")) }
         if request.role == .client {
             // SNI and the name the certificate must match; verification itself is authmode REQUIRED.
+            // (An address literal never gets here: MbedTLSConfiguration refuses it.)
             let named = mbedtls_ssl_set_hostname(ssl, request.serverName)
             guard named == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(named, "mbedtls_ssl_set_hostname")) }
         }
@@ -103,6 +107,25 @@ final class MbedTLSConnection {
         return map(rc, "mbedtls_ssl_write")
     }
 
+    /// After a failure: close_notify, unless the connection already failed fatally.
+    func closeNotifyAfterFailure() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "Mbed TLS ended the connection with a fatal error; nothing more to send"))
+        }
+        return closeNotify()
+    }
+
+    /// A deadline mid-handshake: a user_canceled alert (mbedtls_ssl_send_alert_message works in any
+    /// state; mbedtls_ssl_close_notify sends nothing before the handshake is over).
+    func cancelHandshake() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "Mbed TLS ended the connection with a fatal error; nothing more to send"))
+        }
+        let rc = mbedtls_ssl_send_alert_message(ssl, UInt8(MBEDTLS_SSL_ALERT_LEVEL_WARNING), UInt8(MBEDTLS_SSL_ALERT_MSG_USER_CANCELED))
+        if rc == 0 { return .complete(()) }
+        return map(rc, "mbedtls_ssl_send_alert_message")
+    }
+
     func closeNotify() -> AsyncOperationResult<Void> {
         let rc = mbedtls_ssl_close_notify(ssl)
         if rc == 0 { return .complete(()) }
@@ -115,17 +138,35 @@ final class MbedTLSConnection {
         case MBEDTLS_ERR_SSL_WANT_WRITE: return .wantWrite
         default: break
         }
+        failedFatally = true
         var error = MbedTLSError.make(rc, operation)
         switch rc {
         case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
             // The alert record's description byte stays in the input buffer.
             if let message = ssl.pointee.in_msg { error.alert = ObservedAlert(code: message[1], direction: .received) }
-        case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-            error.isVerification = true
-            error.message += ": " + verificationFlags()
+        case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE where MbedTLSVerification.isRefusal(mbedtls_ssl_get_verify_result(ssl)):
+            // 2.28 reports a certificate whose (extended) key usage does not fit as a bad Certificate
+            // message, with the verification flags set ("bad certificate (usage extensions)",
+            // ssl_tls.c): a verification refusal all the same.
+            let flags = mbedtls_ssl_get_verify_result(ssl)
+            error.message = "\(error.message) (\(MbedTLSError.hex(rc))): " + verificationFlags(flags)
+            error.libraryCode = MbedTLSVerification.code(flags)
+            error.verifyReason = MbedTLSVerification.reason(flags)
+            error.alert = alert
+        case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED:
+            // The code is the verification flags, the reason read from them; the handshake's error
+            // code stays in the message. CA_CHAIN_REQUIRED: authmode REQUIRED with no trusted CA
+            // (no --ca), which nothing can be trusted under.
+            let flags = mbedtls_ssl_get_verify_result(ssl)
+            error.message = "\(error.message) (\(MbedTLSError.hex(rc))): " + verificationFlags(flags)
+            error.libraryCode = MbedTLSVerification.code(flags)
+            let reason = MbedTLSVerification.reason(flags)
+            error.verifyReason = rc == MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED && reason == .other ? .untrusted : reason
             error.alert = alert
         case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
-            error.isVerification = role == .server
+            // The server asked for a client certificate that never came (authmode REQUIRED); 2.28
+            // sends no alert then ("The client should know what's going on", ssl_tls.c).
+            if role == .server { error.verifyReason = .noCertificate }
             error.alert = alert
         default:
             error.alert = alert
@@ -134,8 +175,7 @@ final class MbedTLSConnection {
     }
 
     /// `mbedtls_x509_crt_verify_info` for the flags of the failed verification.
-    private func verificationFlags() -> String {
-        let flags = mbedtls_ssl_get_verify_result(ssl)
+    private func verificationFlags(_ flags: UInt32) -> String {
         var buffer = [CChar](repeating: 0, count: 512)
         mbedtls_x509_crt_verify_info(&buffer, buffer.count, "", flags)
         let text = String(nulTerminated: buffer).split(separator: "\n").joined(separator: "; ")

@@ -21,6 +21,9 @@ public final class MbedTLSEngine: TLSEngine {
         if request.keyUpdate {
             throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3, so no KeyUpdate")
         }
+        if request.role == .client, request.serverIdentity.isIPAddress {
+            throw Unsupported(MbedTLSCapabilities.noAddressNames)
+        }
         configuration = try MbedTLSConfiguration(request: request)
     }
 
@@ -32,6 +35,8 @@ public final class MbedTLSEngine: TLSEngine {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { connection!.read(into: buffer) }
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.closeNotify() }
+    public func closeAfterFailure() -> AsyncOperationResult<Void> { connection!.closeNotifyAfterFailure() }
+    public func cancelHandshake() -> AsyncOperationResult<Void> { connection!.cancelHandshake() }
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
     public func keepSessionForResumption() throws(PeerFailure) { savedSession = try connection!.resumableSession() }
 

@@ -16,6 +16,9 @@ final class OpenSSLConnection {
     /// KeyUpdate messages seen by the message callback.
     fileprivate var keyUpdates = KeyUpdateCount()
     private var keyUpdateScheduled = false
+    /// A call failed for good (SSL_ERROR_SSL or SSL_ERROR_SYSCALL): OpenSSL has sent or received
+    /// its fatal alert, or lost the transport.
+    private var failedFatally = false
 
     init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest, resuming session: OpenSSLSession?) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
@@ -33,8 +36,16 @@ final class OpenSSLConnection {
         guard SSL_set_fd(ssl, descriptor) == 1 else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_set_fd")) }
         if request.role == .client {
             // SNI, and the name the certificate must match (checked inside the handshake's verification).
-            guard CShimOpenSSL_SSL_set_tlsext_host_name(ssl, request.serverName) == 1,
-                  PeerFaults.skipVerification || SSL_set1_host(ssl, request.serverName) == 1 else {
+            let named: Bool
+            switch request.serverIdentity {
+            case .dns(let name):
+                named = CShimOpenSSL_SSL_set_tlsext_host_name(ssl, name) == 1
+                    && (PeerFaults.skipVerification || SSL_set1_host(ssl, name) == 1)
+            case .ipAddress(let text, _):
+                // No SNI for an address (RFC 6066 §3); the certificate must carry it as an iPAddress SAN.
+                named = PeerFaults.skipVerification || X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), text) == 1
+            }
+            guard named else {
                 throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "setting server name \(request.serverName)"))
             }
             SSL_set_connect_state(ssl)
@@ -67,6 +78,16 @@ final class OpenSSLConnection {
         let rc = SSL_write_ex(handle, bytes.baseAddress, bytes.count, &count)
         if rc == 1 { return .complete(count) }
         return map(rc, operation: "SSL_write_ex")
+    }
+
+    /// After a failure: close_notify, unless OpenSSL already failed the connection (it sent its
+    /// fatal alert then, and refuses SSL_shutdown: "SSL_shutdown() must not be called if a previous
+    /// fatal error has occurred", SSL_shutdown(3)).
+    func shutdownAfterFailure() -> AsyncOperationResult<Void> {
+        if failedFatally {
+            return .failed(TLSError(libraryCode: nil, message: "OpenSSL ended the connection with a fatal error; nothing more to send"))
+        }
+        return shutdown()
     }
 
     func shutdown() -> AsyncOperationResult<Void> {
@@ -133,6 +154,7 @@ final class OpenSSLConnection {
         case SSL_ERROR_WANT_WRITE: return .wantWrite
         default: break
         }
+        if code == SSL_ERROR_SSL || code == SSL_ERROR_SYSCALL { failedFatally = true }
         var (error, reason) = OpenSSLError.drainWithReason(context: operation)
         if code == SSL_ERROR_SYSCALL && error.libraryCode == nil {
             let os = errno
@@ -144,12 +166,17 @@ final class OpenSSLConnection {
         }
         let verifyResult = SSL_get_verify_result(handle)
         if verifyResult != X509_V_OK {
-            // The peer certificate was rejected: say why in X509's words, keep the queue's text too.
-            let reason = String(cString: X509_verify_cert_error_string(verifyResult))
-            error.message = "certificate verify failed: \(reason) (X509_V_ERR \(verifyResult)); " + error.message
+            // The peer certificate was rejected: say why in X509's words, keep the queue's text too;
+            // the code is the verification result, the reason read from it (never from the text).
+            let sentence = String(cString: X509_verify_cert_error_string(verifyResult))
+            error.message = "certificate verify failed: \(sentence) (X509_V_ERR \(verifyResult)); " + error.message
+            error.libraryCode = OpenSSLVerification.name(verifyResult)
+            error.verifyReason = OpenSSLVerification.reason(verifyResult)
             error.isVerification = true
         } else if reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
-            // A required client certificate that never came is the server's verification refusing.
+            // A required client certificate that never came is the server's verification refusing
+            // (SSL_VERIFY_FAIL_IF_NO_PEER_CERT), in TLS 1.3 as in 1.2.
+            error.verifyReason = .noCertificate
             error.isVerification = true
         }
         error.alert = alert

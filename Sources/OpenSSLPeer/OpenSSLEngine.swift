@@ -28,6 +28,9 @@ public final class OpenSSLEngine: TLSEngine {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> { connection!.read(into: buffer) }
     public func write(_ bytes: UnsafeRawBufferPointer) -> AsyncOperationResult<Int> { connection!.write(bytes) }
     public func closeNotify() -> AsyncOperationResult<Void> { connection!.shutdown() }
+    public func closeAfterFailure() -> AsyncOperationResult<Void> { connection!.shutdownAfterFailure() }
+    // No cancelHandshake: OpenSSL 3.0 has no public call that sends an alert of the caller's choice,
+    // and SSL_shutdown refuses while the handshake is under way (SSL_R_SHUTDOWN_WHILE_IN_INIT).
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
     public func keepSessionForResumption() throws(PeerFailure) {
         if PeerFaults.forgetSessions { return }

@@ -26,7 +26,8 @@ public enum VerifyReason: String, Sendable, CaseIterable, Codable {
     case untrusted
     /// keyUsage or extendedKeyUsage does not allow the certificate's use here.
     case keyUsage = "key_usage"
-    /// A signature in the chain does not verify.
+    /// A signature in the chain does not verify, or uses an algorithm or key size the library's
+    /// policy refuses (a hash too weak, a key too small).
     case signature
     /// The other side sent no certificate where one was required (a server with client auth required).
     case noCertificate = "no_certificate"
@@ -42,7 +43,10 @@ public struct TLSError: Error, Sendable {
     public var message: String
     public var alert: ObservedAlert?
     public var isVerification: Bool
-    public var verifyReason: VerifyReason?
+    /// Setting a reason marks the error as a verification refusal.
+    public var verifyReason: VerifyReason? {
+        didSet { if verifyReason != nil { isVerification = true } }
+    }
 
     public init(libraryCode: String?, message: String, alert: ObservedAlert? = nil, isVerification: Bool = false,
                 verifyReason: VerifyReason? = nil) {

@@ -8,4 +8,9 @@
     nonisolated(unsafe) public static var forgetSessions = false
     /// The server flips one byte of the transfer it echoes.
     nonisolated(unsafe) public static var corruptTransfer = false
+    /// The server echoes the line with a suffix that looks like the right one and is not (a
+    /// no-break space before `pong`).
+    nonisolated(unsafe) public static var lookAlikeEcho = false
+    /// The server reads the line and never echoes it, waiting for the client's close_notify instead.
+    nonisolated(unsafe) public static var withholdEcho = false
 }

@@ -173,6 +173,11 @@ final class PeerSession<Engine: TLSEngine> {
     private var handshakeMilliseconds: Double?
     /// The connection, kept so a failed peer can close it gracefully.
     private var socket: TCPSocket?
+    /// The current connection's handshake completed, and whether this side's close_notify went out:
+    /// what a failed peer may still send before it closes.
+    private var attached = false
+    private var established = false
+    private var closeNotifySent = false
 
     init(request: PeerRequest, output: PeerOutput) {
         self.request = request
@@ -198,12 +203,44 @@ final class PeerSession<Engine: TLSEngine> {
             }
             return outcome(.ok, engine)
         } catch {
+            if let socket, established, !closeNotifySent, error.stage == .data || error.stage == .timeout {
+                endAfterFailure(engine, socket, sending: "close_notify") { engine.closeAfterFailure() }
+            } else if let socket, attached, !established, error.stage == .timeout {
+                endAfterFailure(engine, socket, sending: "user_canceled") { engine.cancelHandshake() }
+            }
             // Like a real server's lingering close: let the alert reach the other side before the
             // kernel answers its in-flight data with a reset.
             socket?.lingeringClose(until: Deadline(millisecondsFromNow: min(250, Int(deadline.remainingMilliseconds))))
             var result = outcome(.failed, engine)
             result.failure = error
             return result
+        }
+    }
+
+    /// Best effort, after a data-stage failure or a deadline: the close_notify (handshake done) or
+    /// user_canceled (handshake under way) the library still lets this side send (RFC 8446 §6.1:
+    /// "Each party MUST send a \"close_notify\" alert before closing its write side of the
+    /// connection"). Never waits past the peer's own deadline, nor more than 250 ms; a deadline
+    /// that has passed leaves one attempt that does not wait at all.
+    private func endAfterFailure(_ engine: Engine, _ socket: TCPSocket, sending alert: String, _ step: () -> AsyncOperationResult<Void>) {
+        let budget = Deadline(millisecondsFromNow: min(250, Int(deadline.remainingMilliseconds)))
+        for _ in 0..<16 {
+            switch step() {
+            case .complete:
+                output.log("\(alert) sent after the failure")
+                return
+            case .failed(let error):
+                output.log("no \(alert) after the failure: \(error.message)")
+                return
+            case .wantRead:
+                // Ours is out; the other side's close_notify is not awaited after a failure.
+                return
+            case .wantWrite:
+                guard (try? socket.wait(for: .writable, until: budget)) == true else {
+                    output.log("no \(alert) after the failure: the socket stayed full")
+                    return
+                }
+            }
         }
     }
 
@@ -224,17 +261,22 @@ final class PeerSession<Engine: TLSEngine> {
             let socket = try listener.accept(until: deadline)
             self.socket = socket
             exchange = Exchange()
+            attached = false
             try engine.attach(socket: socket.descriptor)
+            attached = true
             try handshake(engine, socket)
             if let total = request.transferBytes {
                 try echoTransfer(engine, socket, total: total)
             } else {
                 let line = try readLine(engine, socket)
-                try writeAll(engine, socket, Array((line + PeerRequest.echoSuffix + "\n").utf8))
+                if !PeerFaults.withholdEcho {
+                    let suffix = PeerFaults.lookAlikeEcho ? "\u{A0}pong" : PeerRequest.echoSuffix
+                    try writeAll(engine, socket, line + Array((suffix + "\n").utf8))
+                }
             }
             // The client closes first; answer its close_notify with ours.
             try awaitCloseNotify(engine, socket)
-            try drive(.shutdown, socket) { engine.closeNotify() }
+            try sendCloseNotify(engine, socket)
             // Closed now, not when the next connection arrives: the client (or a proxy) waits for the end.
             self.socket = nil
         }
@@ -246,7 +288,9 @@ final class PeerSession<Engine: TLSEngine> {
             self.socket = socket
             exchange = Exchange()
             output.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
+            attached = false
             try engine.attach(socket: socket.descriptor)
+            attached = true
             try handshake(engine, socket)
             if request.keyUpdate {
                 try drive(.data, socket) { engine.requestKeyUpdate() }
@@ -257,9 +301,8 @@ final class PeerSession<Engine: TLSEngine> {
             } else {
                 try writeAll(engine, socket, Array((request.message + "\n").utf8))
                 let echoed = try readLine(engine, socket)
-                let expected = request.message + PeerRequest.echoSuffix
-                guard echoed == expected else {
-                    throw PeerFailure(stage: .data, message: "echo mismatch: sent \"\(request.message)\", got back \"\(echoed.prefix(200))\"")
+                if let mismatch = EchoCheck.mismatch(expected: Array((request.message + PeerRequest.echoSuffix).utf8), received: echoed) {
+                    throw PeerFailure(stage: .data, message: mismatch)
                 }
             }
             if index + 1 < request.connections {
@@ -271,15 +314,23 @@ final class PeerSession<Engine: TLSEngine> {
                 self.socket = nil
                 continue
             }
-            try drive(.shutdown, socket) { engine.closeNotify() }
+            try sendCloseNotify(engine, socket)
             try awaitCloseNotify(engine, socket)
             self.socket = nil
         }
     }
 
+    private func sendCloseNotify(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) {
+        try drive(.shutdown, socket) { engine.closeNotify() }
+        closeNotifySent = true
+    }
+
     private func handshake(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) {
+        established = false
+        closeNotifySent = false
         let start = Deadline.now()
         try drive(.handshake, socket) { engine.handshake() }
+        established = true
         handshakeMilliseconds = millisecondsSince(start)
         let negotiated = engine.negotiated()
         views.append(negotiated)
@@ -320,8 +371,8 @@ final class PeerSession<Engine: TLSEngine> {
         }
     }
 
-    /// Reads up to and excluding the first newline.
-    private func readLine(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) -> String {
+    /// Reads up to and excluding the first newline; the bytes as they came, so a check sees them all.
+    private func readLine(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) -> [UInt8] {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while true {
@@ -333,7 +384,7 @@ final class PeerSession<Engine: TLSEngine> {
             exchange.bytesReceived += count
             received += chunk[..<count]
             if let newline = received.firstIndex(of: 10) {
-                return String(decoding: received[..<newline], as: UTF8.self)
+                return Array(received[..<newline])
             }
             if received.count > 65_536 { throw PeerFailure(stage: .data, message: "no newline in 64 KiB of data") }
         }
@@ -426,7 +477,9 @@ final class PeerSession<Engine: TLSEngine> {
                 return TransferPattern.firstMismatch(slice, at: exchange.bytesReceived)
             }
             if let mismatch {
-                throw PeerFailure(stage: .data, message: "byte \(mismatch) of the transfer is not the one sent")
+                let got = chunk[mismatch - exchange.bytesReceived]
+                let sent = TransferPattern.byte(at: mismatch)
+                throw PeerFailure(stage: .data, message: "byte \(mismatch) of the transfer is 0x\(String(got, radix: 16, uppercase: true)), not 0x\(String(sent, radix: 16, uppercase: true)) as the pattern has it")
             }
             exchange.bytesReceived += n
             return n

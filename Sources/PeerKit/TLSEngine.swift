@@ -28,6 +28,18 @@ public protocol TLSEngine: AnyObject {
     /// Sends close_notify.
     func closeNotify() -> AsyncOperationResult<Void>
 
+    /// After a failure past the handshake (a data-stage failure, a deadline): one step of ending the
+    /// connection properly, as far as the library still allows. An engine whose library already
+    /// ended the connection with a fatal alert (sent or received) or lost its transport completes
+    /// without sending anything; otherwise it sends close_notify. The driver bounds it in time.
+    func closeAfterFailure() -> AsyncOperationResult<Void>
+
+    /// The deadline passed in the middle of the handshake: one step of telling the other side with a
+    /// user_canceled alert (RFC 8446 §6.1: "the sender is canceling the handshake for some reason
+    /// unrelated to a protocol failure"), where the library lets a peer send one then. The default
+    /// says the library does not.
+    func cancelHandshake() -> AsyncOperationResult<Void>
+
     /// What the library says was negotiated. Called once the handshake is complete.
     func negotiated() -> NegotiatedView
 
@@ -45,6 +57,10 @@ public protocol TLSEngine: AnyObject {
 }
 
 extension TLSEngine {
+    public func closeAfterFailure() -> AsyncOperationResult<Void> { closeNotify() }
+    public func cancelHandshake() -> AsyncOperationResult<Void> {
+        .failed(TLSError(libraryCode: nil, message: "\(Self.library.name) lets no alert be sent during a handshake"))
+    }
     public func keepSessionForResumption() throws(PeerFailure) {
         throw PeerFailure(stage: .data, message: "\(Self.library.name) peer cannot keep a session for resumption")
     }

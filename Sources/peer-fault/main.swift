@@ -21,6 +21,9 @@ import Glibc
 //   peer-noresume     the client keeps no session, so its second connection is a full handshake
 //   peer-nokeyupdate  the client ignores --key-update
 //   peer-badecho      the server flips one bit of a --transfer at 1 MiB
+//   peer-lookalike    the server echoes the line with a no-break space before "pong", which prints
+//                     like the space it should be
+//   peer-noecho       the server reads the line and never answers it (the client's deadline passes)
 // `capabilities` answers as the real peer-openssl beside it does, under the fault peer's id, so the
 // runner accepts it as a library and runs it in every cell peer-openssl could take.
 let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "peer-hang"
@@ -67,6 +70,12 @@ case "nokeyupdate":
     openSSLPeer(dropping: ["--key-update": 0])
 case "badecho":
     PeerFaults.corruptTransfer = true
+    openSSLPeer()
+case "lookalike":
+    PeerFaults.lookAlikeEcho = true
+    openSSLPeer()
+case "noecho":
+    PeerFaults.withholdEcho = true
     openSSLPeer()
 case "flaky":
     // The marker is named after the arguments, which hold this run's certificate paths.
