@@ -11,7 +11,7 @@ public enum MarkdownReport {
         out.append("")
         out.append("Matrix: \(report.matrix) · started \(report.startedAt) · \(String(format: "%.2f", report.durationS)) s · interop-matrix \(report.tool.version)" + (report.complete ? "" : " · **incomplete run**"))
         out.append("")
-        out.append("Libraries: " + report.libraries.map { "\($0.name) \($0.version) (`\($0.id)`)" }.joined(separator: ", "))
+        out.append("Libraries: " + report.libraries.map { "\(escape($0.name)) \(escape($0.version)) (`\($0.id)`)" }.joined(separator: ", "))
         out.append("")
         out.append("**\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported, \(s.errors) errors (timeouts, crashes, harness)**")
         out.append("")
@@ -225,7 +225,7 @@ public enum MarkdownReport {
             if !groups.isEmpty { parts.append("groups " + groups.joined(separator: ", ")) }
             if !certs.isEmpty { parts.append("certificates " + certs.joined(separator: ", ")) }
             if !suites.isEmpty {
-                let names = suites.map { CipherSuiteRegistry.suite(codeText: $0.code)?.name ?? "\($0.code) (not in the IANA registry: \($0.libraryName))" }
+                let names = suites.map { CipherSuiteRegistry.suite(codeText: $0.code)?.name ?? "\($0.code) (not in the IANA registry: \(escape($0.libraryName)))" }
                 parts.append("\(suites.count) suites: " + names.joined(separator: ", "))
             }
             out.append("- **\(id)**: " + (parts.isEmpty ? "nothing" : parts.joined(separator: "; ")))
@@ -258,10 +258,10 @@ public enum MarkdownReport {
         guard !bad.isEmpty else { return out + ["None.", ""] }
         for r in bad {
             let known = r.baselineStatus == "known_failure" ? " (known failure\(r.knownFailure.map { ": \($0)" } ?? ""))" : ""
-            out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(r.reason ?? "")")
+            out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(escape(r.reason ?? ""))")
             for error in [r.serverError, r.clientError].compactMap({ $0 }) {
                 let alert = error.alert.map { ", alert \($0) \(error.alertDirection ?? "")" } ?? ""
-                out.append("  - \(error.side.rawValue) (\(error.stage)\(alert)): \(error.message)" + (error.libraryCode.map { " [`\($0)`]" } ?? ""))
+                out.append("  - \(error.side.rawValue) (\(error.stage)\(escape(alert))): \(escape(error.message))" + (error.libraryCode.map { " [\(escape($0))]" } ?? ""))
             }
         }
         out.append("")
@@ -311,6 +311,26 @@ public enum MarkdownReport {
             out.append("- `\(r.id)`: " + notes.joined(separator: "; "))
         }
         out.append("")
+        return out
+    }
+}
+
+extension MarkdownReport {
+    /// Text a peer supplied (library names and versions from its capabilities, its error messages),
+    /// made inert in Markdown: it can neither end a table cell (`|`), open code (a backtick), start
+    /// HTML (`<`), nor break the line it is on.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "|": out += "\\|"
+            case "`": out += "\\`"
+            case "\\": out += "\\\\"
+            case "<": out += "&lt;"
+            case "\n", "\r", "\r\n": out += " "
+            default: out.append(character)
+            }
+        }
         return out
     }
 }
