@@ -124,7 +124,8 @@ public struct MatrixFile: Sendable, Equatable {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw MatrixError(file: source, message: "not valid YAML: \(MatrixFile.oneLine("\(error)"))")
+            let (line, message) = MatrixFile.yamlProblem(error)
+            throw MatrixError(file: source, line: line, message: "not valid YAML: \(message)")
         }
         guard let mapping = node?.mapping else {
             throw MatrixError(file: source, message: "expected a mapping of keys such as servers:, versions:")
@@ -174,6 +175,22 @@ extension MatrixFile {
         }
         let count = value.unicodeScalars.count
         return "'" + text + "'" + (count > limit ? "… (\(count) characters)" : "")
+    }
+
+    /// What libyaml (through Yams) found wrong, as one short line and the line it is on: its problem
+    /// and context words, never the quoted file text Yams adds to its description.
+    static func yamlProblem(_ error: any Error) -> (line: Int?, message: String) {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            return (mark.line, oneLine(problem + (context.map { " (\($0.text))" } ?? "")))
+        case .reader(let problem, let offset, _, _):
+            return (nil, oneLine(problem + (offset.map { " at byte \($0)" } ?? "")))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return (context.mark.line, "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.prefix(5).map(shown).joined(separator: ", ")) in the mapping")
+        default:
+            return (nil, oneLine("\(error)"))
+        }
     }
 
     /// A parser's message (which may span lines and quote a whole line of the file) as one line of

@@ -3,7 +3,8 @@ import Foundation
 /// A path a report or a baseline is written to (`--json`, `--markdown`, `--html`, `--junit`,
 /// `--update-baseline`), by one rule for all of them:
 ///
-/// - a device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe) is written into, never replaced;
+/// - a device or a FIFO (`/dev/null`, a named pipe), or one of the runner's own descriptors
+///   (`/dev/stdout`, `/dev/fd/N`, whatever they are), is written into, never replaced;
 /// - a symbolic link is followed: its target is written as below and the link stays a link;
 /// - a regular file (or a new one) is written to a temporary file in the same folder, flushed to the
 ///   disk and renamed over it, so a failed write (a full disk) leaves the old file, or nothing, but
@@ -22,6 +23,8 @@ public struct ReportFile: Sendable {
         case file(String)
         /// A device or a FIFO: written into.
         case stream(String)
+        /// One of the runner's own descriptors (`/dev/stdout`): written into, at its own offset.
+        case descriptor(Int32)
     }
 
     /// Checks, before any cell runs, that the path can be written: the folder exists and takes a new
@@ -36,6 +39,8 @@ public struct ReportFile: Sendable {
             unlink(temporary)
         case .stream(let resolved):
             guard access(resolved, W_OK) == 0 else { throw failure(errno) }
+        case .descriptor(let fd):
+            guard fcntl(fd, F_GETFL) >= 0 else { throw failure(errno) }
         }
     }
 
@@ -60,6 +65,16 @@ public struct ReportFile: Sendable {
                 throw ReportFileError(path: path, reason: Self.osWords(error))
             }
             try copy(temporary, into: resolved)
+        case .descriptor(let fd):
+            let (scratch, temporary) = try makeTemporary(in: NSTemporaryDirectory())
+            close(scratch)
+            defer { unlink(temporary) }
+            do {
+                try produce(URL(fileURLWithPath: temporary))
+            } catch {
+                throw ReportFileError(path: path, reason: Self.osWords(error))
+            }
+            try copy(temporary, intoDescriptor: fd)
         }
     }
 
@@ -71,18 +86,39 @@ public struct ReportFile: Sendable {
         }
         var resolved = path
         if info.st_mode & S_IFMT == S_IFLNK {
-            guard let real = realpath(path, nil) else {
+            guard stat(path, &info) == 0 else {
                 throw ReportFileError(path: path, reason: "a symbolic link to a missing file (\(String(cString: strerror(errno))))")
             }
-            resolved = String(cString: real)
-            free(real)
-            guard stat(resolved, &info) == 0 else { throw failure(errno) }
+            // A descriptor the runner was handed (/dev/stdout, /dev/fd/N) is written into whatever it
+            // is: replacing the file behind it would leave the descriptor's owner writing elsewhere.
+            if let fd = Self.descriptor(named: path) {
+                guard info.st_mode & S_IFMT != S_IFDIR else { throw ReportFileError(path: path, reason: "is a folder") }
+                return .descriptor(fd)
+            }
+            if info.st_mode & S_IFMT == S_IFREG {
+                guard let real = realpath(path, nil) else { throw failure(errno) }
+                resolved = String(cString: real)
+                free(real)
+            }
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG: return .file(resolved)
-        case S_IFCHR, S_IFBLK, S_IFIFO: return .stream(resolved)
+        case S_IFCHR, S_IFBLK, S_IFIFO: return .stream(path)
         case S_IFDIR: throw ReportFileError(path: path, reason: "is a folder; name a file in it, e.g. \((path as NSString).appendingPathComponent("report"))")
         default: throw ReportFileError(path: path, reason: "is neither a file, a device nor a FIFO")
+        }
+    }
+
+    /// The descriptor a path names the runner's own open descriptor by, if it does.
+    static func descriptor(named path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return STDOUT_FILENO
+        case "/dev/stderr": return STDERR_FILENO
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+                return Int32(path.dropFirst(prefix.count))
+            }
+            return nil
         }
     }
 
@@ -143,6 +179,17 @@ public struct ReportFile: Sendable {
         let output = open(resolved, O_WRONLY | O_CLOEXEC)
         guard output >= 0 else { throw failure(errno) }
         defer { close(output) }
+        try copy(input: input, output: output)
+    }
+
+    private func copy(_ source: String, intoDescriptor output: Int32) throws(ReportFileError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw failure(errno) }
+        defer { close(input) }
+        try copy(input: input, output: output)
+    }
+
+    private func copy(input: Int32, output: Int32) throws(ReportFileError) {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }

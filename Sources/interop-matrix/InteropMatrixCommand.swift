@@ -74,6 +74,14 @@ struct MatrixOptions: ParsableArguments {
         }
     }
 
+    /// Refuses a matrix that can expand to more than a million cells, counted from its dimensions
+    /// before a cell is built: building a hostile matrix's cells is what would exhaust memory.
+    func checkSize(of run: MatrixRun) throws {
+        let bound = run.cellUpperBound()
+        guard bound > MatrixRun.maximumCells else { return }
+        throw ValidationError("\(matrix ?? "the matrix") can expand to \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cells (an upper bound counted from its dimensions, before --filter); at most 1,000,000: split it, or vary each dimension in a block of its own")
+    }
+
     func load() throws -> MatrixFile {
         var file: MatrixFile
         do {
@@ -183,6 +191,7 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file)
             run.filters = options.filter
+            try options.checkSize(of: run)
             let libraries: [String: PeerLibrary]?
             do {
                 libraries = try await run.catalog.load(Array(Set(file.servers + file.clients)))
@@ -254,6 +263,7 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file, timeout: .milliseconds(Int(timeout * 1000)))
             run.filters = options.filter
+            try options.checkSize(of: run)
             var benchmark = Benchmark(run: run, jobs: jobs)
             benchmark.includeNaive = !noNaive
             let results: Benchmark.Results

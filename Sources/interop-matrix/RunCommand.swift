@@ -112,11 +112,7 @@ extension InteropMatrixCommand {
             }
             let live = !quiet
             let progress = Progress(terminal: isatty(STDERR_FILENO) == 1)
-            // Counted from the dimensions first: building a hostile matrix's cells is what would exhaust memory.
-            let bound = run.cellUpperBound()
-            if bound > MatrixRun.maximumCells {
-                throw ValidationError("\(options.matrix ?? "the matrix") can expand to \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cells (counted from its dimensions, before --filter); at most 1,000,000: split it, or vary each dimension in a block of its own")
-            }
+            try options.checkSize(of: run)
             if run.cells().isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty && only.isEmpty ? "" : " with --filter/--only") selects no cells; `interop-matrix list` shows what a matrix expands to")
             }
