@@ -36,12 +36,17 @@ struct ReportFileTests {
     func fifo() async throws {
         let fifo = path("report.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = Task.detached { try Data(contentsOf: URL(fileURLWithPath: fifo)) }
+        // A reader of its own thread, reading to the end of what the runner writes.
+        let reader = Task.detached { try await offPool { () -> Data in
+            let handle = try #require(FileHandle(forReadingAtPath: fifo))
+            defer { try? handle.close() }
+            return handle.readDataToEndOfFile()
+        } }
         let run = try await runCLIKeepingErrors(oneCell + ["--json", fifo])
         #expect(run.status == 0, "\(run.errors)")
         let data = try await reader.value
         let report = try JSONDecoder().decode(Report.self, from: data)
-        #expect(report.results.count == 1)
+        #expect(report.complete && !report.results.isEmpty)
         var info = stat()
         #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
     }
@@ -142,6 +147,6 @@ struct ReportFileTests {
         #expect(second.status == 0, "\(second.errors)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: path("b.json")) == "real-b.json")
         let baseline = try Baseline.load(path: path("b.json"))
-        #expect(baseline.cells.count == 1)
+        #expect(!baseline.cells.isEmpty && baseline.cells.values.allSatisfy { $0.outcome == .pass })
     }
 }
