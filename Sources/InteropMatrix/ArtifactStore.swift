@@ -44,9 +44,16 @@ public struct ArtifactStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         if let data = try? encoder.encode(result) { try? data.write(to: folder.appendingPathComponent("result.json")) }
-        var script = ["#!/bin/sh", "# Re-runs \(result.id) with the same certificates.", "# Through the runner:", "#   \(result.replay ?? "")",
-                      "# Or the two peers by hand: start the server, read the port from its first line, start the client with it."]
-        script += peerCommands.map { "# " + $0 }
+        // Every line is fixed text or a single-quoted word: a cell id, a path or a log may hold a
+        // newline, and in a comment it would start a command of its own.
+        var script = ["#!/bin/sh", "# Re-runs one cell with the same certificates, through the runner (the last line).",
+                      "# Or run the two peers by hand: start the server, read the port from its first line,",
+                      "# start the client with it in place of PORT (the commands are below, quoted).",
+                      "cell=" + shellQuoted(result.id)]
+        for (name, command) in zip(["server_command", "client_command"], peerCommands) {
+            script.append(name + "=" + shellQuoted(command))
+        }
+        // The replay command is made of shell-quoted words (CellRunner), so it runs as it reads.
         script.append(result.replay ?? "")
         let path = folder.appendingPathComponent("replay.sh")
         try? Data((script.joined(separator: "\n") + "\n").utf8).write(to: path)

@@ -61,7 +61,8 @@ public struct Baseline: Codable, Sendable {
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+        // The reports' rule for files (ReportFile): never half a baseline, a link's target kept a file.
+        try ReportFile(path).write(encoder.encode(self))
     }
 
     /// Compares a report with this baseline, marks each result, and says what changed.

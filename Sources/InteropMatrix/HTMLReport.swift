@@ -7,10 +7,46 @@ import Foundation
 public enum HTMLReport {
     public static func render(_ report: Report) -> String {
         let data = (try? report.jsonData()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        // Inside <script>, "</" would end the element; JSON allows "<\/" for it.
-        let embedded = data.replacingOccurrences(of: "</", with: "<\\/")
-        return template.replacingOccurrences(of: "__REPORT_JSON__", with: embedded)
-            .replacingOccurrences(of: "__TITLE__", with: JUnitReport.escape("interop-matrix: \(report.matrixName ?? report.matrix)"))
+        let title = JUnitReport.escape("interop-matrix: \(report.matrixName ?? report.matrix)")
+        // One pass over the template, so text from the report is never searched for the other placeholder.
+        var out = ""
+        var rest = Substring(template)
+        while let mark = rest.range(of: "__") {
+            out += rest[..<mark.lowerBound]
+            let after = rest[mark.lowerBound...]
+            if after.hasPrefix("__REPORT_JSON__") {
+                out += scriptSafe(data)
+                rest = after.dropFirst("__REPORT_JSON__".count)
+            } else if after.hasPrefix("__TITLE__") {
+                out += title
+                rest = after.dropFirst("__TITLE__".count)
+            } else {
+                out += "__"
+                rest = after.dropFirst(2)
+            }
+        }
+        return out + rest
+    }
+
+    /// JSON that can sit inside a `<script>` element whatever its strings hold: `<`, `>` and `&` as
+    /// `\u` escapes, so neither `</script>` nor `<!--<script>` can move the HTML parser out of the
+    /// element's text (HTML, "Restrictions for contents of script elements"), and U+2028/U+2029,
+    /// which JSON allows raw but older JavaScript parsers do not. Outside strings JSON has none of
+    /// these characters, and inside them the escapes mean the same text.
+    static func scriptSafe(_ json: String) -> String {
+        var out = ""
+        out.reserveCapacity(json.utf8.count)
+        for scalar in json.unicodeScalars {
+            switch scalar {
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static let template = #"""

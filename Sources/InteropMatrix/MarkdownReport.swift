@@ -11,7 +11,7 @@ public enum MarkdownReport {
         out.append("")
         out.append("Matrix: \(report.matrix) · started \(report.startedAt) · \(String(format: "%.2f", report.durationS)) s · interop-matrix \(report.tool.version)" + (report.complete ? "" : " · **incomplete run**"))
         out.append("")
-        out.append("Libraries: " + report.libraries.map { "\($0.name) \($0.version) (`\($0.id)`)" }.joined(separator: ", "))
+        out.append("Libraries: " + report.libraries.map { "\(escape($0.name)) \(escape($0.version)) (`\($0.id)`)" }.joined(separator: ", "))
         out.append("")
         out.append("**\(s.total) cells: \(s.passed) passed, \(s.failed) failed, \(s.unsupported) unsupported, \(s.errors) errors (timeouts, crashes, harness); \(s.alertDeviations) alert deviations**")
         out.append("")
@@ -226,7 +226,7 @@ public enum MarkdownReport {
             if !groups.isEmpty { parts.append("groups " + groups.joined(separator: ", ")) }
             if !certs.isEmpty { parts.append("certificates " + certs.joined(separator: ", ")) }
             if !suites.isEmpty {
-                let names = suites.map { CipherSuiteRegistry.suite(codeText: $0.code)?.name ?? "\($0.code) (not in the IANA registry: \($0.libraryName))" }
+                let names = suites.map { CipherSuiteRegistry.suite(codeText: $0.code)?.name ?? "\($0.code) (not in the IANA registry: \(escape($0.libraryName)))" }
                 parts.append("\(suites.count) suites: " + names.joined(separator: ", "))
             }
             out.append("- **\(id)**: " + (parts.isEmpty ? "nothing" : parts.joined(separator: "; ")))
@@ -259,10 +259,11 @@ public enum MarkdownReport {
         guard !bad.isEmpty else { return out + ["None.", ""] }
         for r in bad {
             let known = r.baselineStatus == "known_failure" ? " (known failure\(r.knownFailure.map { ": \($0)" } ?? ""))" : ""
-            out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(r.reason ?? "")")
+            out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(escape(r.reason ?? ""))")
             for error in [r.serverError, r.clientError].compactMap({ $0 }) {
                 let alert = error.alert.map { ", alert \($0) \(error.alertDirection?.rawValue ?? "")" } ?? ""
-                out.append("  - \(error.side.rawValue) (\(error.stage.rawValue)\(alert)): \(error.message)" + (error.libraryCode.map { " [`\($0)`]" } ?? ""))
+                let reason = error.verifyReason.map { ", \($0.rawValue)" } ?? ""
+                out.append("  - \(error.side.rawValue) (\(error.stage.rawValue)\(reason)\(escape(alert))): \(escape(error.message))" + (error.libraryCode.map { " [\(escape($0))]" } ?? ""))
             }
         }
         out.append("")
@@ -291,7 +292,7 @@ public enum MarkdownReport {
         if !b.alertChanges.isEmpty {
             out.append("### Changed alerts (still passing)")
             out.append("")
-            for change in b.alertChanges.prefix(200) { out.append("- `\(change.id)`: \(change.before ?? "none") → \(change.after ?? "none")") }
+            for change in b.alertChanges.prefix(200) { out.append("- `\(change.id)`: \(escape(change.before ?? "none")) → \(escape(change.after ?? "none"))") }
             out.append("")
         }
         return out
@@ -308,7 +309,7 @@ public enum MarkdownReport {
         var order: [[String]] = []
         for r in deviating {
             let d = r.alertDeviation!
-            let key = [r.scenario, r.params.version.rawValue, d.side.rawValue, d.side == .client ? r.client : r.server, d.expected, d.observed ?? "none"]
+            let key = [r.scenario, r.params.version.rawValue, d.side.rawValue, d.side == .client ? r.client : r.server, d.expected, d.observed ?? "none"].map(escape)
             if counts[key] == nil { order.append(key) }
             counts[key, default: 0] += 1
         }
@@ -335,9 +336,29 @@ public enum MarkdownReport {
         for r in noted {
             var notes = r.notes ?? []
             if r.flaky == true { notes.append("flaky: passed on attempt \(r.attempts ?? 0) after " + (r.earlierAttempts ?? []).joined(separator: "; ")) }
-            out.append("- `\(r.id)`: " + notes.joined(separator: "; "))
+            out.append("- `\(r.id)`: " + escape(notes.joined(separator: "; ")))
         }
         out.append("")
+        return out
+    }
+}
+
+extension MarkdownReport {
+    /// Text a peer supplied (library names and versions from its capabilities, its error messages),
+    /// made inert in Markdown: it can neither end a table cell (`|`), open code (a backtick), start
+    /// HTML (`<`), nor break the line it is on.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "|": out += "\\|"
+            case "`": out += "\\`"
+            case "\\": out += "\\\\"
+            case "<": out += "&lt;"
+            case "\n", "\r", "\r\n": out += " "
+            default: out.append(character)
+            }
+        }
         return out
     }
 }

@@ -124,7 +124,8 @@ public struct MatrixFile: Sendable, Equatable {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw MatrixError(file: source, message: "not valid YAML: \(error)")
+            let (line, message) = MatrixFile.yamlProblem(error)
+            throw MatrixError(file: source, line: line, message: "not valid YAML: \(message)")
         }
         guard let mapping = node?.mapping else {
             throw MatrixError(file: source, message: "expected a mapping of keys such as servers:, versions:")
@@ -138,7 +139,7 @@ public struct MatrixFile: Sendable, Equatable {
         clients = try reader.list(mapping, "clients") ?? libraries ?? []
         for id in servers + clients where id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) == nil {
             throw MatrixError(file: source, line: (mapping["servers"] ?? mapping["clients"] ?? mapping["libraries"])?.mark?.line,
-                              message: "'\(id)' is not a library id (lowercase letters, digits, . _ -)")
+                              message: "\(MatrixFile.shown(id)) is not a library id (lowercase letters, digits, . _ -)")
         }
         if servers.isEmpty || clients.isEmpty {
             throw MatrixError(file: source, message: "name at least one library under servers:/clients: (or libraries:)")
@@ -164,26 +165,92 @@ public struct MatrixFile: Sendable, Equatable {
 }
 
 extension MatrixFile {
-    /// The line of the first unquoted `&anchor` or `*alias`, or nil.
+    /// A value from the file as an error message quotes it: in single quotes, control characters
+    /// escaped, at most 60 characters (a hostile file can hold a value of megabytes).
+    static func shown(_ value: String) -> String {
+        let limit = 60
+        var text = ""
+        for scalar in value.unicodeScalars.prefix(limit) {
+            text += scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
+        }
+        let count = value.unicodeScalars.count
+        return "'" + text + "'" + (count > limit ? "… (\(count) characters)" : "")
+    }
+
+    /// What libyaml (through Yams) found wrong, as one short line and the line it is on: its problem
+    /// and context words, never the quoted file text Yams adds to its description.
+    static func yamlProblem(_ error: any Error) -> (line: Int?, message: String) {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            return (mark.line, oneLine(problem + (context.map { " (\($0.text))" } ?? "")))
+        case .reader(let problem, let offset, _, _):
+            return (nil, oneLine(problem + (offset.map { " at byte \($0)" } ?? "")))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return (context.mark.line, "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.prefix(5).map(shown).joined(separator: ", ")) in the mapping")
+        default:
+            return (nil, oneLine("\(error)"))
+        }
+    }
+
+    /// A parser's message (which may span lines and quote a whole line of the file) as one line of
+    /// at most 300 characters.
+    public static func oneLine(_ message: String) -> String {
+        let joined = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: "; ")
+        return joined.count > 300 ? String(joined.prefix(300)) + "…" : joined
+    }
+
+    /// The line of the first `&anchor` or `*alias` outside quotes and comments, or nil.
     static func aliasLine(_ text: String) -> Int? {
         var line = 1
-        var inQuote: Character?
-        var previous: Character = " "
-        for character in text {
+        var found: Int?
+        scanOutsideQuotes(text) { character, previous, _ in
             if character == "\n" { line += 1 }
-            if let quote = inQuote {
-                if character == quote { inQuote = nil }
-            } else if character == "\"" || character == "'" {
-                inQuote = character
-            } else if character == "#" && (previous == " " || previous == "\n") {
-                inQuote = "\n"
-            } else if (character == "&" || character == "*") && " \n\t[{,:-".contains(previous) {
-                return line
-            }
-            if inQuote == "\n" && character == "\n" { inQuote = nil }
-            previous = character
+            if found == nil, character == "&" || character == "*", " \n\t[{,:-".contains(previous) { found = line }
         }
-        return nil
+        return found
+    }
+
+    /// Calls `visit` with each character outside quoted scalars and comments (and each newline),
+    /// with the character before it and whether it is the first of its line. A quote only opens a
+    /// scalar where one can start (after a space, an indicator or a line start), so the apostrophe
+    /// in `name: Bob's matrix` is text, as YAML reads it; `''` inside single quotes and `\"` inside
+    /// double quotes are escapes, not ends.
+    static func scanOutsideQuotes(_ text: String, _ visit: (Character, Character, Bool) -> Void) {
+        let characters = Array(text)
+        var inQuote: Character?
+        var inComment = false
+        var previous: Character = "\n"
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            defer { previous = character; index += 1 }
+            if character == "\n" {
+                inComment = false
+                // A quoted scalar may span lines; newlines are still counted.
+                visit(character, previous, false)
+                continue
+            }
+            if inComment { continue }
+            if let quote = inQuote {
+                if quote == "\"" && character == "\\" { index += 1; continue }
+                if character == quote {
+                    if quote == "'" && index + 1 < characters.count && characters[index + 1] == "'" { index += 1; continue }
+                    inQuote = nil
+                }
+                continue
+            }
+            if (character == "\"" || character == "'") && " \t\n[{,:-?".contains(previous) {
+                inQuote = character
+                continue
+            }
+            if character == "#" && " \t\n".contains(previous) {
+                inComment = true
+                continue
+            }
+            visit(character, previous, previous == "\n")
+        }
     }
 
     /// The line where flow brackets or indentation nest deeper than `maximumNesting` (libyaml
@@ -193,31 +260,27 @@ extension MatrixFile {
         var line = 1
         var indentation = 0
         var atLineStart = true
-        var inQuote: Character?
-        for character in text {
-            if character == "\n" { line += 1; indentation = 0; atLineStart = true; continue }
+        var found: Int?
+        scanOutsideQuotes(text) { character, _, _ in
+            guard found == nil else { return }
+            if character == "\n" { line += 1; indentation = 0; atLineStart = true; return }
             if atLineStart {
                 if character == " " {
                     indentation += 1
                     // Block nesting: two spaces a level, so very deep indentation is very deep nesting.
-                    if indentation > 2 * maximumNesting { return line }
-                    continue
+                    if indentation > 2 * maximumNesting { found = line }
+                    return
                 }
                 atLineStart = false
             }
-            if let quote = inQuote {
-                if character == quote { inQuote = nil }
-                continue
-            }
             switch character {
-            case "\"", "'": inQuote = character
             case "[", "{": depth += 1
             case "]", "}": depth = max(0, depth - 1)
             default: break
             }
-            if depth > maximumNesting { return line }
+            if depth > maximumNesting { found = line }
         }
-        return nil
+        return found
     }
 }
 
@@ -232,7 +295,7 @@ struct MatrixReader {
     func checkKeys(_ mapping: Node.Mapping, allowed: Set<String>) throws(MatrixError) {
         for (key, _) in mapping {
             guard let k = key.string, key.scalar != nil, allowed.contains(k) else {
-                throw fail(key, "unknown key '\(key.string ?? "?")' (known: \(allowed.sorted().joined(separator: ", ")))")
+                throw fail(key, "unknown key \(MatrixFile.shown(key.string ?? "?")) (known: \(allowed.sorted().joined(separator: ", ")))")
             }
         }
     }
@@ -271,7 +334,7 @@ struct MatrixReader {
         var values: [T] = []
         for item in items {
             guard let value = make(item) else {
-                throw fail(mapping[key], "'\(key)': unknown value '\(item)' (one of: \(choices.joined(separator: ", ")), or all)")
+                throw fail(mapping[key], "'\(key)': unknown value \(MatrixFile.shown(item)) (one of: \(choices.joined(separator: ", ")), or all)")
             }
             values.append(value)
         }
@@ -283,7 +346,7 @@ struct MatrixReader {
         if items == ["all"] { return .all }
         if items == ["default"] || items.isEmpty { return .defaults }
         for item in items where !known(item) {
-            throw fail(mapping[key], "'\(key)': unknown \(key == "suites" ? "cipher suite" : "group") '\(item)' (IANA names, e.g. \(key == "suites" ? "TLS_AES_128_GCM_SHA256" : "x25519"), or all)")
+            throw fail(mapping[key], "'\(key)': unknown \(key == "suites" ? "cipher suite" : "group") \(MatrixFile.shown(item)) (IANA names, e.g. \(key == "suites" ? "TLS_AES_128_GCM_SHA256" : "x25519"), or all)")
         }
         return .named(items)
     }
@@ -291,7 +354,7 @@ struct MatrixReader {
     func block(_ mapping: Node.Mapping, name: String, inheriting base: MatrixBlock?) throws(MatrixError) -> MatrixBlock {
         let scenarios = try list(mapping, "scenarios") ?? base?.scenarios ?? ["basic"]
         for scenario in scenarios where Scenarios.named(scenario) == nil {
-            throw fail(mapping["scenarios"], "'scenarios': unknown scenario '\(scenario)' (one of: \(Scenarios.all.map(\.name).joined(separator: ", ")))")
+            throw fail(mapping["scenarios"], "'scenarios': unknown scenario \(MatrixFile.shown(scenario)) (one of: \(Scenarios.all.map(\.name).joined(separator: ", ")))")
         }
         return MatrixBlock(
             name: try scalar(mapping, "name") ?? name,
@@ -309,7 +372,7 @@ struct MatrixReader {
     func pairs(_ mapping: Node.Mapping) throws(MatrixError) -> [String]? {
         guard let items = try list(mapping, "pairs") else { return nil }
         for item in items where item.split(separator: ">").count != 2 {
-            throw fail(mapping["pairs"], "'pairs': '\(item)' is not server>client, e.g. openssl>gnutls")
+            throw fail(mapping["pairs"], "'pairs': \(MatrixFile.shown(item)) is not server>client, e.g. openssl>gnutls")
         }
         return items
     }

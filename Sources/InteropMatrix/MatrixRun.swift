@@ -34,6 +34,9 @@ public struct MatrixRun: Sendable {
     /// Only the cells with exactly these ids run (all when empty): what a replay uses.
     public var only: [String] = []
 
+    /// The most cells a run may have; a matrix that can expand to more is refused before expansion.
+    public static let maximumCells = 1_000_000
+
     public init(matrix: MatrixFile, catalog: PeerCatalog = PeerCatalog(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 timeout: Duration = .seconds(10)) {
         self.matrix = matrix
@@ -64,6 +67,61 @@ public struct MatrixRun: Sendable {
             guard only.isEmpty || only.contains(cell.id) else { return false }
             return seen.insert(cell.id).inserted
         }
+    }
+
+    /// The most cells the matrix can expand to, counted from its dimensions without building a
+    /// cell: every pair × scenario × version × certificate × suite × group × client auth × network
+    /// of each block, with `all` taken as every registry entry that fits the version and
+    /// certificate. Cells a scenario skips, duplicates and --filter/--only/--shard are not taken off,
+    /// so the count is an upper bound. Saturates at `Int.max`.
+    public func cellUpperBound() -> Int {
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? Int.max : product
+        }
+        func plus(_ a: Int, _ b: Int) -> Int {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? Int.max : sum
+        }
+        let servers = Set(matrix.servers), clients = Set(matrix.clients)
+        var total = 0
+        for block in matrix.blocks {
+            let pairs = block.pairs.isEmpty ? times(servers.count, clients.count)
+                : Set(block.pairs).filter { pair in
+                    let sides = pair.split(separator: ">").map(String.init)
+                    return sides.count == 2 && servers.contains(sides[0]) && clients.contains(sides[1])
+                }.count
+            var perPair = 0
+            for name in block.scenarios {
+                guard let scenario = Scenarios.named(name) else { continue }
+                if scenario.usesLibraryDefaults {
+                    perPair = plus(perPair, times(block.certs.count, block.network.count))
+                    continue
+                }
+                for version in block.versions {
+                    let groupCount = groups(block.groups, version: version, pair: []).count
+                    for cert in block.certs {
+                        let suiteCount = suites(block.suites, version: version, cert: cert, pair: []).count
+                        let each = times(times(times(suiteCount, max(1, groupCount)), block.clientAuth.count), block.network.count)
+                        perPair = plus(perPair, each)
+                    }
+                }
+            }
+            total = plus(total, times(pairs, perPair))
+        }
+        return total
+    }
+
+    /// Whether a cell id is one this run would run, were the matrix to name it: the id's pair is
+    /// among the servers and clients, it passes --filter and --only, and it is in the shard. A
+    /// baseline cell outside the selection is not "vanished" from a narrowed run.
+    public func selects(id: String) -> Bool {
+        guard let pair = id.split(separator: "/", maxSplits: 1).first else { return false }
+        let sides = pair.split(separator: ">", maxSplits: 1).map(String.init)
+        guard sides.count == 2, matrix.servers.contains(sides[0]), matrix.clients.contains(sides[1]) else { return false }
+        guard filters.isEmpty || filters.contains(where: { id.contains($0) }) else { return false }
+        guard only.isEmpty || only.contains(id) else { return false }
+        return shard?.contains(id) ?? true
     }
 
     private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {
@@ -166,6 +224,8 @@ public struct MatrixRun: Sendable {
         var ids: [String] = []
         for id in matrix.servers + matrix.clients where !ids.contains(id) { ids.append(id) }
         let ledger = ResourceLedger()
+        // Keys of earlier runs that were killed outright (SIGKILL) are still on disk: remove them.
+        CertificateDirectory.removeAbandoned()
         let libraries = try await catalog.load(ids)
         let allCells = cells(libraries: libraries)
         let selected = allCells.enumerated().filter { shard?.contains($0.element.id) ?? true }
@@ -234,6 +294,9 @@ public struct MatrixRun: Sendable {
             // Returns nil when the run is stopped, so the loop below stops launching cells.
             group.addTask { await stop.wait(); return nil }
             fill()
+            // A shard (or a selection) with no cells is complete before it starts; without this the
+            // loop below would wait for the stop task, which only a stop ends.
+            if cells.isEmpty { group.cancelAll() }
             while let item = await group.next() {
                 guard let (index, finished) = item else {
                     group.cancelAll()
@@ -282,17 +345,55 @@ public struct MatrixRun: Sendable {
     }
 }
 
-/// A private temporary folder (0700) for one run's certificates and keys.
+/// A private temporary folder (0700) for one run's certificates and keys,
+/// `$TMPDIR/interop-matrix-XXXXXX`. It records the process that owns it (`owner`: its pid and
+/// start time), so a later run can remove the folders of runs that were killed before they could
+/// (SIGKILL, a power cut) and leave those of live runs alone.
 public struct CertificateDirectory: Sendable {
     public let url: URL
 
+    static let prefix = "interop-matrix-"
+    static let ownerFile = "owner"
+
     public init() throws {
-        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("interop-matrix-XXXXXX").utf8CString)
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("\(Self.prefix)XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mkdtemp failed: \(String(cString: strerror(errno)))"])
         }
         url = URL(fileURLWithPath: String(cString: made))
+        let pid = getpid()
+        let owner = "\(pid) \(Self.startTime(of: pid) ?? "?")\n"
+        try Data(owner.utf8).write(to: url.appendingPathComponent(Self.ownerFile))
     }
 
     public func remove() { try? FileManager.default.removeItem(at: url) }
+
+    /// Removes the key folders in `folder` (the temporary folder by default) whose owner is dead:
+    /// its pid is gone, or is now another process (a different start time). A folder without an
+    /// owner record (being made right now, or not ours) is left alone. Returns what it removed.
+    @discardableResult
+    public static func removeAbandoned(in folder: String = NSTemporaryDirectory()) -> [String] {
+        var removed: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            // Only mkdtemp's shape: the prefix and six characters.
+            guard name.hasPrefix(prefix), name.count == prefix.count + 6 else { continue }
+            let path = (folder as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent(ownerFile)) else { continue }
+            let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+            guard let first = fields.first, let pid = Int32(first), pid > 0 else { continue }
+            let alive = kill(pid, 0) == 0 || errno == EPERM
+            if alive, fields.count < 2 || fields[1] == "?" || startTime(of: pid) == fields[1] { continue }
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
+    }
+
+    /// A process's start time in clock ticks since boot (/proc/PID/stat, field 22): with the pid,
+    /// it names one process even after the pid is reused.
+    static func startTime(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, so start time (22) is the 20th here.
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
 }

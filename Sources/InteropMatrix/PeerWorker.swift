@@ -28,13 +28,16 @@ final class PeerWorker: Sendable {
     /// result lines).
     private let stderrTail: LockedText
     private let process: Task<Void, Never>
+    /// Set as soon as the worker's output ends (it exited or was killed), even while it sat idle.
+    private let gone: Flag
 
     /// A worker is retired after this many cells, so a slow leak in a library never accumulates.
     static let cellsPerWorker = 1000
 
     private init(executable: String, pid: Int32, requests: AsyncStream<String>.Continuation,
-                 events: Mailbox<Event>, process: Task<Void, Never>, stderrTail: LockedText) {
+                 events: Mailbox<Event>, process: Task<Void, Never>, stderrTail: LockedText, gone: Flag) {
         self.stderrTail = stderrTail
+        self.gone = gone
         self.executable = executable
         self.pid = pid
         self.requests = requests
@@ -42,7 +45,17 @@ final class PeerWorker: Sendable {
         self.process = process
     }
 
-    var isUsable: Bool { state.withLock { $0.usable && $0.cells < Self.cellsPerWorker } }
+    /// Sound, under its cell limit and still running: a worker that died while idle (killed from
+    /// outside, say) is never handed a cell, so its death is never blamed on the next one.
+    var isUsable: Bool { !gone.value.withLock { $0 } && state.withLock { $0.usable && $0.cells < Self.cellsPerWorker } }
+
+    /// Whether the process is still there and not a zombie (/proc/PID/stat): catches a worker
+    /// killed while idle whose end of output the runner has not read yet.
+    var isRunning: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
+    }
 
     /// Starts `executable worker` in its own process group.
     static func start(executable: String, ledger: ResourceLedger?) async throws -> PeerWorker {
@@ -50,6 +63,7 @@ final class PeerWorker: Sendable {
         let events = Mailbox<Event>()
         let started = AsyncStream.makeStream(of: Result<Int32, any Error>.self)
         let tail = LockedText()
+        let gone = Flag()
         let process = Task {
             var options = PlatformOptions()
             options.processGroupID = 0
@@ -57,7 +71,7 @@ final class PeerWorker: Sendable {
             do {
                 let outcome = try await Subprocess.run(
                     .path(FilePath(executable)), arguments: ["worker"],
-                    environment: .inherit.updating(["SWIFT_BACKTRACE": "enable=no"]),
+                    environment: .inherit.updating(["SWIFT_BACKTRACE": "enable=no", Environment.Key(stringLiteral: ParentWatch.parentVariable): String(getpid())]),
                     platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
                 ) { execution in
                     let pid = execution.processIdentifier.value
@@ -91,12 +105,15 @@ final class PeerWorker: Sendable {
                     } catch {
                         tail.value.withLock { $0 += "\n[runner: reading the worker's output failed: \(error)]" }
                     }
+                    gone.value.withLock { $0 = true }
                     writes.cancel()
                     await errors.value
                 }
+                gone.value.withLock { $0 = true }
                 events.put(.ended(PeerExit.Termination(outcome.terminationStatus)))
             } catch {
                 started.continuation.yield(.failure(error))
+                gone.value.withLock { $0 = true }
                 events.put(.ended(.exited(127)))
             }
             events.finish()
@@ -105,7 +122,7 @@ final class PeerWorker: Sendable {
         guard let first = await iterator.next() else { throw CocoaError(.executableLoad) }
         let pid = try first.get()
         return PeerWorker(executable: executable, pid: pid, requests: requests, events: events,
-                          process: process, stderrTail: tail)
+                          process: process, stderrTail: tail, gone: gone)
     }
 
     /// Runs one cell on this worker: the same contract as `PeerProcess.run`, down to the kills.
@@ -196,7 +213,7 @@ actor PeerWorkerPool {
 
     func checkout(_ executable: String) async throws -> PeerWorker {
         while let worker = idle[executable]?.popLast() {
-            if worker.isUsable { return worker }
+            if worker.isUsable && worker.isRunning { return worker }
             all.removeAll { $0 === worker }
             await worker.stop()
         }
@@ -221,6 +238,11 @@ actor PeerWorkerPool {
         for worker in all { await worker.stop() }
         all = []
     }
+}
+
+/// A flag several tasks set and read, behind a lock.
+final class Flag: Sendable {
+    let value = Mutex(false)
 }
 
 /// Text several tasks append to, behind a lock.

@@ -5,6 +5,10 @@ public enum ReportMerge {
     public static func merge(_ reports: [(path: String, report: Report)]) throws(MergeError) -> Report {
         guard let first = reports.first else { throw MergeError(message: "no reports to merge") }
         for (path, report) in reports {
+            // A report of another schema version may mean other things by the same fields.
+            guard report.schema == Report.schemaVersion else {
+                throw MergeError(message: "\(path): schema \(MatrixFile.shown(report.schema)), but this interop-matrix reads only \(Report.schemaVersion): refusing to merge")
+            }
             guard report.schema == first.report.schema else { throw MergeError(message: "\(path): schema \(report.schema), but \(first.path) has \(first.report.schema)") }
             guard report.tool.version == first.report.tool.version else {
                 throw MergeError(message: "\(path) was written by interop-matrix \(report.tool.version), \(first.path) by \(first.report.tool.version): refusing to merge different tool versions")
@@ -72,6 +76,11 @@ public enum ReportMerge {
         }
         return merged
     }
+}
+
+extension Report {
+    /// The one report schema this version writes and merges (`../shared/report-schema.json`).
+    static let schemaVersion = Report(startedAt: "", durationS: 0, matrix: "", libraries: [], summary: Report.Summary(results: []), results: [], complete: true).schema
 }
 
 public struct MergeError: Error, CustomStringConvertible, Sendable {

@@ -42,6 +42,7 @@ public enum Peer {
     /// one-cell peer would get), each on a fresh engine, its lines on stdout as a one-cell peer
     /// prints them; a line the protocol rejects gets a `usage` line. Ends at end of input.
     static func worker<Engine: TLSEngine>(_ engine: Engine.Type) -> Never {
+        ParentWatch.exitWithParent()
         while let line = readLine(strippingNewline: true) {
             guard !line.isEmpty else { continue }
             guard let arguments = JSON.parseStringArray(line) else {

@@ -15,7 +15,9 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         error (with --baseline: a regression); 3 the run could not start (a peer is missing, \
         certificates could not be made, a report could not be written); 4 with --baseline, no \
         regression but known failures now pass (update the baseline); 5 with --baseline, only cells \
-        new to or gone from the baseline; 64 a bad option or matrix file.
+        new to or gone from the baseline; 64 a bad option or matrix file, a report path that cannot \
+        be written or a baseline that cannot be read (said before any cell runs); 130, 143, 129 stopped \
+        by SIGINT, SIGTERM, SIGHUP: the peers stopped, the keys removed, the partial report written.
         """,
         version: InteropMatrixVersion.current,
         subcommands: [Run.self, List.self, Capabilities.self, CheckPeer.self, Merge.self, Bench.self],
@@ -23,6 +25,9 @@ struct InteropMatrixCommand: AsyncParsableCommand {
 
     /// Parses and runs; a bad option or matrix file gets one line naming it, and exit code 64.
     static func main() async {
+        // A write into a pipe whose reader is gone (a worker killed a moment ago, `| head`) must be
+        // an EPIPE error for whoever wrote, never a SIGPIPE that kills the runner without a report.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -69,6 +74,14 @@ struct MatrixOptions: ParsableArguments {
         }
     }
 
+    /// Refuses a matrix that can expand to more than a million cells, counted from its dimensions
+    /// before a cell is built: building a hostile matrix's cells is what would exhaust memory.
+    func checkSize(of run: MatrixRun) throws {
+        let bound = run.cellUpperBound()
+        guard bound > MatrixRun.maximumCells else { return }
+        throw ValidationError("\(matrix ?? "the matrix") can expand to \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cells (an upper bound counted from its dimensions, before --filter); at most 1,000,000: split it, or vary each dimension in a block of its own")
+    }
+
     func load() throws -> MatrixFile {
         var file: MatrixFile
         do {
@@ -99,80 +112,24 @@ struct ReportOutputs: ParsableArguments {
 
     var paths: [String] { [json, markdown, junit, html].compactMap { $0 } }
 
+    /// Before any cell runs: every report path can be written (ReportFile's rule), so a run never
+    /// ends without the report it was asked for.
     func validate() throws {
         for path in paths {
-            let folder = (path as NSString).deletingLastPathComponent
-            guard FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder) else {
-                throw ValidationError("cannot write a report to \(path): its folder is missing or not writable")
+            do {
+                try ReportFile(path).check()
+            } catch {
+                throw ValidationError("\(error)")
             }
         }
     }
 
-    func write(_ report: Report) throws {
-        if let json { try report.writeJSON(to: URL(fileURLWithPath: json)) }
-        if let markdown { try Data(MarkdownReport.render(report).utf8).write(to: URL(fileURLWithPath: markdown)) }
-        if let junit { try Data(JUnitReport.render(report).utf8).write(to: URL(fileURLWithPath: junit)) }
-        if let html { try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: html)) }
-    }
-}
-
-/// Progress on stderr while cells run: one line rewritten in place on a terminal (cells done, failures,
-/// time left), plain lines for each failure and every 25 cells otherwise.
-final class Progress: @unchecked Sendable {
-    private let terminal: Bool
-    private let lock = NSLock()
-    private let start = Date()
-    private var failures = 0
-
-    init(terminal: Bool) { self.terminal = terminal }
-
-    func record(_ result: CellResult, done: Int, total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        let bad = ![.pass, .unsupported].contains(result.outcome)
-        if bad { failures += 1 }
-        if terminal {
-            if bad { write("\r\u{1B}[2K\(result.outcome.rawValue.uppercased()) \(result.id): \(result.reason ?? "")\n") }
-            let elapsed = Date().timeIntervalSince(start)
-            let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-            write("\r\u{1B}[2K[\(done)/\(total)] \(failures) not passing · \(String(format: "%.0f", eta)) s left")
-        } else if bad {
-            write("[\(done)/\(total)] \(result.outcome.rawValue.uppercased()) \(result.id): \(result.reason ?? "")\n")
-        } else if done == total || done % 25 == 0 {
-            write("[\(done)/\(total)] cells done, \(failures) not passing\n")
-        }
-    }
-
-    func finish() {
-        if terminal { write("\r\u{1B}[2K") }
-    }
-
-    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
-}
-
-/// Turns SIGINT and SIGTERM into a stop of the run, so it ends cleanly with a partial report.
-final class InterruptWatch: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var signal: Int32?
-
-    var received: Int32? { lock.lock(); defer { lock.unlock() }; return signal }
-
-    init(stop: RunStop) {
-        for number in [SIGINT, SIGTERM] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                if self.signal == nil { self.signal = number }
-                self.lock.unlock()
-                FileHandle.standardError.write(Data("\ninterop-matrix: \(number == SIGINT ? "SIGINT" : "SIGTERM"): stopping the peers and writing a partial report\n".utf8))
-                stop.stop(because: "interrupted by \(number == SIGINT ? "SIGINT" : "SIGTERM")")
-            }
-            source.resume()
-            sources.append(source)
-        }
+    /// Writes every report asked for, each by ReportFile's rule.
+    func write(_ report: Report) throws(ReportFileError) {
+        if let json { try ReportFile(json).write(streaming: report.writeJSON(to:)) }
+        if let markdown { try ReportFile(markdown).write(Data(MarkdownReport.render(report).utf8)) }
+        if let junit { try ReportFile(junit).write(Data(JUnitReport.render(report).utf8)) }
+        if let html { try ReportFile(html).write(Data(HTMLReport.render(report).utf8)) }
     }
 }
 
@@ -184,164 +141,6 @@ func runExitCode(for report: Report) -> Int32 {
 }
 
 extension InteropMatrixCommand {
-    struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run a matrix and report (the default subcommand).")
-
-        @OptionGroup var options: MatrixOptions
-
-        @OptionGroup var outputs: ReportOutputs
-
-        @Option(name: .long, help: "Compare with this baseline (matrix/expected/<name>.json): regressions, unexpected passes, new and vanished cells.")
-        var baseline: String?
-
-        @Flag(name: .long, help: "Write the current results to the --baseline file (known failures keep their reason and link).")
-        var updateBaseline = false
-
-        @Flag(name: .long, help: "Do not compare with the matrix's own baseline (expected/<name>.json beside the matrix file, matrix/expected/default.json for the built-in default).")
-        var noBaseline = false
-
-        @Option(name: .long, help: "Re-run a cell that did not pass up to N times; one that then passes is reported as flaky.")
-        var retries: Int = 0
-
-        @Option(name: .long, help: "Run only shard K of N (e.g. 2/4): a deterministic 1/N of the cells; merge the reports with `interop-matrix merge`.")
-        var shard: String?
-
-        @Option(name: .long, help: "Run only the cell with exactly this id (repeatable); what a replay uses.")
-        var only: [String] = []
-
-        @Option(name: .long, help: "Reuse the certificates in this folder (from --keep-certs) instead of making new ones.")
-        var certs: String?
-
-        @Option(name: .long, help: "Keep each failed cell's peer logs, key log (SSLKEYLOGFILE format), result and replay script under this folder, with the certificates.")
-        var artifacts: String?
-
-        @Flag(name: .long, help: "With --artifacts, keep them for every cell, not only the failed ones.")
-        var keepAll = false
-
-        @Option(name: .long, help: "Cells run at once (default: the number of cores).")
-        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-        @Flag(name: .long, help: "Start a fresh server and client process for every cell instead of reusing peer workers (slower; each cell then owns its processes outright).")
-        var noWorkers = false
-
-        @Option(name: .long, help: "Seconds a cell may take before its peers are killed.")
-        var timeout: Double = 10
-
-        @Option(name: .long, help: "Seconds the whole run may take; then running cells are stopped and the report is written, marked incomplete.")
-        var deadline: Double?
-
-        @Flag(name: .long, help: "Keep the generated certificates and keys (0600) and print where.")
-        var keepCerts = false
-
-        @Flag(name: .long, help: "No progress lines on stderr.")
-        var quiet = false
-
-        func validate() throws {
-            guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256, e.g. --jobs 4") }
-            guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout is in seconds, between 0 and 3600, e.g. --timeout 10") }
-            guard retries >= 0 && retries <= 10 else { throw ValidationError("--retries must be between 0 and 10, e.g. --retries 2") }
-            if let deadline, !(deadline > 0 && deadline <= 86_400) { throw ValidationError("--deadline is in seconds, between 0 and 86400, e.g. --deadline 600") }
-            if let shard, Shard(shard) == nil { throw ValidationError("--shard \(shard): expected K/N with 1 <= K <= N, e.g. --shard 2/4") }
-            if updateBaseline && baseline == nil { throw ValidationError("--update-baseline needs --baseline PATH to write to") }
-            if let baseline, !updateBaseline, !FileManager.default.isReadableFile(atPath: baseline) {
-                throw ValidationError("--baseline \(baseline): no such file (create it with --update-baseline)")
-            }
-        }
-
-        func run() async throws {
-            let file = try options.load()
-            var run = MatrixRun(matrix: file, jobs: jobs, timeout: .milliseconds(Int(timeout * 1000)))
-            run.useWorkers = !noWorkers
-            run.filters = options.filter
-            run.only = only
-            run.retries = retries
-            run.shard = shard.flatMap(Shard.init)
-            run.certificateDirectory = certs
-            run.artifacts = artifacts.map { ArtifactStore(root: URL(fileURLWithPath: $0), keepAll: keepAll) }
-            run.replayArguments = options.matrix.map { ["--matrix", $0] } ?? []
-            run.runDeadline = deadline.map { .milliseconds(Int($0 * 1000)) }
-            // Ctrl-C or SIGTERM: stop the peers, remove the keys, write the partial report.
-            let interrupts = InterruptWatch(stop: run.stop)
-            run.keepCertificates = keepCerts
-            if keepCerts {
-                run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
-            }
-            let live = !quiet
-            let progress = Progress(terminal: isatty(STDERR_FILENO) == 1)
-            let expanded = run.cells()
-            if expanded.count > 1_000_000 {
-                throw ValidationError("the matrix expands to \(expanded.count) cells; at most 1,000,000 (split it, or use --shard)")
-            }
-            if expanded.isEmpty {
-                throw ValidationError("the matrix\(options.filter.isEmpty ? "" : " and --filter") select no cells; `interop-matrix list` shows what a matrix expands to")
-            }
-            // A matrix's own baseline, when it has one, documents its known failures: compare with it.
-            var baseline = self.baseline
-            if baseline == nil && !noBaseline {
-                let folder = options.matrix.map { ($0 as NSString).deletingLastPathComponent } ?? "matrix"
-                let own = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent("expected/\(file.name).json")
-                if FileManager.default.isReadableFile(atPath: own) {
-                    baseline = own
-                    if live { FileHandle.standardError.write(Data("interop-matrix: comparing with the matrix's baseline \(own) (--no-baseline to skip)\n".utf8)) }
-                }
-            }
-            var report: Report
-            do {
-                report = try await run.run { result, done, total in
-                    guard live else { return }
-                    progress.record(result, done: done, total: total)
-                }
-                progress.finish()
-            } catch let error as CatalogError where error.missingLibrary {
-                // A library the matrix names has no peer: the input is wrong, not the machine.
-                throw ValidationError("\(options.matrix ?? "the matrix"): \(error)")
-            } catch {
-                FileHandle.standardError.write(Data("interop-matrix: cannot start the run: \(error)\n".utf8))
-                throw ExitCode(3)
-            }
-            if let baseline {
-                if updateBaseline {
-                    // The known failures' reasons carry over; an unreadable baseline must not quietly lose them.
-                    var earlier: Baseline?
-                    if FileManager.default.isReadableFile(atPath: baseline) {
-                        do {
-                            earlier = try Baseline.load(path: baseline)
-                        } catch {
-                            FileHandle.standardError.write(Data("interop-matrix: cannot read the baseline to update: \(error)\n".utf8))
-                            throw ExitCode(64)
-                        }
-                    }
-                    do {
-                        try Baseline(report: report, keeping: earlier).write(to: baseline)
-                        FileHandle.standardError.write(Data("interop-matrix: wrote the baseline \(baseline) (\(report.results.count) cells)\n".utf8))
-                    } catch {
-                        FileHandle.standardError.write(Data("interop-matrix: cannot write the baseline: \(error)\n".utf8))
-                        throw ExitCode(3)
-                    }
-                } else {
-                    do {
-                        let expected = try Baseline.load(path: baseline)
-                        let shard = run.shard
-                        _ = expected.compare(&report, file: baseline) { id in shard?.contains(id) ?? true }
-                    } catch {
-                        FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
-                        throw ExitCode(64)
-                    }
-                }
-            }
-            do {
-                try outputs.write(report)
-            } catch {
-                FileHandle.standardError.write(Data("interop-matrix: cannot write the report: \(error)\n".utf8))
-                throw ExitCode(3)
-            }
-            print(TerminalReport.render(report), terminator: "")
-            if let signal = interrupts.received { throw ExitCode(128 + signal) }
-            let code = runExitCode(for: report)
-            if code != 0 { throw ExitCode(code) }
-        }
-    }
-
     struct Merge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Combine the JSON reports of --shard runs into one report, as one machine would have written it.")
@@ -374,7 +173,7 @@ extension InteropMatrixCommand {
             do {
                 try outputs.write(merged)
             } catch {
-                FileHandle.standardError.write(Data("interop-matrix: cannot write the report: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
                 throw ExitCode(3)
             }
             print(TerminalReport.render(merged), terminator: "")
@@ -392,6 +191,7 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file)
             run.filters = options.filter
+            try options.checkSize(of: run)
             let libraries: [String: PeerLibrary]?
             do {
                 libraries = try await run.catalog.load(Array(Set(file.servers + file.clients)))
@@ -421,6 +221,9 @@ extension InteropMatrixCommand {
             let libraries: [String: PeerLibrary]
             do {
                 libraries = try await PeerCatalog().load(libs)
+            } catch where error.missingLibrary {
+                // A library with no peer is a bad option, like any other unknown value.
+                throw ValidationError("--libs: \(error)")
             } catch {
                 FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
                 throw ExitCode(3)
@@ -460,6 +263,7 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file, timeout: .milliseconds(Int(timeout * 1000)))
             run.filters = options.filter
+            try options.checkSize(of: run)
             var benchmark = Benchmark(run: run, jobs: jobs)
             benchmark.includeNaive = !noNaive
             let results: Benchmark.Results

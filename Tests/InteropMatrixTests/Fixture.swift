@@ -1,5 +1,6 @@
 import Foundation
 import PeerKit
+import Synchronization
 import Testing
 @testable import InteropMatrix
 
@@ -15,7 +16,7 @@ actor Fixture {
     /// (issuing twice into one folder would swap the CA under a running peer).
     private var certificates: Task<[CertificateKeyType: CertificateSet], any Error>?
     private var libraries: [String: PeerLibrary]?
-    let certificateDirectory = try! CertificateDirectory()
+    let certificateDirectory = TestFolders.register(try! CertificateDirectory())
     /// Real peers plus the fault peers (`peer-hang`, `peer-crash`, …) and the lying ones (`peer-noverify`,
     /// `peer-nosni`, …; see Sources/peer-fault), all in one folder.
     let peerDirectory: String = Fixture.linkPeers()
@@ -24,7 +25,7 @@ actor Fixture {
     func privatePeerDirectory() -> String { Fixture.linkPeers() }
 
     private static func linkPeers() -> String {
-        let dir = try! CertificateDirectory().url.path
+        let dir = TestFolders.register(try! CertificateDirectory()).url.path
         for id in PeerCatalog.standardLibraries {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
         }
@@ -90,5 +91,66 @@ extension Cell {
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+/// The temporary folders tests make (some hold private keys), removed when the test process exits:
+/// suites are structs, made afresh for each test, with no teardown of their own.
+enum TestFolders {
+    private static let made = Mutex<[String]>([])
+    private static let removeAtExit: Void = { atexit { TestFolders.removeAll() } }()
+
+    /// A new empty folder `$TMPDIR/<prefix>-<uuid>`.
+    static func make(_ prefix: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        track(url.path)
+        return url
+    }
+
+    @discardableResult
+    static func register(_ directory: CertificateDirectory) -> CertificateDirectory {
+        track(directory.url.path)
+        return directory
+    }
+
+    static func track(_ path: String) {
+        _ = removeAtExit
+        made.withLock { $0.append(path) }
+    }
+
+    static func removeAll() {
+        for path in made.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
+
+/// What a run of the `interop-matrix` executable did: its status and both outputs.
+struct CLIRun {
+    var status: Int32
+    var output: String
+    var errors: String
+    var errorLines: [Substring] { errors.split(separator: "\n") }
+}
+
+/// Runs the `interop-matrix` executable built beside the tests, in `directory` if given, keeping stderr.
+func runCLIKeepingErrors(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) async throws -> CLIRun {
+    try await offPool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let errorText = LockedText()
+        let reader = Thread { errorText.value.withLock { $0 = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
+        reader.start()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        return CLIRun(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: errorText.value.withLock { $0 })
     }
 }

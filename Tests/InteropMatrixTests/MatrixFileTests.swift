@@ -97,4 +97,52 @@ struct MatrixBlockTests {
         #expect(Set(cells.map(\.params.cert)) == Set(CertificateKeyType.allCases))
         #expect(Set(cells.map(\.params.clientAuth)) == Set(ClientAuth.allCases))
     }
+
+    @Test("duplicate keys, tabs and other YAML errors are one line naming the file and the line", arguments: [
+        ("name: x\nservers: [openssl]\nservers: [gnutls]\nclients: [openssl]\n", "m.yml:2: not valid YAML: duplicate key 'servers'"),
+        ("name: x\nservers: [openssl]\n\tclients: [openssl]\n", "m.yml:3: not valid YAML: found character that cannot start any token"),
+        ("servers: [openssl\nclients: [openssl]\n", "m.yml:"),
+    ])
+    func oneLineYAMLErrors(text: String, prefix: String) {
+        #expect {
+            _ = try MatrixFile(yaml: text, source: "m.yml")
+        } throws: { error in
+            let message = "\(error)"
+            return message.hasPrefix(prefix) && !message.contains("\n") && message.count < 300
+        }
+    }
+
+    @Test("a value of megabytes is quoted in an error by its first characters only")
+    func longValuesCapped() {
+        let long = String(repeating: "A", count: 900_000)
+        for text in ["servers: [\(long)]\nclients: [openssl]\n", "libraries: [openssl]\nscenarios: [\(long)]\n",
+                     "libraries: [openssl]\n\(long): 1\n", "libraries: [openssl]\nversions: ['\(long)\n\n']\n"] {
+            #expect {
+                _ = try MatrixFile(yaml: text, source: "m.yml")
+            } throws: { error in
+                let message = "\(error)"
+                return message.count < 500 && !message.contains("\n")
+            }
+        }
+    }
+
+    @Test("an apostrophe in a plain value does not hide the anchors and aliases after it", arguments: [
+        "name: Bob's matrix\nservers: &s [openssl]\nclients: *s\n",
+        "name: it's\nlibraries: [openssl]\ncross:\n  - &b {name: a}\n  - *b\n",
+        "name: 'it''s'\nservers: &s [openssl]\nclients: *s\n",
+        "name: \"say \\\"hi\\\"\"\nservers: &s [openssl]\nclients: *s\n",
+    ])
+    func anchorsAfterApostrophes(text: String) {
+        #expect {
+            _ = try MatrixFile(yaml: text, source: "m.yml")
+        } throws: { error in "\(error)".contains("anchors and aliases") }
+    }
+
+    @Test("quoted ampersands and stars, and an apostrophe, are still fine")
+    func quotedSymbolsAllowed() throws {
+        let matrix = try MatrixFile(yaml: "name: 'Bob & Alice *'\nservers: [openssl] # a comment's &x\nclients: [\"openssl\"]\n", source: "m.yml")
+        #expect(matrix.name == "Bob & Alice *")
+        let plain = try MatrixFile(yaml: "name: Bob's matrix\nlibraries: [openssl]\n", source: "m.yml")
+        #expect(plain.name == "Bob's matrix")
+    }
 }

@@ -66,6 +66,25 @@ struct PeerWorkerTests {
         await pool.shutdown()
     }
 
+    @Test("a worker killed while idle is not handed the next cell: that cell gets a fresh worker and no word of the death")
+    func killedWhileIdle() async throws {
+        let pool = PeerWorkerPool(ledger: nil)
+        let worker = try await pool.checkout(executable)
+        let first = await worker.run(arguments: try await serverArguments(timeoutMs: 100), deadline: .now + .seconds(5), ledger: nil, onListening: nil)
+        #expect(first.result?.status == .failed)
+        await pool.checkin(worker)
+        kill(worker.pid, SIGKILL)
+        try await Task.sleep(for: .milliseconds(50))
+        let next = try await pool.checkout(executable)
+        #expect(next.pid != worker.pid)
+        let exit = await next.run(arguments: try await serverArguments(timeoutMs: 100), deadline: .now + .seconds(5), ledger: nil, onListening: nil)
+        #expect(exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue))
+        #expect(exit.result?.error?.stage == "timeout")
+        #expect(!exit.log.contains("SIGKILL") && !exit.log.contains("writing a request"))
+        await pool.checkin(next)
+        await pool.shutdown()
+    }
+
     @Test("a request the peer protocol rejects is a usage error and the worker carries on")
     func usage() async throws {
         let pool = PeerWorkerPool(ledger: nil)

@@ -27,9 +27,7 @@ private func runCLIBlocking(_ arguments: [String], environment: [String: String]
 
 @Suite("Reports for people and CI", .serialized, .timeLimit(.minutes(3)))
 struct ReportFormatTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("interop-matrix-reports-\(UUID().uuidString)")
-
-    init() throws { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+    let folder = TestFolders.make("interop-matrix-reports")
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
@@ -198,6 +196,121 @@ struct ReportFormatTests {
         // Keys stay private.
         let key = run.artifacts!.certificates.appendingPathComponent("ecdsa-p256/server.key").path
         #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+    }
+}
+
+/// Text that tries to break out of where reports put it: a script element, a Markdown table, a shell line.
+@Suite("Hostile text in reports", .serialized, .timeLimit(.minutes(3)))
+struct HostileTextTests {
+    let folder = TestFolders.make("interop-matrix-hostile")
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    static let hostile = "</script><!--<script> \\u0022 \\\" \u{2028}\u{2029} & <b>bold</b> | `tick` \nnext line"
+
+    /// A real one-cell report whose matrix name, library name and peer log are hostile.
+    func hostileReport() async throws -> Report {
+        var run = MatrixRun(matrix: try MatrixFile(yaml: "libraries: [openssl]\nversions: [TLS1.3]\n", source: "hostile.yml"),
+                            catalog: await Fixture.shared.catalog, jobs: 1)
+        run.filters = ["auth-none"]
+        var report = try await run.run()
+        report.matrixName = Self.hostile
+        report.matrix = Self.hostile
+        report.libraries[0].name = Self.hostile
+        report.libraries[0].version = "3.0|" + Self.hostile
+        for index in report.results.indices {
+            report.results[index].logs = ["server": Self.hostile, "client": Self.hostile]
+            report.results[index].reason = Self.hostile
+        }
+        return report
+    }
+
+    @Test("the embedded JSON holds no <, >, & or U+2028/9 and parses back to the same report")
+    func scriptSafeJSON() async throws {
+        let report = try await hostileReport()
+        let html = HTMLReport.render(report)
+        let open = try #require(html.range(of: #"<script type="application/json" id="report-data">"#))
+        let close = try #require(html[open.upperBound...].range(of: "</script>"))
+        let embedded = String(html[open.upperBound..<close.lowerBound])
+        #expect(!embedded.contains("<") && !embedded.contains(">") && !embedded.contains("&"))
+        #expect(!embedded.unicodeScalars.contains("\u{2028}") && !embedded.unicodeScalars.contains("\u{2029}"))
+        let parsed = try JSONSerialization.jsonObject(with: Data(embedded.utf8)) as? NSDictionary
+        let original = try JSONSerialization.jsonObject(with: report.jsonData()) as? NSDictionary
+        #expect(parsed != nil && parsed == original)
+    }
+
+    @Test("hostile text in the matrix name and a peer's stderr does not blank the HTML report in Chromium")
+    func hostileHTMLInChromium() async throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            Issue.record("headless Chromium is needed for this test; ci/setup installs it (apt-get install chromium)")
+            return
+        }
+        let report = try await hostileReport()
+        try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("h.html")))
+        let url = "file://\(path("h.html"))#open=openssl>openssl"
+        let dom = try await offPool { () -> String in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: chromium)
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        // The script ran: the grid is there, and the hostile text is shown as text.
+        #expect(dom.contains(#"class="grid""#), "the report is blank")
+        #expect(dom.contains("data-outcome="))
+        #expect(dom.contains("&lt;/script&gt;&lt;!--&lt;script&gt;"))
+        #expect(!dom.contains("<b>bold</b>"))
+    }
+
+    @Test("Markdown keeps peer-supplied text inert: no table cell ends, no code, no HTML, no new line")
+    func markdownEscapes() async throws {
+        let report = try await hostileReport()
+        let markdown = MarkdownReport.render(report)
+        let libraries = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("Libraries: ") })
+        #expect(!libraries.contains("<b>") && !libraries.contains("<!--"))
+        #expect(libraries.contains("3.0\\|"))
+        #expect(libraries.contains("\\`tick\\`"))
+        #expect(libraries.contains("next line"), "the newline became a space on the same line")
+        #expect(MarkdownReport.escape("a|b`c<d\ne\\") == "a\\|b\\`c&lt;d e\\\\")
+    }
+
+    @Test("replay.sh runs nothing but the replay, whatever a path or cell id holds")
+    func replayScriptQuoted() async throws {
+        // A matrix path with newlines (as `F=$'nl/m\ntouch PWNED\n.yml'` makes).
+        let hostileFolder = folder.appendingPathComponent("nl")
+        try FileManager.default.createDirectory(at: hostileFolder, withIntermediateDirectories: true)
+        let matrix = hostileFolder.appendingPathComponent("m\ntouch PWNED\n.yml").path
+        try "libraries: [openssl]\nversions: [TLS1.3]\n".write(toFile: matrix, atomically: true, encoding: .utf8)
+        let artifacts = path("artifacts")
+        let id = "openssl>openssl/basic/TLS1.3/default/default/ecdsa-p256/auth-none"
+        let run = try await runCLIKeepingErrors(["--matrix", matrix, "--only", id, "--artifacts", artifacts, "--keep-all", "--no-baseline", "--quiet"])
+        #expect(run.status == 0, "\(run.errors)")
+        let script = ArtifactStore(root: URL(fileURLWithPath: artifacts), keepAll: true).folder(for: id).appendingPathComponent("replay.sh")
+        let text = try String(contentsOf: script, encoding: .utf8)
+        // Comments are fixed text: no path or id of the run in them (a newline there starts a command).
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("#") }.allSatisfy { !$0.contains("/") || $0 == "#!/bin/sh" })
+        // Run it in a folder of its own: it replays the cell, and nothing else.
+        let work = folder.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let status = try await offPool { () -> Int32 in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [script.path]
+            process.currentDirectoryURL = work
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(status == 0, "the replay itself failed")
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("PWNED").path), "replay.sh ran an injected command")
+        #expect(!FileManager.default.fileExists(atPath: hostileFolder.appendingPathComponent("PWNED").path))
     }
 }
 

@@ -5,9 +5,7 @@ import Testing
 
 @Suite("Nothing leaked, nothing hung, no hostile input crashes", .serialized, .timeLimit(.minutes(6)))
 struct RobustnessTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("interop-matrix-robust-\(UUID().uuidString)")
-
-    init() throws { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+    let folder = TestFolders.make("interop-matrix-robust")
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
@@ -53,7 +51,7 @@ struct RobustnessTests {
         }
     }
 
-    @Test("SIGINT stops the peers, removes the keys and writes a partial report marked incomplete", arguments: [SIGINT, SIGTERM])
+    @Test("SIGINT, SIGTERM and SIGHUP stop the peers, remove the keys and write a partial report marked incomplete", arguments: [SIGINT, SIGTERM, SIGHUP])
     func interrupt(signal: Int32) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
@@ -71,12 +69,80 @@ struct RobustnessTests {
         #expect(process.terminationStatus == 128 + signal)
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: path("partial.json"))))
         #expect(!report.complete)
-        #expect(report.stopped?.contains(signal == SIGINT ? "SIGINT" : "SIGTERM") == true)
+        #expect(report.stopped?.contains([SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal]!) == true)
         #expect(report.results.count > 0 && report.results.count < report.matrixCells ?? 0)
         #expect(report.resources?.processesLeft.isEmpty == true)
         #expect(report.resources?.keysRemoved == true)
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("interop-matrix-") }
         #expect(left.isEmpty)
+    }
+
+    @Test("after SIGKILL of the runner its workers exit at once, and the next run removes the dead run's keys")
+    func killedRunner() async throws {
+        let peers = await Fixture.shared.privatePeerDirectory()
+        let temporary = folder.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        let environment = ProcessInfo.processInfo.environment.merging(["INTEROP_MATRIX_PEER_DIR": peers, "TMPDIR": temporary.path]) { $1 }
+        // An openssl server worker listens for a client (peer-hang, a one-cell fault peer) that never
+        // connects: without a watch on its parent it would listen for seconds after the runner died.
+        try "servers: [openssl]\nclients: [hang]\nversions: [TLS1.3]\n".write(toFile: path("orphan.yml"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
+        process.arguments = ["--matrix", path("orphan.yml"), "--timeout", "30", "--no-baseline", "--quiet"]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let worker = "\(peers)/peer-openssl worker"
+        let started = ContinuousClock.now
+        while Fixture.processes(mentioning: worker).isEmpty && ContinuousClock.now - started < .seconds(20) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!Fixture.processes(mentioning: worker).isEmpty)
+        kill(process.processIdentifier, SIGKILL)
+        try await offPool { process.waitUntilExit() }
+        try await Task.sleep(for: .seconds(1))
+        #expect(Fixture.processes(mentioning: worker).isEmpty, "the worker outlived the runner")
+        // The one-cell fault peer has no watch (and no timeout of its own): the test ends it.
+        for line in Fixture.processes(mentioning: peers) {
+            if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGKILL) }
+        }
+        let keys = try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter { $0.hasPrefix("interop-matrix-") }
+        #expect(keys.count == 1, "the killed run left its key folder: \(keys)")
+        // The next run finds the folder's owner dead and removes it.
+        let next = try await runCLI(["--libs", "openssl", "--filter", "basic/TLS1.3/default/default/ecdsa-p256/auth-none", "--no-baseline", "--quiet"],
+                                    environment: ["TMPDIR": temporary.path])
+        #expect(next.status == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter { $0.hasPrefix("interop-matrix-") }
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    @Test("only key folders whose owner is dead are removed: a live run's, and folders without an owner, stay")
+    func abandonedKeyFolders() throws {
+        let temporary = folder.appendingPathComponent("abandoned").path
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        // A pid that was alive and is no more.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let me = getpid()
+        let owners = ["interop-matrix-dead01": "\(gone.processIdentifier) 1\n",
+                      "interop-matrix-live01": "\(me) \(CertificateDirectory.startTime(of: me)!)\n",
+                      // Our pid, but another start time: the pid was reused by someone else.
+                      "interop-matrix-reuse1": "\(me) 1\n"]
+        for (name, owner) in owners {
+            try FileManager.default.createDirectory(atPath: "\(temporary)/\(name)", withIntermediateDirectories: true)
+            try owner.write(toFile: "\(temporary)/\(name)/owner", atomically: true, encoding: .utf8)
+            try "key".write(toFile: "\(temporary)/\(name)/client.key", atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(atPath: "\(temporary)/interop-matrix-noown1", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(temporary)/interop-matrix-robust-other", withIntermediateDirectories: true)
+        let removed = CertificateDirectory.removeAbandoned(in: temporary).map { ($0 as NSString).lastPathComponent }.sorted()
+        #expect(removed == ["interop-matrix-dead01", "interop-matrix-reuse1"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: temporary).sorted()
+        #expect(left == ["interop-matrix-live01", "interop-matrix-noown1", "interop-matrix-robust-other"])
     }
 
     @Test("a whole-run --deadline ends the run with a partial report and exit 1")
