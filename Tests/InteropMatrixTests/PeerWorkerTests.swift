@@ -79,7 +79,7 @@ struct PeerWorkerTests {
         #expect(next.pid != worker.pid)
         let exit = await next.run(arguments: try await serverArguments(timeoutMs: 100), deadline: .now + .seconds(5), ledger: nil, onListening: nil)
         #expect(exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue))
-        #expect(exit.result?.error?.stage == "timeout")
+        #expect(exit.result?.error?.stage == .timeout)
         #expect(!exit.log.contains("SIGKILL") && !exit.log.contains("writing a request"))
         await pool.checkin(next)
         await pool.shutdown()
