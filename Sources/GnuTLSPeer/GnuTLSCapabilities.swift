@@ -19,7 +19,7 @@ enum GnuTLSCapabilities {
             groups: GnuTLSNames.groups.map(\.name),
             defaultGroups: defaults.groups,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
-            notes: [])
+            notes: ["a client presents its certificate whenever asked, through gnutls_certificate_set_retrieve_function2: GnuTLS on its own sends only one issued by a CA the server's CertificateRequest names"])
         capabilities.signatureSchemes = GnuTLSNames.signatureSchemes
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name"]
         return capabilities

@@ -60,6 +60,8 @@ enum GnuTLSError {
 /// Owns a `gnutls_certificate_credentials_t`: this peer's certificate and key, and its trusted CA.
 final class GnuTLSCredentials {
     let handle: gnutls_certificate_credentials_t
+    /// A client's certificate, handed out by `presentClientCertificate` whenever a server asks.
+    let clientCertificate: GnuTLSClientCertificate?
 
     init(request: PeerRequest) throws(PeerFailure) {
         var credentials: gnutls_certificate_credentials_t?
@@ -79,8 +81,19 @@ final class GnuTLSCredentials {
             let rc = gnutls_certificate_set_known_dh_params(credentials, GNUTLS_SEC_PARAM_MEDIUM)
             guard rc >= 0 else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_certificate_set_known_dh_params")) }
         }
-        if let certificate = request.certificatePath, let key = request.keyPath {
-            try load(certificate, key)
+        if request.role == .client, let certificate = request.certificatePath, let key = request.keyPath {
+            // GnuTLS on its own sends only a certificate issued by one of the CAs the server's
+            // CertificateRequest names (RFC 8446 §4.4.2.3 and RFC 5246 §7.4.4 say SHOULD), and
+            // none otherwise. The peer protocol has a client present what it was given whenever
+            // asked, so the server's own verification is what a cell tests: the certificate is
+            // handed out by a retrieve callback instead of being left to GnuTLS's choice.
+            clientCertificate = try GnuTLSClientCertificate(certificate: certificate, key: key)
+            gnutls_certificate_set_retrieve_function2(credentials, presentClientCertificate)
+        } else {
+            clientCertificate = nil
+            if let certificate = request.certificatePath, let key = request.keyPath {
+                try load(certificate, key)
+            }
         }
         if let certificate = request.alternateCertificatePath, let key = request.alternateKeyPath {
             // A second certificate: GnuTLS itself picks, per ClientHello, the one whose names
@@ -97,6 +110,75 @@ final class GnuTLSCredentials {
     }
 
     deinit { gnutls_certificate_free_credentials(handle) }
+}
+
+/// Owns a client's certificate chain (`gnutls_pcert_st`s) and private key for the retrieve callback,
+/// which lends them to GnuTLS for the session's life and never hands over ownership
+/// (gnutls_certificate_set_retrieve_function2: "the pcert and key are not deinitialized").
+final class GnuTLSClientCertificate {
+    private let chain: UnsafeMutablePointer<gnutls_pcert_st>
+    let chainLength: UInt32
+    let key: gnutls_privkey_t
+    private static let capacity = 8
+
+    init(certificate: String, key path: String) throws(PeerFailure) {
+        chain = .allocate(capacity: Self.capacity)
+        var count = UInt32(Self.capacity)
+        let imported = gnutls_pcert_list_import_x509_file(chain, &count, certificate, GNUTLS_X509_FMT_PEM, nil, nil, 0)
+        guard imported >= 0, count > 0 else {
+            chain.deallocate()
+            throw PeerFailure(stage: .setup, error: GnuTLSError.make(imported < 0 ? imported : GNUTLS_E_FILE_ERROR, "gnutls_pcert_list_import_x509_file \(certificate)"))
+        }
+        chainLength = count
+        var privateKey: gnutls_privkey_t?
+        var rc = gnutls_privkey_init(&privateKey)
+        var file = gnutls_datum_t()
+        if rc >= 0 { rc = gnutls_load_file(path, &file) }
+        if rc >= 0, let privateKey {
+            rc = gnutls_privkey_import_x509_raw(privateKey, &file, GNUTLS_X509_FMT_PEM, nil, 0)
+        }
+        if let data = file.data { CShimGnuTLS_gnutls_free(data) }
+        guard rc >= 0, let privateKey else {
+            if let privateKey { gnutls_privkey_deinit(privateKey) }
+            for index in 0..<Int(count) { gnutls_pcert_deinit(chain + index) }
+            chain.deallocate()
+            throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "loading the client key \(path)"))
+        }
+        self.key = privateKey
+    }
+
+    /// Lends the chain to GnuTLS's callback; valid while this object lives (the credentials own it).
+    func lend(_ pcert: UnsafeMutablePointer<UnsafeMutablePointer<gnutls_pcert_st>?>, _ length: UnsafeMutablePointer<UInt32>,
+              _ privateKey: UnsafeMutablePointer<gnutls_privkey_t?>) {
+        pcert.pointee = chain
+        length.pointee = chainLength
+        privateKey.pointee = key
+    }
+
+    deinit {
+        for index in 0..<Int(chainLength) { gnutls_pcert_deinit(chain + index) }
+        chain.deallocate()
+        gnutls_privkey_deinit(key)
+    }
+}
+
+/// GnuTLS's client-certificate callback: the certificate this client was given, whatever CAs the
+/// server named. Reaches the credentials through the session's user pointer (its `GnuTLSSession`).
+private func presentClientCertificate(_ session: gnutls_session_t?, _ acceptableCAs: UnsafePointer<gnutls_datum_t>?, _ caCount: Int32,
+                                      _ algorithms: UnsafePointer<gnutls_pk_algorithm_t>?, _ algorithmCount: Int32,
+                                      _ pcert: UnsafeMutablePointer<UnsafeMutablePointer<gnutls_pcert_st>?>?, _ length: UnsafeMutablePointer<UInt32>?,
+                                      _ privateKey: UnsafeMutablePointer<gnutls_privkey_t?>?) -> Int32 {
+    guard let session, let pcert, let length, let privateKey, let pointer = gnutls_session_get_ptr(session) else { return -1 }
+    let owner = Unmanaged<GnuTLSSession>.fromOpaque(pointer).takeUnretainedValue()
+    guard let certificate = owner.credentials.clientCertificate else {
+        // Nothing to present: an empty Certificate message, as GnuTLS would send.
+        pcert.pointee = nil
+        length.pointee = 0
+        privateKey.pointee = nil
+        return 0
+    }
+    certificate.lend(pcert, length, privateKey)
+    return 0
 }
 
 /// Owns a `gnutls_priority_t` built from the request: the library default, or a priority string

@@ -9,7 +9,7 @@ import PeerKit
 /// `gnutls_record_get_direction`.
 final class GnuTLSSession {
     private var handle: gnutls_session_t
-    private let credentials: GnuTLSCredentials
+    let credentials: GnuTLSCredentials
     private let priority: GnuTLSPriority
     private let role: Role
     /// gnutls_session_set_verify_cert2 keeps the pointers it is given for the session's lifetime

@@ -5,6 +5,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/abstract.h>
 
 void CShimGnuTLS_gnutls_transport_set_int(gnutls_session_t session, int fd);
 void CShimGnuTLS_gnutls_free(void *pointer);
