@@ -174,8 +174,8 @@ final class PeerSession<Engine: TLSEngine> {
     private var handshakeMilliseconds: Double?
     /// The connection, kept so a failed peer can close it gracefully.
     private var socket: TCPSocket?
-    /// The current connection's handshake completed, and whether this side's close_notify went out:
-    /// what a failed peer may still send before it closes.
+    /// The current connection's state: attached to the engine, handshake completed, this side's
+    /// close_notify sent. It decides what a failed peer may still send before it closes.
     private var attached = false
     private var established = false
     private var closeNotifySent = false

@@ -6,7 +6,7 @@ import Testing
 /// RFC 7301 §3.2: "In the event that the server supports no protocols that the client advertises,
 /// then the server SHALL respond with a fatal "no_application_protocol" alert." Every server peer
 /// given `--alpn` does, and both sides say so.
-@Suite("Servers refuse an ALPN list they share nothing with", .timeLimit(.minutes(2)))
+@Suite("Servers refuse an ALPN list they share nothing with", .serialized, .timeLimit(.minutes(2)))
 struct PeerALPNTests {
     static let servers: [(String, TLSVersion)] = [
         ("openssl", .tls12), ("openssl", .tls13), ("gnutls", .tls12), ("gnutls", .tls13), ("mbedtls", .tls12),

@@ -6,7 +6,7 @@ import Testing
 /// What a peer does when the data it got back is wrong: it says exactly how (PEER-PROTOCOL.md,
 /// step 3), and it still ends the TLS connection with close_notify before closing TCP, so the other
 /// side sees an orderly end rather than a truncation.
-@Suite("A failed data exchange is explained and closed properly", .timeLimit(.minutes(2)))
+@Suite("A failed data exchange is explained and closed properly", .serialized, .timeLimit(.minutes(2)))
 struct PeerFailureCloseTests {
     @Test("an echo that prints like the right one is caught, shown escaped, and the client still sends close_notify",
           arguments: ["openssl", "gnutls", "mbedtls"])

@@ -6,7 +6,7 @@ import Testing
 /// The real peers reject flawed certificates at stage `verify` with the `verify_reason` their
 /// library's verification result gives (PEER-PROTOCOL.md, "verify_reason"), and accept the same
 /// certificate once the flaw is gone, so each expectation can fail either way.
-@Suite("Peers say why they rejected a certificate", .timeLimit(.minutes(3)))
+@Suite("Peers say why they rejected a certificate", .serialized, .timeLimit(.minutes(3)))
 struct PeerVerificationTests {
     static let clients = ["openssl", "gnutls", "mbedtls"]
 
