@@ -195,6 +195,9 @@ public struct ConnectionFeatures: Sendable, Hashable {
     public var transferBytes: Int?
     /// TLS 1.3: the client sends a KeyUpdate asking the server to update too.
     public var keyUpdate = false
+    /// The client names the server by its address (`127.0.0.1`): no SNI (RFC 6066 §3), verified
+    /// against the certificate's iPAddress SAN.
+    public var addressAsServerName = false
 
     public init(alternateHost: Bool = false, resumption: ResumptionMode? = nil, transferBytes: Int? = nil, keyUpdate: Bool = false) {
         self.alternateHost = alternateHost
@@ -214,6 +217,7 @@ public struct ConnectionFeatures: Sendable, Hashable {
         }
         if transferBytes != nil { names.append("transfer") }
         if keyUpdate { names.append("key-update") }
+        if addressAsServerName { names.append("ip-server-name") }
         return names
     }
 }

@@ -67,7 +67,7 @@ public struct MatrixFile: Sendable, Equatable {
     cross:
       - name: base
       - name: scenarios
-        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr, close-notify, sni, resumption-id, resumption-ticket, large-transfer, key-update]
+        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr, close-notify, sni, ip-address, resumption-id, resumption-ticket, large-transfer, key-update]
         certs: [ecdsa-p256]
       - name: segmented
         scenarios: [basic]

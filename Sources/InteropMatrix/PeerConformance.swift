@@ -77,7 +77,7 @@ public struct PeerConformance: Sendable {
         let unknownTypes = caps.certificateTypes.filter { !keyTypes.contains($0) }
         check("capabilities: certificate_types are the protocol's key types", !caps.certificateTypes.isEmpty && unknownTypes.isEmpty,
               "expected some of \(keyTypes.sorted().joined(separator: ", ")); got \(caps.certificateTypes)")
-        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "worker"]
+        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "worker"]
         let unknownFeatures = (caps.features ?? []).filter { !features.contains($0) }
         check("capabilities: features are the protocol's", unknownFeatures.isEmpty, "expected some of \(features.sorted().joined(separator: ", ")); got \(unknownFeatures)")
         check("capabilities: certificate_types include ecdsa-p256, which the other checks use", caps.certificateTypes.contains("ecdsa-p256"),
@@ -150,6 +150,7 @@ public struct PeerConformance: Sendable {
         if features.contains("resume-session-id") { optional.append("resumption-id") }
         if features.contains("resume-ticket") { optional.append("resumption-ticket") }
         if features.contains("sni") { optional.append("sni") }
+        if features.contains("ip-server-name") { optional.append("ip-address") }
         if features.contains("key-update") { optional.append("key-update") }
         if features.contains("transfer") { optional.append("large-transfer") }
         if !optional.isEmpty { blocks.append("  - scenarios: [\(optional.joined(separator: ", "))]\n    pairs: [\(c)>\(r), \(r)>\(c)]") }

@@ -224,6 +224,21 @@ public struct SNIScenario: Scenario {
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }
 
+/// The client names the server by its IP address, as clients of devices and internal services do:
+/// it must send no SNI (RFC 6066 §3 permits no address literals there), verify the certificate
+/// against its iPAddress SAN (RFC 6125 §6.2, RFC 5280 §4.2.1.6), and the server must report no name.
+public struct AddressServerNameScenario: Scenario {
+    public var name: String { "ip-address" }
+    public init() {}
+    public var features: ConnectionFeatures {
+        var features = ConnectionFeatures()
+        features.addressAsServerName = true
+        return features
+    }
+    public func applies(to params: CellParameters) -> Bool { params.clientAuth == .none }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
 /// The client connects twice and offers the first connection's session the second time; both sides
 /// must report the second connection resumed (and the first not). A silent full handshake fails.
 /// `resumption-id`: TLS 1.2 and below, the server's session cache found by session id, no tickets.
@@ -268,7 +283,7 @@ public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
                                              ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario(),
                                              ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario(), CloseNotifyScenario(),
-                                             SNIScenario(), ResumptionScenario(.sessionID), ResumptionScenario(.ticket),
+                                             SNIScenario(), AddressServerNameScenario(), ResumptionScenario(.sessionID), ResumptionScenario(.ticket),
                                              LargeTransferScenario(), KeyUpdateScenario()]
         + FlawedServerCertificateScenario.all
 

@@ -169,6 +169,10 @@ enum Verdict {
     /// worked. Returns why not, or nil.
     private static func judgeFeatures(_ cell: Cell, _ s: PeerResultLine, _ c: PeerResultLine, _ sv: ReportView, _ cv: ReportView) -> String? {
         let features = cell.features
+        if features.addressAsServerName, let name = sv.serverName {
+            // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName."
+            return "the client named the server by its address, yet the server received SNI \(name)"
+        }
         if features.alternateHost && sv.serverName != CertificateAuthority.alternateHost {
             return "the client asked for \(CertificateAuthority.alternateHost), the server reports SNI \(sv.serverName ?? "none")"
         }
