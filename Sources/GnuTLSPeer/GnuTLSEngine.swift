@@ -86,7 +86,8 @@ final class GnuTLSCredentials {
             // CertificateRequest names (RFC 8446 §4.4.2.3 and RFC 5246 §7.4.4 say SHOULD), and
             // none otherwise. The peer protocol has a client present what it was given whenever
             // asked, so the server's own verification is what a cell tests: the certificate is
-            // handed out by a retrieve callback instead of being left to GnuTLS's choice.
+            // handed out by a retrieve callback, which drops that CA-name rule and keeps GnuTLS's
+            // other one, the key's algorithm among those the server accepts.
             clientCertificate = try GnuTLSClientCertificate(certificate: certificate, key: key)
             gnutls_certificate_set_retrieve_function2(credentials, presentClientCertificate)
         } else {
@@ -147,6 +148,9 @@ final class GnuTLSClientCertificate {
         self.key = privateKey
     }
 
+    /// The key's public-key algorithm, as GnuTLS names the ones a server accepts.
+    var algorithm: gnutls_pk_algorithm_t { gnutls_pk_algorithm_t(rawValue: UInt32(bitPattern: gnutls_privkey_get_pk_algorithm(key, nil))) }
+
     /// Lends the chain to GnuTLS's callback; valid while this object lives (the credentials own it).
     func lend(_ pcert: UnsafeMutablePointer<UnsafeMutablePointer<gnutls_pcert_st>?>, _ length: UnsafeMutablePointer<UInt32>,
               _ privateKey: UnsafeMutablePointer<gnutls_privkey_t?>) {
@@ -170,7 +174,11 @@ private func presentClientCertificate(_ session: gnutls_session_t?, _ acceptable
                                       _ privateKey: UnsafeMutablePointer<gnutls_privkey_t?>?) -> Int32 {
     guard let session, let pcert, let length, let privateKey, let pointer = gnutls_session_get_ptr(session) else { return -1 }
     let owner = Unmanaged<GnuTLSSession>.fromOpaque(pointer).takeUnretainedValue()
-    guard let certificate = owner.credentials.clientCertificate else {
+    // As GnuTLS's own selection does: a key of an algorithm the server did not list is not offered
+    // (for TLS 1.2 it maps the CertificateRequest's certificate_types to these algorithms).
+    let accepted = algorithms.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(0, algorithmCount)))) } ?? []
+    let compatible = owner.credentials.clientCertificate.map { accepted.isEmpty || accepted.contains($0.algorithm) } ?? false
+    guard let certificate = owner.credentials.clientCertificate, compatible else {
         // Nothing to present: an empty Certificate message, as GnuTLS would send.
         pcert.pointee = nil
         length.pointee = 0

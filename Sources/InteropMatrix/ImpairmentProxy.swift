@@ -48,12 +48,12 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let names = ["none", "segment-1", "delay-50ms", "stall", "truncate-after-N", "reset", "corrupt"]
 
     /// A stalled network can only end in the peers' own timeouts: cells over it get this much at most.
-    public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(2) : nil }
+    public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(3) : nil }
 
     /// The peers' own timeout over this network, when it is shorter than the usual share of the
     /// cell's: half the stalled cell's time, so a peer started late on a loaded machine still
     /// reports its timeout well before the runner has to kill it.
-    public var peerTimeoutLimit: Duration? { self == .stall ? .seconds(1) : nil }
+    public var peerTimeoutLimit: Duration? { self == .stall ? .milliseconds(1500) : nil }
 
     /// Cells over this network spend their time waiting on timers, not on a core, so they run
     /// beside the CPU-bound cells instead of taking one of the `--jobs` slots.
@@ -143,8 +143,12 @@ final class ImpairmentProxy: @unchecked Sendable {
     }
 
     func start(until deadline: ContinuousClock.Instant) {
+        // A stalled network must leave the client to its own timeout: even a client started late
+        // on a loaded machine must never see the proxy give up first. It runs until `stop()`, which
+        // follows the client's end (or its kill at the cell's deadline).
+        let until = impairment == .stall ? deadline + .seconds(60) : deadline
         let thread = Thread { [self] in
-            run(until: deadline)
+            run(until: until)
             done.signal()
         }
         thread.start()

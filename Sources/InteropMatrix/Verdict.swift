@@ -339,7 +339,7 @@ enum Verdict {
         if let expected = failure.alert, let detector = failure.detectedBy {
             let error = detector == .server ? result.serverError : result.clientError
             let other = detector == .server ? result.clientError : result.serverError
-            recordAlert(&result, expected: expected, side: detector == .server ? .server : .client, sent: error?.sentAlert, seenByOther: other?.receivedAlert, otherFailed: false)
+            recordAlert(&result, expected: expected, side: detector == .server ? .server : .client, sent: error?.sentAlert, seenByOther: other?.receivedAlert, otherFailed: other != nil)
         }
         return (.pass, nil)
     }

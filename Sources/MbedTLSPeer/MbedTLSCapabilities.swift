@@ -13,7 +13,8 @@ enum MbedTLSCapabilities {
             let libraryName = String(cString: name)
             result.append(Capabilities.Suite(
                 code: UInt16(info.pointee.id),
-                name: libraryName.replacingHyphens(),
+                // Not IANA's spelling everywhere (see MbedTLSConnection.negotiated): named by code point.
+                name: nil,
                 libraryName: libraryName,
                 minVersion: version(minor: info.pointee.min_minor_ver),
                 maxVersion: version(minor: info.pointee.max_minor_ver),

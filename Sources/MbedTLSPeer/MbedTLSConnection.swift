@@ -190,8 +190,10 @@ final class MbedTLSConnection {
             view.librarySuiteName = libraryName
             let id = mbedtls_ssl_get_ciphersuite_id(name)
             if id > 0 { view.suiteCode = UInt16(id) }
-            // Mbed TLS names suites by their IANA names with hyphens for underscores.
-            view.suiteName = libraryName.replacingHyphens()
+            // Mbed TLS's names are IANA-like, not IANA's (0xC0AA is its TLS-DHE-PSK-WITH-AES-128-CCM-8,
+            // IANA's TLS_PSK_DHE_WITH_AES_128_CCM_8): the name is not the library's to give, so the
+            // runner names the suite from its code point.
+            view.suiteName = nil
         }
         view.group = group
         view.resumed = resumed
@@ -204,9 +206,6 @@ final class MbedTLSConnection {
     }
 }
 
-extension String {
-    func replacingHyphens() -> String { String(map { $0 == "-" ? "_" : $0 }) }
-}
 
 /// Mbed TLS's send callback: back to the connection through the context pointer.
 private func sendRecord(_ context: UnsafeMutableRawPointer?, _ buffer: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {

@@ -47,7 +47,7 @@ struct NetworkTests {
         #expect(result.serverView != nil && result.clientView != nil)
         #expect(result.serverError?.stage == .data)
         #expect(result.clientError?.stage == .data)
-        #expect(result.serverError?.sentAlert == "bad_record_mac" || result.alertDeviation != nil)
+        #expect(result.observedAlert == "bad_record_mac" || result.alertDeviation != nil, "\(String(describing: result.serverError)) / \(String(describing: result.clientError))")
     }
 
     @Test("a stalled, cut or reset connection fails cleanly on both sides, in time, without the runner killing anyone",
@@ -58,7 +58,9 @@ struct NetworkTests {
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
         #expect(result.serverError?.stage == network.expectedFailure?.serverStage)
         #expect(result.clientError?.stage == network.expectedFailure?.clientStage)
-        #expect(result.durationMs < 5000)
+        // By their own failures, long before the peers' 9 s timeouts (a stall's are 1.5 s) — with room
+        // for a machine busy with the rest of the suite.
+        #expect(result.durationMs < 8000)
     }
 
     @Test("a network failure at another stage than its impairment causes fails: a corrupt network whose handshake never completes")
