@@ -56,26 +56,28 @@ public struct ReportFile: Sendable {
         case .file(let resolved):
             try replace(resolved, produce)
         case .stream(let resolved):
-            let (scratch, temporary) = try makeTemporary(in: NSTemporaryDirectory())
-            close(scratch)
+            let temporary = try produceScratch(produce)
             defer { unlink(temporary) }
-            do {
-                try produce(URL(fileURLWithPath: temporary))
-            } catch {
-                throw ReportFileError(path: path, reason: Self.osWords(error))
-            }
             try copy(temporary, into: resolved)
         case .descriptor(let fd):
-            let (scratch, temporary) = try makeTemporary(in: NSTemporaryDirectory())
-            close(scratch)
+            let temporary = try produceScratch(produce)
             defer { unlink(temporary) }
-            do {
-                try produce(URL(fileURLWithPath: temporary))
-            } catch {
-                throw ReportFileError(path: path, reason: Self.osWords(error))
-            }
             try copy(temporary, intoDescriptor: fd)
         }
+    }
+
+    /// Has `produce` write a scratch file in the temporary folder (for a stream or descriptor,
+    /// which is then written into from it); the caller removes it.
+    private func produceScratch(_ produce: (URL) throws -> Void) throws(ReportFileError) -> String {
+        let (scratch, temporary) = try makeTemporary(in: NSTemporaryDirectory())
+        close(scratch)
+        do {
+            try produce(URL(fileURLWithPath: temporary))
+        } catch {
+            unlink(temporary)
+            throw ReportFileError(path: path, reason: Self.osWords(error))
+        }
+        return temporary
     }
 
     func target() throws(ReportFileError) -> Target {

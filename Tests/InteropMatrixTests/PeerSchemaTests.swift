@@ -7,8 +7,8 @@ import Testing
 /// checked by `ci/validate-peer-lines`, the tool a peer author in any language runs on their own peer.
 @Suite("Peer lines against the protocol's schemas", .timeLimit(.minutes(2)))
 struct PeerSchemaTests {
-    /// Runs a peer to its end and returns its stdout lines.
-    static func lines(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> [String] {
+    /// Runs a program to its end, with `input` on stdin; returns its status and stdout.
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
         try await offPool {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
@@ -23,8 +23,13 @@ struct PeerSchemaTests {
             try stdin.fileHandleForWriting.close()
             let data = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// A peer's stdout lines, run to its end.
+    static func lines(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> [String] {
+        try await run(executable, arguments, input: input).output.split(separator: "\n").map(String.init)
     }
 
     /// A server and a client through one handshake: the server's listening and result lines, the client's result.
@@ -82,17 +87,7 @@ struct PeerSchemaTests {
         defer { try? FileManager.default.removeItem(at: file) }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
         let validate = Fixture.packageRoot.appendingPathComponent("ci/validate-peer-lines").path
-        let (status, output) = try await offPool { () -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: validate)
-            process.arguments = [file.path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        let (status, output) = try await Self.run(validate, [file.path])
         #expect(status == 0, "\(output)")
         #expect(lines.count >= 9, "\(lines)")
     }
