@@ -21,18 +21,23 @@ public struct PeerCatalog: Sendable {
     /// The libraries a run uses when none are named.
     public static let standardLibraries = ["openssl", "mbedtls", "gnutls"]
 
-    /// Where `peer-<id>` executables live: beside the running `interop-matrix` (SwiftPM builds
-    /// them into the same folder), unless `INTEROP_MATRIX_PEER_DIR` names another.
+    /// Where the built-in `peer-<id>` executables live: beside the running `interop-matrix` (SwiftPM
+    /// builds them into the same folder), unless `INTEROP_MATRIX_PEER_DIR` names another.
     public var directory: String
+    /// More folders to look in, after `directory`: those of `INTEROP_MATRIX_PEER_PATH`
+    /// (colon-separated), so a peer of one's own sits beside the built-in ones without a rebuild.
+    public var extraDirectories: [String] = []
 
     public init(directory: String? = nil) {
+        let environment = ProcessInfo.processInfo.environment
         if let directory {
             self.directory = directory
-        } else if let fromEnvironment = ProcessInfo.processInfo.environment["INTEROP_MATRIX_PEER_DIR"] {
+        } else if let fromEnvironment = environment["INTEROP_MATRIX_PEER_DIR"] {
             self.directory = fromEnvironment
         } else {
             self.directory = PeerCatalog.executableDirectory()
         }
+        extraDirectories = (environment["INTEROP_MATRIX_PEER_PATH"] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
     }
 
     static func executableDirectory() -> String {
@@ -40,14 +45,25 @@ public struct PeerCatalog: Sendable {
         return (path as NSString).deletingLastPathComponent
     }
 
-    public func executable(for id: String) -> String { (directory as NSString).appendingPathComponent("peer-\(id)") }
+    /// `peer-<id>` in the first folder that has it (the built-in folder first); the built-in
+    /// folder's path when none has it, so an error names where it was expected.
+    public func executable(for id: String) -> String {
+        for folder in [directory] + extraDirectories {
+            let path = (folder as NSString).appendingPathComponent("peer-\(id)")
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return (directory as NSString).appendingPathComponent("peer-\(id)")
+    }
+
+    /// The folders searched, for messages.
+    var searched: String { ([directory] + extraDirectories).joined(separator: ":") }
 
     /// Runs `peer-<id> capabilities` for each library, in parallel.
     public func load(_ ids: [String]) async throws(CatalogError) -> [String: PeerLibrary] {
         var missing: [String] = []
         for id in ids where !FileManager.default.isExecutableFile(atPath: executable(for: id)) { missing.append(id) }
         if !missing.isEmpty {
-            throw CatalogError(missingLibrary: true, message: "unknown library \(missing.map { "'\($0)'" }.joined(separator: ", ")): no peer executable for \(missing.joined(separator: ", ")) in \(directory) (expected \(missing.map { "peer-\($0)" }.joined(separator: ", ")); build them with `swift build`)")
+            throw CatalogError(missingLibrary: true, message: "unknown library \(missing.map { "'\($0)'" }.joined(separator: ", ")): no peer executable for \(missing.joined(separator: ", ")) in \(searched) (expected \(missing.map { "peer-\($0)" }.joined(separator: ", ")); build them with `swift build`)")
         }
         do {
             return try await withThrowingTaskGroup(of: PeerLibrary.self) { group in

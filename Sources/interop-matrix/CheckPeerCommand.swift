@@ -17,7 +17,7 @@ extension InteropMatrixCommand {
             peer or the reference could not be loaded; 64 a bad option.
             """)
 
-        @Argument(help: "A library id (peer-<id> beside interop-matrix or in INTEROP_MATRIX_PEER_DIR), or the path of a peer-<id> executable.")
+        @Argument(help: "A library id (peer-<id> beside interop-matrix or in a folder of INTEROP_MATRIX_PEER_PATH), or the path of a peer-<id> executable.")
         var peer: String
 
         @Option(name: .long, help: "The reference peer to cross it with.")

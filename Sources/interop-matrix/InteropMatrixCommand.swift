@@ -15,7 +15,7 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         error (with --baseline: a regression); 3 the run could not start (a peer is missing, \
         certificates could not be made, a report could not be written); 4 with --baseline, no \
         regression but known failures now pass (update the baseline); 5 with --baseline, only cells \
-        new to or gone from the baseline; 64 a bad option or matrix file, a report path that cannot \
+        new to or gone from the baseline, or refusals that now carry another alert; 64 a bad option or matrix file, a report path that cannot \
         be written or a baseline that cannot be read (said before any cell runs); 130, 143, 129 stopped \
         by SIGINT, SIGTERM, SIGHUP: the peers stopped, the keys removed, the partial report written.
         """,

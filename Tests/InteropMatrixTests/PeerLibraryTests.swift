@@ -1,0 +1,44 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+/// Finding peers: the built-in folder, then each folder of INTEROP_MATRIX_PEER_PATH.
+@Suite("Peer discovery", .timeLimit(.minutes(2)))
+struct PeerLibraryTests {
+    /// A folder holding one peer of "one's own": a lying fault peer, which answers capabilities as the
+    /// OpenSSL peer beside it does, under its own id.
+    func externalPeerFolder() throws -> String {
+        let folder = TestFolders.make("interop-matrix-external-peers").path
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-noverify", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-openssl", withDestinationPath: "\(Fixture.buildDirectory)/peer-openssl")
+        return folder
+    }
+
+    @Test("a peer in a folder of INTEROP_MATRIX_PEER_PATH joins a run beside the built-in peers, with no rebuild")
+    func externalPeerJoins() async throws {
+        let folder = try externalPeerFolder()
+        let environment = ["INTEROP_MATRIX_PEER_PATH": "/nonexistent:\(folder)"]
+        let capabilities = try await runCLI(["capabilities", "--libs", "openssl", "noverify"], environment: environment)
+        #expect(capabilities.status == 0)
+        #expect(capabilities.output.contains("noverify"))
+        // The lying client is caught by the refusal it should have made; the built-in server is found too.
+        let run = try await runCLI(["--servers", "openssl", "--clients", "noverify", "--filter", "/expired-cert/TLS1.3/", "--no-baseline", "--quiet"],
+                                   environment: environment)
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.output.contains("openssl>noverify/expired-cert/TLS1.3"))
+        // Without the path it is unknown, and the error names where it looked.
+        let unknown = try await runCLI(["capabilities", "--libs", "noverify"])
+        #expect(unknown.status == 64)
+    }
+
+    @Test("the built-in folder comes first; a later folder only adds what it lacks")
+    func builtInFirst() throws {
+        let folder = try externalPeerFolder()
+        var catalog = PeerCatalog(directory: Fixture.buildDirectory)
+        catalog.extraDirectories = [folder]
+        #expect(catalog.executable(for: "openssl") == "\(Fixture.buildDirectory)/peer-openssl")
+        #expect(catalog.executable(for: "noverify") == "\(folder)/peer-noverify")
+        #expect(catalog.executable(for: "nosuch") == "\(Fixture.buildDirectory)/peer-nosuch")
+    }
+}
