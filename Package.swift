@@ -32,7 +32,9 @@ let package = Package(
 
         // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
         // byte, which unoptimized code makes ten times slower (a first `swift run` included).
-        .target(name: "PeerKit", exclude: ["PEER-PROTOCOL.md", "schemas"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // prctl(2), which is variadic, for workers that must end with the runner.
+        .target(name: "CShimLinux"),
+        .target(name: "PeerKit", dependencies: ["CShimLinux"], exclude: ["PEER-PROTOCOL.md", "schemas"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),

@@ -1,3 +1,4 @@
+internal import CShimLinux
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,13 +24,7 @@ public enum ParentWatch {
         #if os(Linux)
         let named = getenv(parentVariable).flatMap { Int32(String(cString: $0)) }
         let parent = named ?? getppid()
-        // prctl is variadic, which Swift does not import; its four further arguments are unsigned
-        // longs, passed as a non-variadic call passes them on the ABIs Linux runs Swift on.
-        typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-        let setDeathSignal: Int32 = 1  // PR_SET_PDEATHSIG, <linux/prctl.h>
-        if let symbol = dlsym(nil, "prctl") {
-            _ = unsafeBitCast(symbol, to: Prctl.self)(setDeathSignal, UInt(SIGKILL), 0, 0, 0)
-        }
+        _ = CShimLinux_prctl_set_pdeathsig(SIGKILL)
         if getppid() != parent { _exit(PeerProtocol.ExitCode.success.rawValue) }
         #endif
     }
