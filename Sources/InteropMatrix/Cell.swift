@@ -206,6 +206,12 @@ public struct ConnectionFeatures: Sendable, Hashable {
         self.keyUpdate = keyUpdate
     }
 
+    /// The name the client asks for (`--server-name`): the alternate host, the server's address,
+    /// or `localhost`, which the server's main certificate names.
+    public var serverName: String {
+        alternateHost ? CertificateAuthority.alternateHost : addressAsServerName ? "127.0.0.1" : "localhost"
+    }
+
     /// The `features` of the peer protocol's capabilities this needs on both sides.
     public var required: [String] {
         var names: [String] = []
@@ -217,7 +223,11 @@ public struct ConnectionFeatures: Sendable, Hashable {
         }
         if transferBytes != nil { names.append("transfer") }
         if keyUpdate { names.append("key-update") }
-        if addressAsServerName { names.append("ip-server-name") }
+        // The server's reported SNI (none) is evidence only from a peer that reads SNI back.
+        if addressAsServerName {
+            names.append("ip-server-name")
+            if !names.contains("sni") { names.append("sni") }
+        }
         return names
     }
 }

@@ -206,8 +206,7 @@ public struct CellRunner: Sendable {
 
     func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
         // Port 0 only ever appears in replay scripts, as a placeholder.
-        let host = cell.features.alternateHost ? CertificateAuthority.alternateHost : cell.features.addressAsServerName ? "127.0.0.1" : "localhost"
-        var arguments = ["client", "--port", String(port), "--server-name", host, "--ca", set.caCertificate]
+        var arguments = ["client", "--port", String(port), "--server-name", cell.features.serverName, "--ca", set.caCertificate]
         if cell.features.keyUpdate { arguments.append("--key-update") }
         if cell.clientPresentsCertificate { arguments += ["--cert", cell.clientCertificate.map(set.path) ?? set.clientCertificate, "--key", set.clientKey] }
         if cell.clientTruncates { arguments.append("--truncate") }

@@ -143,10 +143,11 @@ final class ImpairmentProxy: @unchecked Sendable {
     }
 
     func start(until deadline: ContinuousClock.Instant) {
-        // A stalled network must leave the client to its own timeout: even a client started late
-        // on a loaded machine must never see the proxy give up first. It runs until `stop()`, which
-        // follows the client's end (or its kill at the cell's deadline).
-        let until = impairment == .stall ? deadline + .seconds(60) : deadline
+        // The proxy ends at `stop()`, which follows the client's end or its kill at the cell's
+        // deadline; the deadline (plus a minute) is only a backstop. Were the proxy to give up at
+        // the deadline itself, a client started late on a loaded machine would see its connection
+        // closed before its own timeout, and a stalled network would look like a cut one.
+        let until = deadline + .seconds(60)
         let thread = Thread { [self] in
             run(until: until)
             done.signal()

@@ -362,7 +362,7 @@ public struct CertificateDirectory: Sendable {
         }
         url = URL(fileURLWithPath: String(cString: made))
         let pid = getpid()
-        let owner = "\(pid) \(Self.startTime(of: pid) ?? "?")\n"
+        let owner = "\(pid) \(ProcessStatus(pid: pid)?.startTime ?? "?")\n"
         try Data(owner.utf8).write(to: url.appendingPathComponent(Self.ownerFile))
     }
 
@@ -382,18 +382,9 @@ public struct CertificateDirectory: Sendable {
             let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
             guard let first = fields.first, let pid = Int32(first), pid > 0 else { continue }
             let alive = kill(pid, 0) == 0 || errno == EPERM
-            if alive, fields.count < 2 || fields[1] == "?" || startTime(of: pid) == fields[1] { continue }
+            if alive, fields.count < 2 || fields[1] == "?" || ProcessStatus(pid: pid)?.startTime == fields[1] { continue }
             if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
         }
         return removed
-    }
-
-    /// A process's start time in clock ticks since boot (/proc/PID/stat, field 22): with the pid,
-    /// it names one process even after the pid is reused.
-    static func startTime(of pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command: state is field 3, so start time (22) is the 20th here.
-        return fields.count > 19 ? String(fields[19]) : nil
     }
 }

@@ -37,11 +37,11 @@ public struct PeerConformance: Sendable {
             checks.append(check)
             onCheck(check)
         }
-        for check in await capabilityChecks() { record(check) }
+        for check in capabilityChecks() { record(check) }
         let directory = try CertificateDirectory()
         defer { directory.remove() }
         let certificates = try await CertificateAuthority.issue([.ecdsaP256], into: directory.url)
-        let set = try certificates[.ecdsaP256].orThrow("no ecdsa-p256 certificates were issued")
+        guard let set = certificates[.ecdsaP256] else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no ecdsa-p256 certificates were issued"]) }
         for check in await exitCodeChecks(set) { record(check) }
         for check in await cellChecks(certificates) { record(check) }
         if candidate.capabilities.features?.contains("worker") == true {
@@ -52,8 +52,10 @@ public struct PeerConformance: Sendable {
 
     // MARK: The capabilities line
 
-    /// The line's fields and their types, checked on the raw JSON so a wrong type is named as such.
-    func capabilityChecks() async -> [Check] {
+    /// What the decoded capabilities say: names and code points the protocol defines. (A line whose
+    /// fields have the wrong types never decodes: loading the peer fails, with the decoder's words;
+    /// `ci/validate-peer-lines` checks the raw line against the schema.)
+    func capabilityChecks() -> [Check] {
         let caps = candidate.capabilities
         var checks: [Check] = []
         func check(_ name: String, _ ok: Bool, _ detail: @autoclosure () -> String) {
@@ -89,42 +91,53 @@ public struct PeerConformance: Sendable {
 
     func exitCodeChecks(_ set: CertificateSet) async -> [Check] {
         var checks: [Check] = []
-        let peer = candidate.executable
-        let deadline = { ContinuousClock.now + self.timeout }
-
-        // Usage: an unknown option is exit 2 with one line on stderr, nothing on stdout.
-        if let exit = try? await PeerProcess.run(executable: peer, arguments: ["client", "--port", "1", "--no-such-option"], deadline: deadline()) {
-            let ok = exit.termination == .exited(PeerProtocol.ExitCode.usage.rawValue) && exit.result == nil && !exit.log.isEmpty
-            checks.append(Check(name: "an unknown option is a usage error (exit 2, a line on stderr)", passed: ok,
-                                detail: ok ? "" : "expected exit 2, no result line, a message on stderr; got \(describe(exit))"))
-        }
-        // Unsupported: a suite it does not list is exit 3, status unsupported, before any socket.
-        let unlisted = "0x0000" // TLS_NULL_WITH_NULL_NULL: no library offers it
-        if !candidate.capabilities.suites.contains(where: { $0.code == unlisted }),
-           let exit = try? await PeerProcess.run(executable: peer, arguments: ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", unlisted, "--timeout-ms", "2000"], deadline: deadline(), onListening: { _ in }) {
-            let ok = exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
-            checks.append(Check(name: "a suite it does not implement is unsupported (exit 3, a reason, no listening)", passed: ok,
-                                detail: ok ? "" : "expected exit 3 with status unsupported and a reason; got \(describe(exit))"))
-        }
-        // A refused connect: stage tcp_connect, code ECONNREFUSED.
-        if let port = Self.closedPort(),
-           let exit = try? await PeerProcess.run(executable: peer, arguments: ["client", "--port", String(port), "--ca", set.caCertificate, "--timeout-ms", "3000"], deadline: deadline()) {
-            let error = exit.result?.error
-            let ok = exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue) && error?.stage == .tcpConnect && error?.libraryCode == "ECONNREFUSED"
-            checks.append(Check(name: "a refused connection fails at tcp_connect with ECONNREFUSED", passed: ok,
-                                detail: ok ? "" : "expected exit 1, stage tcp_connect, library_code ECONNREFUSED; got \(describe(exit))"))
-        }
-        // A server that accepts and never answers: the client's own timeout, stage timeout, in time.
-        if let silent = SilentListener() {
+        /// Runs the candidate alone and judges its exit; a peer that cannot even be started fails
+        /// the check, with the reason, rather than the check going missing.
+        func check(_ name: String, _ arguments: [String], expected: String, listens: Bool = false,
+                   _ passes: (PeerExit, Duration) -> Bool) async {
             let start = ContinuousClock.now
-            let exit = try? await PeerProcess.run(executable: peer, arguments: ["client", "--port", String(silent.port), "--ca", set.caCertificate, "--timeout-ms", "700"], deadline: deadline())
-            let took = ContinuousClock.now - start
-            silent.close()
-            if let exit {
-                let ok = exit.result?.error?.stage == .timeout && took < .seconds(3)
-                checks.append(Check(name: "a silent server: the client reports stage timeout within its --timeout-ms", passed: ok,
-                                    detail: ok ? "" : "expected stage timeout about 700 ms in; got \(describe(exit)) after \(took)"))
+            do {
+                let exit = try await PeerProcess.run(executable: candidate.executable, arguments: arguments, deadline: start + timeout,
+                                                     onListening: listens ? { _ in } : nil)
+                let took = ContinuousClock.now - start
+                let ok = passes(exit, took)
+                checks.append(Check(name: name, passed: ok, detail: ok ? "" : "expected \(expected); got \(describe(exit)) after \(took)"))
+            } catch {
+                checks.append(Check(name: name, passed: false, detail: "expected \(expected); the peer could not be started: \(error)"))
             }
+        }
+
+        await check("an unknown option is a usage error (exit 2, a line on stderr)", ["client", "--port", "1", "--no-such-option"],
+                    expected: "exit 2, no result line, a message on stderr") { exit, _ in
+            exit.termination == .exited(PeerProtocol.ExitCode.usage.rawValue) && exit.result == nil && !exit.log.isEmpty
+        }
+        // TLS_NULL_WITH_NULL_NULL: no library offers it, so it is unsupported before any socket.
+        let unlisted = "0x0000"
+        if !candidate.capabilities.suites.contains(where: { $0.code == unlisted }) {
+            await check("a suite it does not implement is unsupported (exit 3, a reason, no listening)",
+                        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", unlisted, "--timeout-ms", "2000"],
+                        expected: "exit 3 with status unsupported and a reason", listens: true) { exit, _ in
+                exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
+            }
+        }
+        // Two loopback sockets of the runner's own: one closed (a connect to it is refused), one
+        // listening that never accepts nor answers (the kernel completes TCP, no TLS byte comes).
+        guard let closed = SilentListener(), let silent = SilentListener() else {
+            checks.append(Check(name: "a refused connection and a silent server", passed: false,
+                                detail: "the runner could not open a loopback listener: \(String(cString: strerror(errno)))"))
+            return checks
+        }
+        closed.close()
+        await check("a refused connection fails at tcp_connect with ECONNREFUSED",
+                    ["client", "--port", String(closed.port), "--ca", set.caCertificate, "--timeout-ms", "3000"],
+                    expected: "exit 1, stage tcp_connect, library_code ECONNREFUSED") { exit, _ in
+            exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue) && exit.result?.error?.stage == .tcpConnect
+                && exit.result?.error?.libraryCode == "ECONNREFUSED"
+        }
+        await check("a silent server: the client reports stage timeout within its --timeout-ms",
+                    ["client", "--port", String(silent.port), "--ca", set.caCertificate, "--timeout-ms", "700"],
+                    expected: "stage timeout about 700 ms in") { exit, took in
+            exit.result?.error?.stage == .timeout && took < .seconds(3)
         }
         return checks
     }
@@ -217,21 +230,13 @@ public struct PeerConformance: Sendable {
         if let violation = exit.protocolViolations.first { parts.append("printed \"\(violation.prefix(100))\"") }
         return parts.joined(separator: ", ")
     }
-
-    /// A loopback port nothing listens on: bound, then closed, so a connect to it is refused.
-    static func closedPort() -> UInt16? {
-        guard let listener = SilentListener() else { return nil }
-        let port = listener.port
-        listener.close()
-        return port
-    }
 }
 
 /// A loopback listener that accepts nothing and says nothing: the kernel completes the TCP handshake,
-/// no TLS byte ever comes back.
+/// no TLS byte ever comes back. Owns its descriptor, closed by `close()` or at the latest in `deinit`.
 final class SilentListener: @unchecked Sendable {
     let port: UInt16
-    private let fd: Int32
+    private var fd: Int32?
 
     init?() {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -249,12 +254,11 @@ final class SilentListener: @unchecked Sendable {
         port = UInt16(bigEndian: address.sin_port)
     }
 
-    func close() { Glibc.close(fd) }
-}
-
-extension Optional {
-    func orThrow(_ message: String) throws -> Wrapped {
-        guard let value = self else { throw CatalogError(message: message) }
-        return value
+    /// Stops listening: a connect to `port` is then refused.
+    func close() {
+        if let fd { Glibc.close(fd) }
+        fd = nil
     }
+
+    deinit { close() }
 }

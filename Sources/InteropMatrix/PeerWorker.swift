@@ -51,11 +51,7 @@ final class PeerWorker: Sendable {
 
     /// Whether the process is still there and not a zombie (/proc/PID/stat): catches a worker
     /// killed while idle whose end of output the runner has not read yet.
-    var isRunning: Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z" && state != "X"
-    }
+    var isRunning: Bool { ProcessStatus(pid: pid)?.isAlive ?? false }
 
     /// Starts `executable worker` in its own process group.
     static func start(executable: String, ledger: ResourceLedger?) async throws -> PeerWorker {

@@ -58,11 +58,7 @@ public final class ResourceLedger: Sendable {
         guard !groups.isEmpty else { return [] }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { name -> Int32? in
-            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            // Fields after the command: state, ppid, pgrp.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, let group = Int32(fields[2]) else { return nil }
+            guard let pid = Int32(name), let group = ProcessStatus(pid: pid)?.processGroup else { return nil }
             return groups.contains(group) ? pid : nil
         }.sorted()
     }

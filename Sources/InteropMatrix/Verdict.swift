@@ -21,10 +21,6 @@ enum Verdict {
             result.clientView = nil
             result.handshakeMs = nil
         }
-        if decided.outcome != .pass {
-            // A deviation is counted only on a cell that met its expectation otherwise.
-            result.alertDeviation = nil
-        }
         if decided.outcome != .pass && decided.outcome != .unsupported {
             var logs: [String: String] = [:]
             if !server.log.isEmpty { logs["server"] = String(server.log.suffix(4096)) }
@@ -215,7 +211,7 @@ enum Verdict {
         let expected = cell.expect
         let who = expected.refusedBy?.rawValue ?? "either side"
         guard s.status != .ok || c.status != .ok else {
-            let carriedOn = expected.applicationProtocol == nil && cell.serverALPN.isEmpty == false && result.serverView?.alpn == nil
+            let carriedOn = !cell.serverALPN.isEmpty && result.serverView?.alpn == nil
             return mismatch(&result, carriedOn
                 ? "expected the server to refuse with \(expected.alert ?? "an alert") (RFC 7301 §3.2), but it carried on without ALPN"
                 : "expected the \(who) to refuse, but the handshake and echo succeeded")

@@ -174,11 +174,10 @@ final class PeerSession<Engine: TLSEngine> {
     private var handshakeMilliseconds: Double?
     /// The connection, kept so a failed peer can close it gracefully.
     private var socket: TCPSocket?
-    /// The current connection's state: attached to the engine, handshake completed, this side's
-    /// close_notify sent. It decides what a failed peer may still send before it closes.
-    private var attached = false
-    private var established = false
-    private var closeNotifySent = false
+    /// How far the current connection got; it decides what a failed peer may still send before it
+    /// closes: user_canceled during the handshake, close_notify after it, nothing once sent.
+    private enum Phase { case unattached, handshaking, established, closeNotifySent }
+    private var phase = Phase.unattached
 
     init(request: PeerRequest, output: PeerOutput) {
         self.request = request
@@ -204,10 +203,13 @@ final class PeerSession<Engine: TLSEngine> {
             }
             return outcome(.ok, engine)
         } catch {
-            if let socket, established, !closeNotifySent, error.stage == .data || error.stage == .timeout {
-                endAfterFailure(engine, socket, sending: "close_notify") { engine.closeAfterFailure() }
-            } else if let socket, attached, !established, error.stage == .timeout {
-                endAfterFailure(engine, socket, sending: "user_canceled") { engine.cancelHandshake() }
+            switch (phase, error.stage) {
+            case (.established, .data), (.established, .timeout):
+                if let socket { endAfterFailure(engine, socket, sending: "close_notify") { engine.closeAfterFailure() } }
+            case (.handshaking, .timeout):
+                if let socket { endAfterFailure(engine, socket, sending: "user_canceled") { engine.cancelHandshake() } }
+            default:
+                break
             }
             // Like a real server's lingering close: let the alert reach the other side before the
             // kernel answers its in-flight data with a reset.
@@ -262,9 +264,9 @@ final class PeerSession<Engine: TLSEngine> {
             let socket = try listener.accept(until: deadline)
             self.socket = socket
             exchange = Exchange()
-            attached = false
+            phase = .unattached
             try engine.attach(socket: socket.descriptor)
-            attached = true
+            phase = .handshaking
             try handshake(engine, socket)
             if let total = request.transferBytes {
                 try echoTransfer(engine, socket, total: total)
@@ -289,9 +291,9 @@ final class PeerSession<Engine: TLSEngine> {
             self.socket = socket
             exchange = Exchange()
             output.log("\(Engine.library.id) \(Engine.library.version) client connected to 127.0.0.1:\(request.port!)")
-            attached = false
+            phase = .unattached
             try engine.attach(socket: socket.descriptor)
-            attached = true
+            phase = .handshaking
             try handshake(engine, socket)
             if request.keyUpdate {
                 try drive(.data, socket) { engine.requestKeyUpdate() }
@@ -323,15 +325,13 @@ final class PeerSession<Engine: TLSEngine> {
 
     private func sendCloseNotify(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) {
         try drive(.shutdown, socket) { engine.closeNotify() }
-        closeNotifySent = true
+        phase = .closeNotifySent
     }
 
     private func handshake(_ engine: Engine, _ socket: TCPSocket) throws(PeerFailure) {
-        established = false
-        closeNotifySent = false
         let start = Deadline.now()
         try drive(.handshake, socket) { engine.handshake() }
-        established = true
+        phase = .established
         handshakeMilliseconds = millisecondsSince(start)
         let negotiated = engine.negotiated()
         views.append(negotiated)

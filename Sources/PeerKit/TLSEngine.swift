@@ -30,8 +30,8 @@ public protocol TLSEngine: AnyObject {
 
     /// After a failure past the handshake (a data-stage failure, a deadline): one step of ending the
     /// connection properly, as far as the library still allows. An engine whose library already
-    /// ended the connection with a fatal alert (sent or received) or lost its transport completes
-    /// without sending anything; otherwise it sends close_notify. The driver bounds it in time.
+    /// ended the connection with a fatal alert (sent or received) or lost its transport sends nothing
+    /// and fails, saying so; otherwise it sends close_notify. The driver bounds it in time.
     func closeAfterFailure() -> AsyncOperationResult<Void>
 
     /// The deadline passed in the middle of the handshake: one step of telling the other side with a

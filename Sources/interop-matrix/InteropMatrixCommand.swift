@@ -131,6 +131,22 @@ struct ReportOutputs: ParsableArguments {
         if let junit { try ReportFile(junit).write(Data(JUnitReport.render(report).utf8)) }
         if let html { try ReportFile(html).write(Data(HTMLReport.render(report).utf8)) }
     }
+
+    /// The end of `run` and `merge`: writes the reports asked for (exit 3, one line, if one cannot
+    /// be), prints the terminal summary, and exits as the report calls for (an interrupting signal
+    /// first: 128 + its number).
+    func deliver(_ report: Report, interruptedBy signal: Int32? = nil) throws {
+        do {
+            try write(report)
+        } catch {
+            FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        print(TerminalReport.render(report), terminator: "")
+        if let signal { throw ExitCode(128 + signal) }
+        let code = runExitCode(for: report)
+        if code != 0 { throw ExitCode(code) }
+    }
 }
 
 /// The exit code a finished report calls for (see the root command's discussion).
@@ -170,15 +186,7 @@ extension InteropMatrixCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            do {
-                try outputs.write(merged)
-            } catch {
-                FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
-                throw ExitCode(3)
-            }
-            print(TerminalReport.render(merged), terminator: "")
-            let code = runExitCode(for: merged)
-            if code != 0 { throw ExitCode(code) }
+            try outputs.deliver(merged)
         }
     }
 

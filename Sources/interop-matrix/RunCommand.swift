@@ -159,16 +159,7 @@ extension InteropMatrixCommand {
                     _ = expected.compare(&report, file: baseline) { id in selection.selects(id: id) && !planned.contains(id) }
                 }
             }
-            do {
-                try outputs.write(report)
-            } catch {
-                FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
-                throw ExitCode(3)
-            }
-            print(TerminalReport.render(report), terminator: "")
-            if let signal = interrupts.received { throw ExitCode(128 + signal) }
-            let code = runExitCode(for: report)
-            if code != 0 { throw ExitCode(code) }
+            try outputs.deliver(report, interruptedBy: interrupts.received)
         }
     }
 }

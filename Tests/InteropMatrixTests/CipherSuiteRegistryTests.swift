@@ -26,9 +26,9 @@ struct CipherSuiteRegistryTests {
     func wholeRegistry() throws {
         #expect(CipherSuiteRegistry.all.count >= 350)
         let scsv = try #require(CipherSuiteRegistry.suite(code: 0x5600))
-        #expect(scsv.name == "TLS_FALLBACK_SCSV" && scsv.isSignalingValue && scsv.keyExchange == "none")
+        #expect(scsv.name == "TLS_FALLBACK_SCSV" && scsv.keyExchange == "none" && scsv.authentication == "none")
         #expect(!scsv.isAuthenticated(by: .rsa2048, at: .tls12) && !scsv.isAuthenticated(by: .rsa2048, at: .tls13))
-        #expect(try #require(CipherSuiteRegistry.suite(code: 0x00FF)).isSignalingValue)
+        #expect(try #require(CipherSuiteRegistry.suite(code: 0x00FF)).keyExchange == "none")
         let export = try #require(CipherSuiteRegistry.suite(code: 0x0003))
         #expect(export.name == "TLS_RSA_EXPORT_WITH_RC4_40_MD5" && export.versions == .tls10 ... .tls10)
         #expect((export.keyExchange, export.authentication) == ("RSA", "RSA"))

@@ -134,17 +134,28 @@ struct CLIRun {
 
 /// Runs the `interop-matrix` executable built beside the tests, in `directory` if given, keeping stderr.
 func runCLIKeepingErrors(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) async throws -> CLIRun {
+    try await runProgram("\(Fixture.buildDirectory)/interop-matrix", arguments, environment: environment, directory: directory)
+}
+
+/// Runs a program to its end, off the concurrency pool, with `input` on its stdin; returns its
+/// status, stdout and stderr (read at once, so neither pipe can fill and block it).
+func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+                input: String? = nil) async throws -> CLIRun {
     try await offPool {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }
         let output = Pipe()
         let errors = Pipe()
+        let stdin = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        process.standardInput = stdin
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
         let errorText = LockedText()
         let reader = Thread { errorText.value.withLock { $0 = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
         reader.start()

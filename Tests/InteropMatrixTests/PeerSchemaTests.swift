@@ -7,29 +7,9 @@ import Testing
 /// checked by `ci/validate-peer-lines`, the tool a peer author in any language runs on their own peer.
 @Suite("Peer lines against the protocol's schemas", .timeLimit(.minutes(2)))
 struct PeerSchemaTests {
-    /// Runs a program to its end, with `input` on stdin; returns its status and stdout.
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
-        try await offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let output = Pipe()
-            let stdin = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            process.standardInput = stdin
-            try process.run()
-            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-            try stdin.fileHandleForWriting.close()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
-    }
-
     /// A peer's stdout lines, run to its end.
     static func lines(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> [String] {
-        try await run(executable, arguments, input: input).output.split(separator: "\n").map(String.init)
+        try await runProgram(executable, arguments, input: input).output.split(separator: "\n").map(String.init)
     }
 
     /// A server and a client through one handshake: the server's listening and result lines, the client's result.
@@ -87,7 +67,8 @@ struct PeerSchemaTests {
         defer { try? FileManager.default.removeItem(at: file) }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
         let validate = Fixture.packageRoot.appendingPathComponent("ci/validate-peer-lines").path
-        let (status, output) = try await Self.run(validate, [file.path])
+        let validation = try await runProgram(validate, [file.path])
+        let (status, output) = (validation.status, validation.output)
         #expect(status == 0, "\(output)")
         #expect(lines.count >= 9, "\(lines)")
     }

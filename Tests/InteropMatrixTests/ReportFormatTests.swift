@@ -8,21 +8,8 @@ import Testing
 
 /// Runs the `interop-matrix` executable built beside the tests; returns its exit status and stdout.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-    try await offPool { try runCLIBlocking(arguments, environment: environment) }
-}
-
-private func runCLIBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    let run = try await runCLIKeepingErrors(arguments, environment: environment)
+    return (run.status, run.output)
 }
 
 @Suite("Reports for people and CI", .serialized, .timeLimit(.minutes(3)))
@@ -123,12 +110,18 @@ struct ReportFormatTests {
         #expect { try ReportMerge.merge([shards[0], newer]) } throws: { "\($0)".contains("tool versions") }
     }
 
+    /// Headless Chromium, which ci/setup installs; without it the test records why and stops.
+    static func chromium() -> String? {
+        guard let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            Issue.record("headless Chromium is needed for this test; ci/setup installs it (apt-get install chromium)")
+            return nil
+        }
+        return path
+    }
+
     @Test("the HTML report works in a real browser: grids, marks and a cell's details")
     func htmlInChromium() async throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            Issue.record("headless Chromium is needed for this test; ci/setup installs it (apt-get install chromium)")
-            return
-        }
+        guard let chromium = Self.chromium() else { return }
         let matrix = try MatrixFile(yaml: """
             libraries: [openssl, mbedtls, gnutls]
             versions: [TLS1.2, TLS1.3]
@@ -139,19 +132,10 @@ struct ReportFormatTests {
         try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("r.html")))
         let url = "file://\(path("r.html"))#open=openssl>gnutls"
 
-        @Sendable func chromiumOutput(_ extra: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: chromium)
-            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] + extra + [url]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+        func chromiumOutput(_ extra: [String]) async throws -> String {
+            try await runProgram(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] + extra + [url]).output
         }
-        let dom = try await offPool { try chromiumOutput(["--dump-dom"]) }
+        let dom = try await chromiumOutput(["--dump-dom"])
         // Two grids (TLS 1.2, TLS 1.3) of 3 × 3 pairs, each grid cell coloured by what it holds.
         #expect(dom.components(separatedBy: #"class="grid""#).count - 1 == 2)
         #expect(dom.components(separatedBy: #"data-outcome="pass""#).count - 1 == 13)
@@ -168,7 +152,7 @@ struct ReportFormatTests {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let shot = artifacts.appendingPathComponent("html-report.png").path
         try? FileManager.default.removeItem(atPath: shot)
-        _ = try await offPool { try chromiumOutput(["--screenshot=\(shot)"]) }
+        _ = try await chromiumOutput(["--screenshot=\(shot)"])
         let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
         #expect(size > 20_000)
     }
@@ -242,25 +226,11 @@ struct HostileTextTests {
 
     @Test("hostile text in the matrix name and a peer's stderr does not blank the HTML report in Chromium")
     func hostileHTMLInChromium() async throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            Issue.record("headless Chromium is needed for this test; ci/setup installs it (apt-get install chromium)")
-            return
-        }
+        guard let chromium = ReportFormatTests.chromium() else { return }
         let report = try await hostileReport()
         try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("h.html")))
         let url = "file://\(path("h.html"))#open=openssl>openssl"
-        let dom = try await offPool { () -> String in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: chromium)
-            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
+        let dom = try await runProgram(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url]).output
         // The script ran: the grid is there, and the hostile text is shown as text.
         #expect(dom.contains(#"class="grid""#), "the report is blank")
         #expect(dom.contains("data-outcome="))

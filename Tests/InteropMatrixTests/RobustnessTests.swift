@@ -129,7 +129,7 @@ struct RobustnessTests {
         gone.waitUntilExit()
         let me = getpid()
         let owners = ["interop-matrix-dead01": "\(gone.processIdentifier) 1\n",
-                      "interop-matrix-live01": "\(me) \(CertificateDirectory.startTime(of: me)!)\n",
+                      "interop-matrix-live01": "\(me) \(ProcessStatus(pid: me)!.startTime)\n",
                       // Our pid, but another start time: the pid was reused by someone else.
                       "interop-matrix-reuse1": "\(me) 1\n"]
         for (name, owner) in owners {

@@ -77,8 +77,6 @@ public struct CipherSuite: Sendable, Hashable {
     /// Registry entries that are not suites a handshake can settle on.
     static let signalingValues: Set<String> = ["TLS_NULL_WITH_NULL_NULL", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV", "TLS_FALLBACK_SCSV"]
 
-    /// Whether this entry is a signaling value, not a suite (`TLS_FALLBACK_SCSV`).
-    public var isSignalingValue: Bool { CipherSuite.signalingValues.contains(name) }
 
     /// `ECDHE_ECDSA` → (ECDHE, ECDSA); `RSA` → (RSA, RSA); `DHE_PSK` → (DHE, PSK); `PSK_DHE` → (DHE, PSK).
     private static func split(exchange full: String) -> (String, String) {
