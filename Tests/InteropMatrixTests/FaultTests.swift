@@ -14,7 +14,9 @@ struct FaultTests {
         let took = ContinuousClock.now - start
         #expect(result.outcome == .timeout, "\(result.reason ?? "")")
         #expect(result.error?.stage == .timeout)
-        #expect(took < .seconds(6), "killed near the 1 s cell timeout, not at the 10 s default")
+        // The 10 s default would take at least 10 s; starting both workers is outside the cell's time
+        // and has taken over 6 s on a loaded two-core CI machine, so the bound sits between the two.
+        #expect(took < .seconds(9), "killed at the 1 s cell timeout, not at the 10 s default")
         // Killed with its process group: nothing of it is left running.
         let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
