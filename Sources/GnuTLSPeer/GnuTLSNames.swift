@@ -85,11 +85,14 @@ enum GnuTLSNames {
         return result
     }
 
-    /// GnuTLS calls groups `SECP256R1`, `X25519`, `FFDHE2048`: the IANA names in capitals.
+    /// GnuTLS calls groups `SECP256R1`, `X25519`, `FFDHE2048`, `GC256B`: the IANA names, in capitals
+    /// where the registry has small letters. A name the registry lacks is kept as GnuTLS spells it
+    /// (GnuTLS exposes no code point), shown rather than dropped.
     static func groupName(_ group: gnutls_group_t) -> String? {
         guard group.rawValue != 0, let name = gnutls_group_get_name(group) else { return nil }
-        let lower = String(cString: name).lowercased()
-        return NamedGroup.code(of: lower) == nil ? nil : lower
+        let spelled = String(cString: name)
+        let lower = spelled.lowercased()
+        return NamedGroup.allNames.first { $0.lowercased() == lower } ?? spelled
     }
 
     static func groupToken(iana: String) -> String? {

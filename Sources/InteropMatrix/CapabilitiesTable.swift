@@ -12,9 +12,11 @@ public enum CapabilitiesTable {
         }
         let versions = TLSVersion.allCases.map(\.rawValue)
         row("version", { caps, v in caps.versions.contains(v) ? (caps.defaultVersions.contains(v) ? "yes" : "yes (off by default)") : "-" }, values: versions)
-        let groups = NamedGroup.allNames.filter { g in libraries.contains { $0.capabilities.groups.contains(g) } }
+        // Every group a library reports, in code order; any the registry lacks (`0x…`) last.
+        let groups = NamedGroup.ordered(libraries.flatMap(\.capabilities.groups))
         row("group", { caps, g in caps.groups.contains(g) ? "yes" : "-" }, values: groups)
-        let schemes = SignatureScheme.allNames.filter { name in libraries.contains { $0.capabilities.signatureSchemes?.contains(name) == true } }
+        let reported = Set(libraries.flatMap { $0.capabilities.signatureSchemes ?? [] })
+        let schemes = SignatureScheme.allNames.filter(reported.contains) + reported.subtracting(SignatureScheme.allNames).sorted()
         row("signature", { caps, name in caps.signatureSchemes?.contains(name) == true ? "yes" : "-" }, values: schemes)
         row("cert", { caps, c in caps.certificateTypes.contains(c) ? "yes" : "-" }, values: CertificateKeyType.allCases.map(\.rawValue))
         let codes = Set(libraries.flatMap { $0.capabilities.suites.map(\.code) }).sorted()

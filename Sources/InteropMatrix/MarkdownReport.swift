@@ -179,7 +179,7 @@ public enum MarkdownReport {
                    "|---|---|" + pairs.map { _ in "---|" }.joined()]
         for version in TLSVersion.allCases {
             let cells = forced.filter { $0.params.version == version }
-            for group in NamedGroup.allNames where cells.contains(where: { $0.params.group == group }) {
+            for group in NamedGroup.ordered(cells.compactMap(\.params.group)) {
                 let marks = pairs.map { pair in mark(cells.filter { $0.params.group == group && $0.server == pair.0 && $0.client == pair.1 }) }
                 out.append("| \(version.rawValue) | \(group) | " + marks.joined(separator: " | ") + " |")
             }

@@ -205,7 +205,10 @@ public struct MatrixRun: Sendable {
         case .named(let names): candidates = names
         case .all:
             let supported = Set(pair.flatMap(\.capabilities.groups))
-            candidates = NamedGroup.allNames.filter { pair.isEmpty || supported.contains($0) }
+            // Every group either library reports, the registry's and any it lacks (`0x…`), less those
+            // `groups: all` leaves to a matrix that names them.
+            let known = pair.isEmpty ? NamedGroup.allNames : NamedGroup.ordered(supported)
+            candidates = known.filter(NamedGroup.crossedByAll)
         }
         return candidates.filter { NamedGroup.applies($0, to: version) }
     }

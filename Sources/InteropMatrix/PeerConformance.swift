@@ -74,7 +74,8 @@ public struct PeerConformance: Sendable {
         }.map { "\($0.code) \($0.name ?? "")" }
         check("capabilities: suite names are the IANA registry's", misnamed.isEmpty, "expected the IANA name for each code point; got \(misnamed.prefix(5))")
         let unknownGroups = caps.groups.filter { NamedGroup.code(of: $0) == nil }
-        check("capabilities: groups use IANA names", unknownGroups.isEmpty, "expected names such as x25519, secp256r1, ffdhe2048; got \(unknownGroups)")
+        check("capabilities: groups use IANA names", unknownGroups.isEmpty,
+              "expected the registry's names (x25519, secp256r1, ffdhe2048, X25519MLKEM768) or, for a code point it lacks, 0x + four hex digits; got \(unknownGroups)")
         let keyTypes = Set(CertificateKeyType.allCases.map(\.rawValue))
         let unknownTypes = caps.certificateTypes.filter { !keyTypes.contains($0) }
         check("capabilities: certificate_types are the protocol's key types", !caps.certificateTypes.isEmpty && unknownTypes.isEmpty,

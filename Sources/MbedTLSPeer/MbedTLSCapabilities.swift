@@ -33,7 +33,7 @@ enum MbedTLSCapabilities {
         var result: [(mbedtls_ecp_group_id, String)] = []
         guard var cursor = mbedtls_ecp_curve_list() else { return [] }
         while cursor.pointee.grp_id != MBEDTLS_ECP_DP_NONE {
-            if let name = NamedGroup.byCode[cursor.pointee.tls_id] { result.append((cursor.pointee.grp_id, name)) }
+            result.append((cursor.pointee.grp_id, NamedGroup.name(code: cursor.pointee.tls_id)))
             cursor += 1
         }
         return result

@@ -88,7 +88,7 @@ final class MbedTLSConnection {
         if let parameters = ssl.pointee.handshake, parameters.pointee.resume != 0 { resumed = true }
         let id = mbedtls_ecp_group_id(UInt32(CShimMbedTLS_handshake_ecdh_group(ssl)))
         guard id != MBEDTLS_ECP_DP_NONE, let info = mbedtls_ecp_curve_info_from_grp_id(id) else { return }
-        group = NamedGroup.byCode[info.pointee.tls_id]
+        group = NamedGroup.name(code: info.pointee.tls_id)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> {

@@ -83,13 +83,26 @@ enum OpenSSLCapabilities {
         return codes
     }
 
-    /// The groups the library accepts in a group list, asked one IANA name at a time.
-    static func groups() -> [String] {
-        guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
+    /// The groups the library accepts in a group list, asked one IANA name at a time, less the
+    /// elliptic curves its security level refuses at handshake time (`groups.refused`).
+    static func groups() -> (usable: [String], refused: [String], level: Int32, minimumBits: Int32) {
+        guard let ctx = SSL_CTX_new(TLS_method()) else { return ([], [], 0, 0) }
         defer { SSL_CTX_free(ctx) }
         let accepted = NamedGroup.allNames.filter { CShimOpenSSL_SSL_CTX_set1_groups_list(ctx, $0) == 1 }
         OpenSSLError.clear()
-        return accepted
+        // SSL_CTX_set1_groups_list takes every curve OpenSSL implements, but a handshake offers only
+        // those with at least the level's bits of security (SSL_CTX_set_security_level(3): 80, 112,
+        // 128, 192, 256 bits for levels 1 to 5); a curve's security is half its order's bits.
+        let level = SSL_CTX_get_security_level(ctx)
+        let minimumBits: Int32 = [0, 80, 112, 128, 192, 256][Int(max(0, min(5, level)))]
+        let refused = accepted.filter { name in
+            let nid = OBJ_sn2nid(OpenSSLNames.shortName(iana: name))
+            guard nid != NID_undef, let group = EC_GROUP_new_by_curve_name(nid) else { return false }
+            defer { EC_GROUP_free(group) }
+            return EC_GROUP_order_bits(group) / 2 < minimumBits
+        }
+        OpenSSLError.clear()
+        return (accepted.filter { !refused.contains($0) }, refused, level, minimumBits)
     }
 
     /// The signature schemes OpenSSL accepts in a signature algorithms list, asked one name at a time.
@@ -102,16 +115,20 @@ enum OpenSSLCapabilities {
     }
 
     static func read() -> Capabilities {
+        let groups = groups()
         var capabilities = Capabilities(
             versions: [.tls10, .tls11, .tls12, .tls13],
             // OpenSSL 3 refuses TLS 1.0/1.1 handshakes at security level 1 and above (SHA-1 signatures,
             // SSL_CTX_set_security_level(3)); Debian's openssl.cnf sets level 2.
             defaultVersions: [.tls12, .tls13],
             suites: allSuites(),
-            groups: groups(),
+            groups: groups.usable,
             defaultGroups: nil,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
             notes: [])
+        if !groups.refused.isEmpty {
+            capabilities.notes.append("groups implemented but refused at this system's security level \(groups.level) (fewer than \(groups.minimumBits) bits of security): \(groups.refused.joined(separator: ", "))")
+        }
         capabilities.signatureSchemes = signatureSchemes()
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name"]
         return capabilities

@@ -5,14 +5,14 @@ import PeerKit
 enum OpenSSLNames {
     /// OpenSSL short names that differ from the IANA group name (RFC 8422 §5.1.1 calls prime256v1 secp256r1).
     private static let ianaByShortName: [String: String] = [
-        "prime256v1": "secp256r1", "X25519": "x25519", "X448": "x448",
+        "prime192v1": "secp192r1", "prime256v1": "secp256r1", "X25519": "x25519", "X448": "x448",
     ]
 
     /// The IANA name for a group OpenSSL reports as a NID (or, for groups without a NID, as
     /// `TLSEXT_nid_unknown | code point`).
     static func groupName(nid: Int32) -> String? {
         let unknownFlag: Int32 = 0x0100_0000
-        if nid & unknownFlag != 0 { return NamedGroup.byCode[UInt16(nid & 0xffff)] }
+        if nid & unknownFlag != 0 { return NamedGroup.name(code: UInt16(nid & 0xffff)) }
         guard let shortName = OBJ_nid2sn(nid) else { return nil }
         return canonical(String(cString: shortName))
     }
@@ -28,9 +28,14 @@ enum OpenSSLNames {
         return canonical(String(cString: type))
     }
 
+    /// The IANA name where the registry has it; OpenSSL's own short name otherwise, shown rather than dropped.
     private static func canonical(_ shortName: String) -> String? {
-        let name = ianaByShortName[shortName] ?? shortName
-        return NamedGroup.code(of: name) == nil ? nil : name
+        ianaByShortName[shortName] ?? shortName
+    }
+
+    /// OpenSSL's object short name for an IANA group name (`prime256v1` for secp256r1).
+    static func shortName(iana: String) -> String {
+        ianaByShortName.first { $0.value == iana }?.key ?? iana
     }
 
     /// The name OpenSSL's group list takes for an IANA group; OpenSSL 3 knows the IANA spellings.
