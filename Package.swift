@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
-        .executableTarget(name: "peer-fault", dependencies: ["PeerKit", "OpenSSLPeer"]),
+        .executableTarget(name: "fault-peer", dependencies: ["PeerKit", "OpenSSLPeer"]),
         // The benchmark's floor: the same cells' handshakes in one process, no process start-up.
         .target(name: "HandshakeFloor", dependencies: ["PeerKit", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer"]),
         .executableTarget(name: "interop-floor", dependencies: ["HandshakeFloor"]),
@@ -58,7 +58,9 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            // The built-in default matrix, carried beside the program; matrix/default.yml links to it.
+            resources: [.copy("DefaultMatrix/default.yml")]
         ),
         .executableTarget(
             name: "interop-matrix",
@@ -74,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-fault", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "fault-peer", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

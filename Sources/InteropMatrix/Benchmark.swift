@@ -45,9 +45,9 @@ public struct Benchmark: Sendable {
     }
 
     public func measure(progress: (@Sendable (String) -> Void)? = nil) async throws -> Results {
-        var base = run
         // The cells every measurement runs: those the libraries can do, over a direct connection.
-        let libraries = try await base.catalog.load(Array(Set(base.matrix.servers + base.matrix.clients)))
+        let (libraries, _, loaded) = try await run.loadLibraries()
+        var base = loaded
         let planner = CellRunner(libraries: libraries, certificates: [:], timeout: base.timeout)
         let cells = base.cells(libraries: libraries).filter { $0.params.network == .none && planner.unsupportedReason($0) == nil }
         base.only = cells.map(\.id)

@@ -26,8 +26,20 @@ public struct MatrixBlock: Sendable, Equatable {
     public var legacy: Bool
     /// What the network does to each cell's bytes (`none`: direct).
     public var network: [Impairment] = [.none]
-    /// Limit the block to these `server>client` pairs (all pairs of the matrix when empty).
+    /// Limit the block to these `server>client` pairs (all pairs of the matrix when empty). `ring`
+    /// stands for each library serving the next one in id order (the last serving the first): every
+    /// library once as server and once as client, each with another library, whatever libraries
+    /// the run has.
     public var pairs: [String] = []
+
+    public static let ring = "ring"
+
+    /// Whether the block crosses `server>client`, the matrix's libraries being `libraries` in order.
+    func includes(server: String, client: String, libraries: [String]) -> Bool {
+        if pairs.isEmpty || pairs.contains("\(server)>\(client)") { return true }
+        guard pairs.contains(MatrixBlock.ring), let index = libraries.firstIndex(of: server) else { return false }
+        return libraries[(index + 1) % libraries.count] == client
+    }
 }
 
 /// A matrix as people write it in `matrix/*.yml` (see README.md, "Matrix files").
@@ -35,6 +47,31 @@ public struct MatrixFile: Sendable, Equatable {
     public var name: String
     public var servers: [String]
     public var clients: [String]
+    /// The libraries `all` stood for, once resolved: those found whose capabilities fail are left
+    /// out and reported, where a named library that fails stops the run.
+    public var discoveredLibraries: Set<String> = []
+
+    /// Whether `servers`, `clients` or `libraries` say `all`.
+    public var discoversLibraries: Bool { (servers + clients).contains(PeerCatalog.everyLibrary) }
+
+    /// `all` replaced by every library found (`ids`), in id order, beside any named.
+    public mutating func resolveEveryLibrary(_ ids: [String]) {
+        func resolved(_ list: [String]) -> [String] {
+            var out: [String] = []
+            for id in list.flatMap({ $0 == PeerCatalog.everyLibrary ? ids : [$0] }) where !out.contains(id) { out.append(id) }
+            return out
+        }
+        if (servers + clients).contains(PeerCatalog.everyLibrary) { discoveredLibraries.formUnion(ids) }
+        servers = resolved(servers)
+        clients = resolved(clients)
+    }
+
+    /// The libraries taking part, servers first, each once.
+    public var libraryIDs: [String] {
+        var ids: [String] = []
+        for id in servers + clients where !ids.contains(id) { ids.append(id) }
+        return ids
+    }
     public var blocks: [MatrixBlock]
     /// Where it came from, for reports: a path or `built-in default`.
     public var source: String
@@ -42,56 +79,21 @@ public struct MatrixFile: Sendable, Equatable {
     static let topKeys: Set<String> = ["name", "servers", "clients", "libraries", "cross"]
     static let blockKeys: Set<String> = ["name", "scenarios", "versions", "certs", "client_auth", "suites", "groups", "legacy", "network", "pairs"]
 
-    /// The built-in default, kept identical to `matrix/default.yml` (a test compares them).
-    public static let builtInDefaultText = """
-    # The built-in default matrix: what `swift run interop-matrix` runs with no --matrix.
-    # Every server library x every client library (self-pairs included), TLS 1.2 and 1.3, an RSA and an
-    # ECDSA certificate, without and with a required client certificate, each library's default suites
-    # and groups; the server refusing a client without a certificate, and the client refusing flawed
-    # server certificates (expired, not yet valid, wrong host, unknown CA, self-signed, missing
-    # intermediate, wrong key usage) and the server an untrusted client, versions and suites the two
-    # sides do not share; ALPN with and without a common protocol; a HelloRetryRequest; a client that
-    # leaves without close_notify; a chain through an intermediate CA; SNI choosing between two
-    # certificates; resumption by session id and by ticket (a PSK in TLS 1.3); 4 MiB each way; a TLS 1.3
-    # KeyUpdate; both libraries with their
-    # out-of-the-box configuration; every pair through a network that splits every byte into its own
-    # TCP segment; and a sample of pairs through networks that delay, stall, cut, reset or corrupt.
-    # Kept small so it runs in seconds; matrix/full.yml is the large one.
-    name: default
-    servers: [openssl, mbedtls, gnutls]
-    clients: [openssl, mbedtls, gnutls]
-    scenarios: [basic, client-cert-missing, defaults]
-    versions: [TLS1.2, TLS1.3]
-    certs: [rsa2048, ecdsa-p256]
-    client_auth: [none, required]
-    cross:
-      - name: base
-      - name: scenarios
-        scenarios: [chain, expired-cert, not-yet-valid-cert, wrong-host, unknown-ca, self-signed, missing-intermediate, bad-key-usage, client-cert-untrusted, version-mismatch, no-shared-suite, alpn, alpn-mismatch, hrr, close-notify, sni, ip-address, resumption-id, resumption-ticket, large-transfer, key-update]
-        certs: [ecdsa-p256]
-      - name: segmented
-        scenarios: [basic]
-        certs: [ecdsa-p256]
-        client_auth: [none]
-        network: [segment-1]
-      - name: impaired
-        scenarios: [basic]
-        certs: [ecdsa-p256]
-        client_auth: [none]
-        network: [delay-50ms, truncate-after-100, reset, corrupt]
-        pairs: [openssl>gnutls, gnutls>mbedtls, mbedtls>openssl, gnutls>openssl]
-      - name: stalled
-        scenarios: [basic]
-        certs: [ecdsa-p256]
-        client_auth: [none]
-        network: [stall]
-        pairs: [openssl>gnutls, mbedtls>openssl]
+    /// The built-in default matrix's text: `DefaultMatrix/default.yml`, a resource the program
+    /// carries beside its executable (`matrix/default.yml` links to the same file).
+    public static func builtInDefaultText() throws(MatrixError) -> String {
+        let bundle = "interop-matrix_InteropMatrix.resources"
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let folders = [(executable as NSString).deletingLastPathComponent, Bundle.main.bundlePath, (Bundle.main.bundlePath as NSString).deletingLastPathComponent]
+        for folder in folders {
+            let path = "\(folder)/\(bundle)/default.yml"
+            if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) { return text }
+        }
+        throw MatrixError(file: "built-in default", message: "\(bundle)/default.yml is not beside the executable (looked in \(folders.joined(separator: ", "))); pass --matrix matrix/default.yml, or copy that folder with the program")
+    }
 
-    """
-
-    public static func builtInDefault() -> MatrixFile {
-        // The text is part of the program; a failure here is a programming error caught by tests.
-        try! MatrixFile(yaml: builtInDefaultText, source: "built-in default (matrix/default.yml)")
+    public static func builtInDefault() throws(MatrixError) -> MatrixFile {
+        try MatrixFile(yaml: builtInDefaultText(), source: "built-in default (matrix/default.yml)")
     }
 
     /// Reads a matrix file; errors name the file, the line and the offending key.
@@ -371,8 +373,8 @@ struct MatrixReader {
 
     func pairs(_ mapping: Node.Mapping) throws(MatrixError) -> [String]? {
         guard let items = try list(mapping, "pairs") else { return nil }
-        for item in items where item.split(separator: ">").count != 2 {
-            throw fail(mapping["pairs"], "'pairs': \(MatrixFile.shown(item)) is not server>client, e.g. openssl>gnutls")
+        for item in items where item != MatrixBlock.ring && item.split(separator: ">").count != 2 {
+            throw fail(mapping["pairs"], "'pairs': \(MatrixFile.shown(item)) is not server>client (e.g. openssl>gnutls) nor ring")
         }
         return items
     }

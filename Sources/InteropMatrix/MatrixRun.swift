@@ -27,6 +27,8 @@ public struct MatrixRun: Sendable {
     public var artifacts: ArtifactStore?
     /// The arguments that select this matrix again (`--matrix FILE`), for replay commands.
     public var replayArguments: [String] = []
+    /// Told which libraries found for `all` cannot take part, and why, before any cell runs.
+    public var onUnavailable: (@Sendable ([UnavailableLibrary]) -> Void)?
     /// Told where the certificates are, once they exist.
     public var onCertificates: (@Sendable (String) -> Void)?
     /// Only cells whose id contains one of these run (all when empty).
@@ -39,6 +41,8 @@ public struct MatrixRun: Sendable {
 
     public init(matrix: MatrixFile, catalog: PeerCatalog = PeerCatalog(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 timeout: Duration = .seconds(10)) {
+        var matrix = matrix
+        if matrix.discoversLibraries { matrix.resolveEveryLibrary(catalog.discoverIDs()) }
         self.matrix = matrix
         self.catalog = catalog
         self.jobs = jobs
@@ -50,10 +54,11 @@ public struct MatrixRun: Sendable {
     /// without them (`list` when a peer is missing), against the registry alone.
     public func cells(libraries: [String: PeerLibrary]? = nil) -> [Cell] {
         var cells: [Cell] = []
+        let ring = matrix.libraryIDs.filter { matrix.servers.contains($0) && matrix.clients.contains($0) }.sorted()
         for server in matrix.servers {
             for client in matrix.clients {
                 let pair = [libraries?[server], libraries?[client]].compactMap { $0 }
-                for block in matrix.blocks where block.pairs.isEmpty || block.pairs.contains("\(server)>\(client)") {
+                for block in matrix.blocks where block.includes(server: server, client: client, libraries: ring) {
                     for scenarioName in block.scenarios {
                         guard let scenario = Scenarios.named(scenarioName) else { continue }
                         cells += expand(block, scenario, server: server, client: client, pair: pair)
@@ -86,11 +91,12 @@ public struct MatrixRun: Sendable {
         let servers = Set(matrix.servers), clients = Set(matrix.clients)
         var total = 0
         for block in matrix.blocks {
+            let ring = servers.intersection(clients).count
             let pairs = block.pairs.isEmpty ? times(servers.count, clients.count)
                 : Set(block.pairs).filter { pair in
                     let sides = pair.split(separator: ">").map(String.init)
                     return sides.count == 2 && servers.contains(sides[0]) && clients.contains(sides[1])
-                }.count
+                }.count + (block.pairs.contains(MatrixBlock.ring) ? ring : 0)
             var perPair = 0
             for name in block.scenarios {
                 guard let scenario = Scenarios.named(name) else { continue }
@@ -220,17 +226,33 @@ public struct MatrixRun: Sendable {
         return common.compactMap(TLSVersion.init(rawValue:)).max()
     }
 
+    /// The libraries' capabilities, and this run without the libraries `all` found whose
+    /// capabilities fail (told to `onUnavailable`, and later the report).
+    public func loadLibraries() async throws(CatalogError) -> (libraries: [String: PeerLibrary], unavailable: [UnavailableLibrary], run: MatrixRun) {
+        if matrix.servers.isEmpty || matrix.clients.isEmpty {
+            throw CatalogError(missingLibrary: true, message: "no peer-<id> executable in \(catalog.searched), so 'all' names no library; build them with `swift build`")
+        }
+        let (libraries, unavailable) = try await catalog.load(matrix.libraryIDs, tolerating: matrix.discoveredLibraries)
+        var run = self
+        let gone = Set(unavailable.map(\.id))
+        run.matrix.servers.removeAll(where: gone.contains)
+        run.matrix.clients.removeAll(where: gone.contains)
+        if !unavailable.isEmpty { onUnavailable?(unavailable) }
+        if run.matrix.servers.isEmpty || run.matrix.clients.isEmpty {
+            throw CatalogError(message: "no library found can take part: " + unavailable.map { "\($0.id): \($0.reason)" }.joined(separator: "; "))
+        }
+        return (libraries, unavailable, run)
+    }
+
     /// Runs the matrix. `progress` is called after each cell with the cells done so far.
     public func run(progress: (@Sendable (CellResult, Int, Int) -> Void)? = nil) async throws -> Report {
         let started = Date()
         let clock = ContinuousClock.now
-        var ids: [String] = []
-        for id in matrix.servers + matrix.clients where !ids.contains(id) { ids.append(id) }
         let ledger = ResourceLedger()
         // Keys of earlier runs that were killed outright (SIGKILL) are still on disk: remove them.
         CertificateDirectory.removeAbandoned()
-        let libraries = try await catalog.load(ids)
-        let allCells = cells(libraries: libraries)
+        let (libraries, unavailable, taking) = try await loadLibraries()
+        let allCells = taking.cells(libraries: libraries)
         let selected = allCells.enumerated().filter { shard?.contains($0.element.id) ?? true }
         let cells = selected.map(\.element)
         let certificateSets: [CertificateKeyType: CertificateSet]
@@ -328,12 +350,13 @@ public struct MatrixRun: Sendable {
             startedAt: ISO8601DateFormatter().string(from: started),
             durationS: (ContinuousClock.now - clock).inSeconds,
             matrix: matrix.source,
-            libraries: ids.filter(used.contains).compactMap { libraries[$0] }
+            libraries: taking.matrix.libraryIDs.filter(used.contains).compactMap { libraries[$0] }
                 .map { Report.Library(id: $0.id, name: $0.name, version: $0.version, capabilities: $0.capabilities) },
             summary: Report.Summary(results: finished),
             results: finished,
             complete: finished.count == cells.count)
         report.matrixName = matrix.name
+        report.unavailableLibraries = unavailable.isEmpty ? nil : unavailable
         report.matrixCells = allCells.count
         report.matrixDigest = Shard.digest(allCells.map(\.id))
         report.shard = shard?.description

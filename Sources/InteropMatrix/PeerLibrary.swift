@@ -16,10 +16,18 @@ public struct PeerLibrary: Sendable {
     public var version: String { capabilities.library.version }
 }
 
+/// A peer that was found but cannot take part: its `capabilities` failed. Listed in the report and
+/// on stderr, never dropped in silence.
+public struct UnavailableLibrary: Codable, Sendable, Equatable {
+    public var id: String
+    public var executable: String
+    public var reason: String
+}
+
 /// Finds peer executables (`peer-<id>`) and asks each for its capabilities.
 public struct PeerCatalog: Sendable {
-    /// The libraries a run uses when none are named.
-    public static let standardLibraries = ["openssl", "mbedtls", "gnutls"]
+    /// The word a matrix or `--libs` uses for every library found.
+    public static let everyLibrary = "all"
 
     /// Where the built-in `peer-<id>` executables live: beside the running `interop-matrix` (SwiftPM
     /// builds them into the same folder), unless `INTEROP_MATRIX_PEER_DIR` names another.
@@ -53,6 +61,60 @@ public struct PeerCatalog: Sendable {
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return (directory as NSString).appendingPathComponent("peer-\(id)")
+    }
+
+    /// Every `peer-<id>` executable in the built-in folder and the folders of
+    /// `INTEROP_MATRIX_PEER_PATH`, by id (the first folder that has an id wins), in id order: what
+    /// `all` means. Build products (`peer-openssl.product/`) and files that are not executable are
+    /// not peers.
+    public func discoverIDs() -> [String] {
+        var found = Set<String>()
+        for folder in [directory] + extraDirectories {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix("peer-") {
+                let id = String(entry.dropFirst(5))
+                guard PeerCatalog.isLibraryID(id) else { continue }
+                var isDirectory: ObjCBool = false
+                let path = (folder as NSString).appendingPathComponent(entry)
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                      FileManager.default.isExecutableFile(atPath: path) else { continue }
+                found.insert(id)
+            }
+        }
+        return found.sorted()
+    }
+
+    /// A library id as reports write it (`^[a-z0-9][a-z0-9_.-]*$`).
+    public static func isLibraryID(_ id: String) -> Bool {
+        id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) != nil
+    }
+
+    /// Asks every library in `ids` for its capabilities; those in `tolerated` whose capabilities
+    /// fail are returned as unavailable instead of failing the load (what `all` asks for). A named
+    /// library that fails still fails the load.
+    public func load(_ ids: [String], tolerating tolerated: Set<String>) async throws(CatalogError) -> (libraries: [String: PeerLibrary], unavailable: [UnavailableLibrary]) {
+        let strict = ids.filter { !tolerated.contains($0) }
+        var libraries = try await load(strict)
+        var unavailable: [UnavailableLibrary] = []
+        let lenient = Array(Set(ids.filter(tolerated.contains)))
+        let outcomes = await withTaskGroup(of: (String, Result<PeerLibrary, CatalogError>).self) { group in
+            for id in lenient {
+                group.addTask {
+                    do { return (id, .success(try await self.capabilities(of: id))) }
+                    catch let error as CatalogError { return (id, .failure(error)) }
+                    catch { return (id, .failure(CatalogError(message: "\(error)"))) }
+                }
+            }
+            var outcomes: [(String, Result<PeerLibrary, CatalogError>)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        for (id, outcome) in outcomes.sorted(by: { $0.0 < $1.0 }) {
+            switch outcome {
+            case .success(let library): libraries[id] = library
+            case .failure(let error): unavailable.append(UnavailableLibrary(id: id, executable: executable(for: id), reason: error.message))
+            }
+        }
+        return (libraries, unavailable)
     }
 
     /// The folders searched, for messages.
@@ -92,9 +154,11 @@ public struct PeerCatalog: Sendable {
 
     func capabilities(of id: String) async throws -> PeerLibrary {
         let path = executable(for: id)
-        let result = try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], output: .bytes(limit: 4 << 20), error: .discarded)
+        let result = try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], output: .bytes(limit: 4 << 20), error: .bytes(limit: 64 << 10))
         guard result.terminationStatus.isSuccess else {
-            throw CatalogError(message: "\(path) capabilities: \(result.terminationStatus)")
+            // The peer's own last words (a missing shared library, its usage error) say why.
+            let said = String(decoding: result.standardError, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
+            throw CatalogError(message: "\(path) capabilities: \(result.terminationStatus)\(said)")
         }
         do {
             let capabilities = try JSONDecoder().decode(PeerCapabilities.self, from: Data(result.standardOutput))

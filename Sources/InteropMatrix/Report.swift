@@ -82,6 +82,8 @@ public struct Report: Codable, Sendable {
     public var stopped: String?
     /// What the run left behind: descriptors, processes, listening ports, keys.
     public var resources: ResourceCheck?
+    /// Libraries `all` found that could not take part (their capabilities failed), with why.
+    public var unavailableLibraries: [UnavailableLibrary]?
 
     enum CodingKeys: String, CodingKey {
         case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped, resources
@@ -89,6 +91,7 @@ public struct Report: Codable, Sendable {
         case matrixCells = "matrix_cells"
         case matrixDigest = "matrix_digest"
         case mergedShards = "merged_shards"
+        case unavailableLibraries = "unavailable_libraries"
         case startedAt = "started_at"
         case durationS = "duration_s"
     }

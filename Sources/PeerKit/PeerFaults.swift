@@ -1,4 +1,4 @@
-/// Misbehaviour on purpose, for the runner's own tests: `peer-fault` sets these to play a peer that
+/// Misbehaviour on purpose, for the runner's own tests: `fault-peer` sets these to play a peer that
 /// lies (accepts any certificate, forgets sessions, corrupts data) so the tests can show the harness
 /// catches it. No real peer sets them; they are behind an SPI so no ordinary import sees them.
 @_spi(Faults) public enum PeerFaults {

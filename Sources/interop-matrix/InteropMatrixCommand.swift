@@ -70,7 +70,7 @@ struct MatrixOptions: ParsableArguments {
 
     func validate() throws {
         for id in libs + servers + clients where id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) == nil {
-            throw ValidationError("'\(id)' is not a library id; use ids such as \(PeerCatalog.standardLibraries.joined(separator: ", "))")
+            throw ValidationError("'\(id)' is not a library id: the <id> of a peer-<id> executable (lowercase letters, digits, . _ -), or all")
         }
     }
 
@@ -202,7 +202,10 @@ extension InteropMatrixCommand {
             try options.checkSize(of: run)
             let libraries: [String: PeerLibrary]?
             do {
-                libraries = try await run.catalog.load(Array(Set(file.servers + file.clients)))
+                let loaded = try await run.loadLibraries()
+                libraries = loaded.libraries
+                run = loaded.run
+                UnavailableNotice.print(loaded.unavailable)
             } catch {
                 // Still list: without capabilities `all` means every registry entry, and nothing is unsupported yet.
                 FileHandle.standardError.write(Data("interop-matrix: listing without the peers' capabilities: \(error)\n".utf8))
@@ -219,16 +222,26 @@ extension InteropMatrixCommand {
     struct Capabilities: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show what each library supports, as its peer reports at run time.")
 
-        @Option(name: .long, parsing: .upToNextOption, help: "Libraries to ask.")
-        var libs: [String] = PeerCatalog.standardLibraries
+        @Option(name: .long, parsing: .upToNextOption, help: "Libraries to ask (default: all, every peer-<id> found).")
+        var libs: [String] = [PeerCatalog.everyLibrary]
 
         @Flag(name: .long, help: "Print the peers' JSON instead of a table.")
         var json = false
 
         func run() async throws {
             let libraries: [String: PeerLibrary]
+            let catalog = PeerCatalog()
+            var ids = libs
+            var tolerated = Set<String>()
+            if ids.contains(PeerCatalog.everyLibrary) {
+                let found = catalog.discoverIDs()
+                tolerated = Set(found)
+                ids = ids.flatMap { $0 == PeerCatalog.everyLibrary ? found : [$0] }
+            }
             do {
-                libraries = try await PeerCatalog().load(libs)
+                let loaded = try await catalog.load(ids, tolerating: tolerated)
+                libraries = loaded.libraries
+                UnavailableNotice.print(loaded.unavailable)
             } catch where error.missingLibrary {
                 // A library with no peer is a bad option, like any other unknown value.
                 throw ValidationError("--libs: \(error)")
@@ -236,7 +249,8 @@ extension InteropMatrixCommand {
                 FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
                 throw ExitCode(3)
             }
-            let ordered = libs.compactMap { libraries[$0] }
+            var ordered: [PeerLibrary] = []
+            for id in ids where !ordered.contains(where: { $0.id == id }) { if let library = libraries[id] { ordered.append(library) } }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -284,6 +298,15 @@ extension InteropMatrixCommand {
                 throw ExitCode(3)
             }
             print(Benchmark.table(results))
+        }
+    }
+}
+
+/// Libraries `all` found that cannot take part, one line each on stderr: never left out in silence.
+enum UnavailableNotice {
+    static func print(_ unavailable: [UnavailableLibrary]) {
+        for library in unavailable {
+            FileHandle.standardError.write(Data("interop-matrix: \(library.id) cannot take part (\(library.executable)): \(library.reason)\n".utf8))
         }
     }
 }

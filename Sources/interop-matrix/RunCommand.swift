@@ -107,6 +107,7 @@ extension InteropMatrixCommand {
             run.replayArguments = options.matrix.map { ["--matrix", $0] } ?? []
             run.runDeadline = deadline.map { .milliseconds(Int($0 * 1000)) }
             run.keepCertificates = keepCerts
+            run.onUnavailable = { UnavailableNotice.print($0) }
             if keepCerts {
                 run.onCertificates = { path in FileHandle.standardError.write(Data("interop-matrix: certificates and keys are kept in \(path)\n".utf8)) }
             }

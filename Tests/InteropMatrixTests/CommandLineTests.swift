@@ -107,7 +107,7 @@ struct CommandLineTests {
 
     @Test("vanished means in the baseline, within the run's selection, and not run")
     func vanishedWithinSelection() throws {
-        var run = MatrixRun(matrix: MatrixFile.builtInDefault())
+        var run = MatrixRun(matrix: try MatrixFile.builtInDefault())
         run.matrix.servers = ["openssl"]
         run.matrix.clients = ["openssl"]
         run.filters = ["basic"]

@@ -4,7 +4,7 @@ import Testing
 @testable import InteropMatrix
 
 /// SNI, resumption, large transfers and KeyUpdate, run for real; and for each, a peer that leaves the
-/// feature undone (Sources/peer-fault) while reporting as usual, which the harness must fail.
+/// feature undone (Sources/fault-peer) while reporting as usual, which the harness must fail.
 @Suite("Feature scenarios, run for real", .timeLimit(.minutes(3)))
 struct FeatureScenarioTests {
     func cell(_ name: String, _ server: String, _ client: String, _ version: TLSVersion) throws -> Cell {
@@ -13,7 +13,7 @@ struct FeatureScenarioTests {
         return try #require(runner.cells().first, "no \(name) cell for \(server)>\(client) \(version.rawValue)")
     }
 
-    func run(_ cell: Cell, libraries: [String] = PeerCatalog.standardLibraries) async throws -> CellResult {
+    func run(_ cell: Cell, libraries: [String] = Fixture.libraries) async throws -> CellResult {
         let runner = try await Fixture.shared.runner(timeout: .seconds(20), libraries: libraries)
         return await runner.run(cell)
     }

@@ -12,13 +12,17 @@ actor Fixture {
     /// The folder SwiftPM builds the peers into (the test binary's own folder).
     static let buildDirectory = PeerCatalog.executableDirectory()
 
+    /// Every library whose peer was built: what tests that go over every library take, so adding a
+    /// peer adds its cases with no test edited.
+    static let libraries: [String] = PeerCatalog(directory: buildDirectory).discoverIDs()
+
     /// Issued once: the actor is re-entered while a call awaits, so the work is shared as a task
     /// (issuing twice into one folder would swap the CA under a running peer).
     private var certificates: Task<[CertificateKeyType: CertificateSet], any Error>?
     private var libraries: [String: PeerLibrary]?
     let certificateDirectory = TestFolders.register(try! CertificateDirectory())
     /// Real peers plus the fault peers (`peer-hang`, `peer-crash`, …) and the lying ones (`peer-noverify`,
-    /// `peer-nosni`, …; see Sources/peer-fault), all in one folder.
+    /// `peer-nosni`, …; see Sources/fault-peer), all in one folder.
     let peerDirectory: String = Fixture.linkPeers()
 
     /// Another folder with the same peers, for a test that must tell its own peer processes apart.
@@ -26,21 +30,33 @@ actor Fixture {
 
     private static func linkPeers() -> String {
         let dir = TestFolders.register(try! CertificateDirectory()).url.path
-        for id in PeerCatalog.standardLibraries {
+        for id in Fixture.libraries {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(id)", withDestinationPath: "\(Fixture.buildDirectory)/peer-\(id)")
         }
         // The benchmark's floor lives beside the peers.
         try! FileManager.default.createSymbolicLink(atPath: "\(dir)/interop-floor", withDestinationPath: "\(Fixture.buildDirectory)/interop-floor")
         for mode in ["hang", "crash", "garbage", "listenhang", "flaky", "flood", "silent", "forkhang",
                      "noverify", "nosni", "noresume", "nokeyupdate", "badecho"] {
-            try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
+            try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/fault-peer")
         }
         return dir
     }
 
-    var catalog: PeerCatalog { PeerCatalog(directory: peerDirectory) }
+    /// The built peers alone, as a run finds them: what `all` (the default matrix) discovers.
+    var catalog: PeerCatalog {
+        var catalog = PeerCatalog(directory: Fixture.buildDirectory)
+        catalog.extraDirectories = []
+        return catalog
+    }
 
-    func runner(timeout: Duration = .seconds(10), libraries ids: [String] = PeerCatalog.standardLibraries) async throws -> CellRunner {
+    /// The built peers and the fault peers, for runners that name a fault peer.
+    var faultCatalog: PeerCatalog {
+        var catalog = PeerCatalog(directory: peerDirectory)
+        catalog.extraDirectories = []
+        return catalog
+    }
+
+    func runner(timeout: Duration = .seconds(10), libraries ids: [String] = Fixture.libraries) async throws -> CellRunner {
         if certificates == nil {
             let directory = certificateDirectory.url
             certificates = Task { try await CertificateAuthority.issue([.rsa2048, .ecdsaP256, .ed25519], into: directory) }
@@ -49,7 +65,7 @@ actor Fixture {
         var loaded = libraries ?? [:]
         let missing = ids.filter { loaded[$0] == nil }
         if !missing.isEmpty {
-            for (id, library) in try await catalog.load(missing) { loaded[id] = library }
+            for (id, library) in try await faultCatalog.load(missing) { loaded[id] = library }
             libraries = loaded
         }
         return CellRunner(libraries: loaded, certificates: issued, timeout: timeout)

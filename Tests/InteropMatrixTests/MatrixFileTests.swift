@@ -5,20 +5,69 @@ import Testing
 
 @Suite("Matrix files")
 struct MatrixFileTests {
-    @Test("the default matrix expands to every pair, both versions, both certificates and both auth modes")
-    func defaultExpansion() {
-        let cells = MatrixRun(matrix: MatrixFile.builtInDefault()).cells()
-        // 9 pairs × (2 versions × 2 certs × (2 basic auth modes + 1 client-cert-missing) + 2 certs out of the box),
-        // + segment-1 for 9 pairs × 2 versions, + 4 impairments for 4 pairs × 2 versions, + stall for 2 pairs × 2 versions
-        // + 14 refusal, chain, ALPN and close scenarios for 9 pairs × 2 versions, + hrr (TLS 1.3 only) for 9 pairs
-        // + sni, resumption-ticket and large-transfer for 9 pairs × 2 versions, + resumption-id (TLS 1.2)
-        // and key-update (TLS 1.3) for 9 pairs, + ip-address for 9 pairs × 2 versions
-        #expect(cells.count == 9 * (2 * 2 * 3 + 2) + 9 * 2 * 14 + 9 + 9 * 2 + 4 * 4 * 2 + 2 * 2 + 9 * 2 * 3 + 9 * 2 + 9 * 2)
-        #expect(Set(cells.filter { $0.params.network == .segment1 }.map { "\($0.server)>\($0.client)" }).count == 9)
+    @Test("the default matrix expands to every pair of the libraries found, both versions, both certificates and both auth modes")
+    func defaultExpansion() throws {
+        let cells = MatrixRun(matrix: try MatrixFile.builtInDefault(), catalog: PeerCatalog(directory: Fixture.buildDirectory)).cells()
+        let libraries = Fixture.libraries.count
+        let pairs = libraries * libraries
+        // pairs: ring, each library serving the next: as many pairs as libraries.
+        let ring = libraries
+        // pairs × (2 versions × 2 certs × (2 basic auth modes + 1 client-cert-missing) + 2 certs out of the box),
+        // + segment-1 for every pair × 2 versions, + 4 impairments for the ring × 2 versions, + stall for the ring × 2 versions
+        // + 14 refusal, chain, ALPN and close scenarios for every pair × 2 versions, + hrr (TLS 1.3 only) for every pair
+        // + sni, resumption-ticket and large-transfer for every pair × 2 versions, + resumption-id (TLS 1.2)
+        // and key-update (TLS 1.3) for every pair, + ip-address for every pair × 2 versions
+        #expect(cells.count == pairs * (2 * 2 * 3 + 2) + pairs * 2 * 14 + pairs + pairs * 2 + ring * 4 * 2 + ring * 2 + pairs * 2 * 3 + pairs * 2 + pairs * 2)
+        #expect(Set(cells.filter { $0.params.network == .segment1 }.map { "\($0.server)>\($0.client)" }).count == pairs)
+        let impaired = Set(cells.filter { $0.params.network == .reset }.map { "\($0.server)>\($0.client)" })
+        #expect(Set(impaired.map { $0.split(separator: ">")[0] }).count == libraries, "every library serves once behind an impaired network")
+        #expect(Set(impaired.map { $0.split(separator: ">")[1] }).count == libraries, "and is a client once")
         #expect(cells.filter { !$0.params.network.preservesConnection }.allSatisfy { $0.expect.connectionBroken })
         #expect(cells.filter { $0.scenario == "defaults" }.allSatisfy { $0.usesLibraryDefaults && $0.id.contains("/defaults/default/") })
         #expect(Set(cells.map(\.id)).count == cells.count)
         #expect(cells.filter { $0.scenario == "client-cert-missing" }.allSatisfy { $0.params.clientAuth == .required && !$0.clientPresentsCertificate })
+    }
+
+    @Test("pairs: ring makes each library serve the next in id order, and all names every peer found")
+    func ringAndAll() throws {
+        let folder = TestFolders.make("interop-matrix-all")
+        for id in ["zeta", "alpha", "mid"] {
+            try "#!/bin/sh\nexit 1\n".write(toFile: folder.appendingPathComponent("peer-\(id)").path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.appendingPathComponent("peer-\(id)").path)
+        }
+        // Not peers: a folder named like one, a file that is not executable, an id reports cannot carry.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("peer-folder.product"), withIntermediateDirectories: true)
+        try "".write(toFile: folder.appendingPathComponent("peer-plain").path, atomically: true, encoding: .utf8)
+        try "".write(toFile: folder.appendingPathComponent("fault-peer").path, atomically: true, encoding: .utf8)
+        var catalog = PeerCatalog(directory: folder.path)
+        catalog.extraDirectories = []
+        #expect(catalog.discoverIDs() == ["alpha", "mid", "zeta"])
+        let matrix = try MatrixFile(yaml: "libraries: all\nversions: [TLS1.2]\ncross:\n  - name: r\n    pairs: [ring]\n", source: "ring.yml")
+        let run = MatrixRun(matrix: matrix, catalog: catalog)
+        #expect(run.matrix.servers == ["alpha", "mid", "zeta"])
+        #expect(Set(run.cells().map { "\($0.server)>\($0.client)" }) == ["alpha>mid", "mid>zeta", "zeta>alpha"])
+        #expect(run.cellUpperBound() >= run.cells().count)
+    }
+
+    @Test("a peer all finds whose capabilities fail is listed with why, and the others run")
+    func unavailableIsListed() async throws {
+        let folder = TestFolders.make("interop-matrix-broken")
+        let broken = folder.appendingPathComponent("peer-broken").path
+        try "#!/bin/sh\necho 'cannot open libbroken.so.1' >&2\nexit 127\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: broken)
+        var catalog = PeerCatalog(directory: Fixture.buildDirectory)
+        catalog.extraDirectories = [folder.path]
+        let matrix = try MatrixFile(yaml: "libraries: all\nversions: [TLS1.2]\n", source: "all.yml")
+        let run = MatrixRun(matrix: matrix, catalog: catalog)
+        #expect(run.matrix.servers.contains("broken"))
+        let (libraries, unavailable, taking) = try await run.loadLibraries()
+        #expect(unavailable.map(\.id) == ["broken"])
+        #expect(unavailable.first?.reason.contains("cannot open libbroken.so.1") == true)
+        #expect(libraries["broken"] == nil && !taking.matrix.servers.contains("broken"))
+        #expect(taking.matrix.servers == Fixture.libraries)
+        // Named, the same peer stops the run: the user asked for it.
+        let named = MatrixRun(matrix: try MatrixFile(yaml: "libraries: [openssl, broken]\n", source: "named.yml"), catalog: catalog)
+        await #expect(throws: CatalogError.self) { _ = try await named.loadLibraries() }
     }
 
     @Test("an unknown key is an error naming the file, the line and the key")

@@ -10,7 +10,7 @@ struct PeerConformanceTests {
         try await PeerCatalog.library(at: "\(Fixture.shared.peerDirectory)/peer-\(id)")
     }
 
-    @Test("every built-in peer passes every check against OpenSSL", arguments: PeerCatalog.standardLibraries)
+    @Test("every built-in peer passes every check against OpenSSL", arguments: Fixture.libraries)
     func builtInPeersConform(id: String) async throws {
         let checks = try await PeerConformance(candidate: try await library(id), reference: try await library("openssl")).run()
         #expect(checks.count > 20, "the checks ran")

@@ -14,7 +14,7 @@ struct PeerFailureCloseTests {
         let certificates = try await PrivateCertificates.issue()
         defer { certificates.remove() }
         let set = certificates.set
-        // peer-fault started as peer-lookalike: an OpenSSL server whose echo has a no-break space.
+        // fault-peer started as peer-lookalike: an OpenSSL server whose echo has a no-break space.
         let run = try await PeerPair.run(server: try faultPeer("lookalike", in: certificates), ["--cert", set.serverCertificate, "--key", set.serverKey],
                                          client: client, ["--ca", set.caCertificate, "--message", "ping"])
         let failure = try #require(run.client.result?.error, "\(run.client.summary)")
@@ -33,7 +33,7 @@ struct PeerFailureCloseTests {
         let certificates = try await PrivateCertificates.issue()
         defer { certificates.remove() }
         let set = certificates.set
-        // peer-fault started as peer-noecho: an OpenSSL server that reads the line, never answers,
+        // fault-peer started as peer-noecho: an OpenSSL server that reads the line, never answers,
         // and waits for the client's close_notify.
         let started = ContinuousClock.now
         let run = try await PeerPair.run(server: try faultPeer("noecho", in: certificates), ["--cert", set.serverCertificate, "--key", set.serverKey],
@@ -68,7 +68,7 @@ struct PeerFailureCloseTests {
         #expect(end.log.contains(cancels ? "user_canceled sent after the failure" : "no user_canceled after the failure"), "\(end.log)")
     }
 
-    /// peer-fault linked as `peer-<mode>` in the test's own folder (removed with its certificates).
+    /// fault-peer linked as `peer-<mode>` in the test's own folder (removed with its certificates).
     private func faultPeer(_ mode: String, in certificates: PrivateCertificates) throws -> String {
         let folder = certificates.directory.url.appendingPathComponent("peers").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

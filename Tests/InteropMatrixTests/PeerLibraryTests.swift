@@ -10,7 +10,7 @@ struct PeerLibraryTests {
     /// OpenSSL peer beside it does, under its own id.
     func externalPeerFolder() throws -> String {
         let folder = TestFolders.make("interop-matrix-external-peers").path
-        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-noverify", withDestinationPath: "\(Fixture.buildDirectory)/peer-fault")
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-noverify", withDestinationPath: "\(Fixture.buildDirectory)/fault-peer")
         try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-openssl", withDestinationPath: "\(Fixture.buildDirectory)/peer-openssl")
         return folder
     }

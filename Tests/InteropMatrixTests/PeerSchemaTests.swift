@@ -47,7 +47,7 @@ struct PeerSchemaTests {
         }
     }
 
-    @Test("capabilities, listening, result (ok, failed by stage with verify_reason, unsupported) and usage lines", arguments: PeerCatalog.standardLibraries)
+    @Test("capabilities, listening, result (ok, failed by stage with verify_reason, unsupported) and usage lines", arguments: Fixture.libraries)
     func linesKeepTheSchemas(id: String) async throws {
         let set = try #require(try await Fixture.shared.runner().certificates[.ecdsaP256])
         let peer = "\(Fixture.buildDirectory)/peer-\(id)"

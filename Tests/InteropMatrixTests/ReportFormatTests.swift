@@ -67,7 +67,7 @@ struct ReportFormatTests {
 
     @Test("JUnit has one testcase per cell, grouped by pair, unsupported cells skipped, failures with both errors")
     func junit() async throws {
-        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
+        var run = MatrixRun(matrix: try MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
         run.filters = ["/TLS1.3/", "client-cert-missing/TLS1.2"]
         let report = try await run.run()
         let xml = JUnitReport.render(report)
@@ -82,10 +82,10 @@ struct ReportFormatTests {
     @Test("four shards merged equal one unsharded run: same cells, same order, same outcomes")
     func shardsMerge() async throws {
         let catalog = await Fixture.shared.catalog
-        let whole = try await MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: catalog, jobs: 2).run()
+        let whole = try await MatrixRun(matrix: try MatrixFile.builtInDefault(), catalog: catalog, jobs: 2).run()
         var shards: [(path: String, report: Report)] = []
         for k in 1...4 {
-            var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: catalog, jobs: 2)
+            var run = MatrixRun(matrix: try MatrixFile.builtInDefault(), catalog: catalog, jobs: 2)
             run.shard = Shard("\(k)/4")
             let report = try await run.run()
             #expect(report.results.count < whole.results.count)
@@ -159,7 +159,7 @@ struct ReportFormatTests {
 
     @Test("artifacts keep a failed cell's logs, result and a replay that re-runs exactly that cell")
     func artifactsAndReplay() async throws {
-        var run = MatrixRun(matrix: MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
+        var run = MatrixRun(matrix: try MatrixFile.builtInDefault(), catalog: await Fixture.shared.catalog, jobs: 2)
         run.only = ["openssl>gnutls/basic/TLS1.3/default/default/ecdsa-p256/auth-none", "gnutls>openssl/client-cert-missing/TLS1.2/default/default/rsa2048/auth-required"]
         run.artifacts = ArtifactStore(root: folder.appendingPathComponent("artifacts"), keepAll: true)
         let report = try await run.run()
@@ -289,7 +289,7 @@ struct HostileTextTests {
 struct StreamedJSONTests {
     @Test("the JSON written a result at a time decodes to the same report as the one encoded at once")
     func streamedEqualsWhole() throws {
-        let cells = MatrixRun(matrix: MatrixFile.builtInDefault()).cells().prefix(40)
+        let cells = MatrixRun(matrix: try MatrixFile.builtInDefault()).cells().prefix(40)
         let results = cells.enumerated().map { index, cell in
             var result = CellResult(cell: cell, outcome: index % 3 == 0 ? .fail : .pass, durationMs: Double(index))
             result.reason = index % 3 == 0 ? "a \"quoted\" reason\nwith a newline" : nil
