@@ -88,42 +88,82 @@ public enum MarkdownReport {
         return servers.flatMap { s in clients.map { (s, $0) } }
     }
 
-    /// Each scenario against each pair.
+    /// How one row (a scenario, a suite, a group, a network) went over every pair, in three columns
+    /// whatever the number of pairs: pairs whose every attempted cell met its expectation out of the
+    /// pairs attempted, the pairs that did not (with their failed/attempted cells), and the pairs
+    /// where a side lacks what the row needs. Lists of pairs are written short (`PairList`).
+    struct PairSummary {
+        var met: String
+        var failed: String
+        var unsupported: String
+
+        init(_ cells: [CellResult], order: [(String, String)]) {
+            var byPair: [String: [CellResult]] = [:]
+            for cell in cells { byPair["\(cell.server)>\(cell.client)", default: []].append(cell) }
+            let present = order.filter { byPair["\($0.0)>\($0.1)"] != nil }
+            var attempted = 0, passed = 0
+            var failures: [String] = []
+            var lacking: [(String, String)] = []
+            for pair in present {
+                let tally = Tally(byPair["\(pair.0)>\(pair.1)"]!)
+                if tally.attempted == 0 { lacking.append(pair); continue }
+                attempted += 1
+                if tally.passed == tally.attempted { passed += 1 } else { failures.append("\(pair.0)>\(pair.1) \(tally.attempted - tally.passed)/\(tally.attempted)") }
+            }
+            met = attempted == 0 ? "–" : (passed == attempted ? "✅ \(passed)/\(attempted)" : "❌ \(passed)/\(attempted)")
+            failed = failures.joined(separator: ", ")
+            unsupported = PairList.short(lacking, within: present)
+        }
+
+        static let header = "pairs met | pairs failed (failed/attempted cells) | a side lacks it"
+        var columns: String { "\(met) | \(failed) | \(unsupported)" }
+    }
+
+    /// Scenarios: how each went over every pair.
     static func scenarioTable(_ report: Report) -> [String] {
         let scenarios = report.results.map(\.scenario).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         guard scenarios.count > 1 else { return [] }
         let pairs = pairs(report)
-        var out = ["## Scenarios", "", "| scenario | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |", "|---|" + pairs.map { _ in "---|" }.joined()]
+        var out = ["## Scenarios", "", "| scenario | \(PairSummary.header) |", "|---|---|---|---|"]
         for scenario in scenarios {
             let cells = report.results.filter { $0.scenario == scenario }
-            out.append("| \(scenario) | " + pairs.map { pair in mark(cells.filter { $0.server == pair.0 && $0.client == pair.1 }) }.joined(separator: " | ") + " |")
+            out.append("| \(scenario) | \(PairSummary(cells, order: pairs).columns) |")
         }
         out.append("")
         return out
     }
 
     /// For the expected refusals: which alert the refusing side sent and the other side received,
-    /// per scenario, version and pair (– where a library does not say, the RFC's name in the header).
+    /// per scenario and version, as the RFC names it or otherwise, with the pairs each way.
     static func alertTable(_ report: Report) -> [String] {
         let refusals = report.results.filter { $0.expect.handshake == .refused && $0.expect.connectionBroken != true && $0.outcome != .unsupported }
         guard !refusals.isEmpty else { return [] }
         let pairs = pairs(report)
-        var out = ["## Alerts of the expected refusals", "", "sent → received, as each side's library reports it (– none reported).", "",
-                   "| scenario | version | RFC | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
-                   "|---|---|---|" + pairs.map { _ in "---|" }.joined()]
+        var out = ["## Alerts of the expected refusals", "",
+                   "sent → received, as each side's library reports it (– none reported); ❌ the cell failed. `gnutls>*`: every pair gnutls serves; `*>gnutls`: every pair it is the client of.", "",
+                   "| scenario | version | RFC | as the RFC names it | otherwise |",
+                   "|---|---|---|---|---|"]
         var seen: [String] = []
         for r in refusals where !seen.contains("\(r.scenario)|\(r.params.version.rawValue)") { seen.append("\(r.scenario)|\(r.params.version.rawValue)") }
         for key in seen {
             let parts = key.split(separator: "|").map(String.init)
             let cells = refusals.filter { $0.scenario == parts[0] && $0.params.version.rawValue == parts[1] }
-            let marks = pairs.map { pair -> String in
-                guard let cell = cells.first(where: { $0.server == pair.0 && $0.client == pair.1 }) else { return "" }
+            let rfc = cells.first?.expect.alert ?? ""
+            var labels: [String] = []
+            var pairsByLabel: [String: [(String, String)]] = [:]
+            var asNamed = 0
+            for pair in pairs {
+                guard let cell = cells.first(where: { $0.server == pair.0 && $0.client == pair.1 }) else { continue }
                 let refuser = cell.expect.refusedBy == .client ? cell.clientError : cell.serverError
                 let other = cell.expect.refusedBy == .client ? cell.serverError : cell.clientError
-                let mark = cell.outcome == .pass ? "" : "❌ "
-                return "\(mark)\(refuser?.alert ?? "–") → \(other?.receivedAlert ?? "–")"
+                let label = "\(cell.outcome == .pass ? "" : "❌ ")\(refuser?.alert ?? "–") → \(other?.receivedAlert ?? "–")"
+                if cell.outcome == .pass && refuser?.alert == rfc && other?.receivedAlert == rfc { asNamed += 1; continue }
+                if pairsByLabel[label] == nil { labels.append(label) }
+                pairsByLabel[label, default: []].append(pair)
             }
-            out.append("| \(parts[0]) | \(parts[1]) | \(cells.first?.expect.alert ?? "") | " + marks.joined(separator: " | ") + " |")
+            let present = pairs.filter { pair in cells.contains { $0.server == pair.0 && $0.client == pair.1 } }
+            let otherwise = labels.map { "\($0): \(PairList.short(pairsByLabel[$0]!, within: present))" }.joined(separator: "<br>")
+            out.append("| \(parts[0]) | \(parts[1]) | \(rfc) | \(asNamed)/\(present.count) pairs | \(otherwise) |")
         }
         out.append("")
         return out
@@ -144,8 +184,7 @@ public enum MarkdownReport {
         return out
     }
 
-    /// Per version, each forced suite against each pair: ✅ every attempted cell passed, ❌ some
-    /// failed (failed/attempted), – one side lacks it; blank: not in the matrix for that pair.
+    /// Per version, each forced suite over every pair (each certificate type the suite can use).
     static func suiteTables(_ report: Report) -> [String] {
         let forced = report.results.filter { $0.params.suiteCode != nil && $0.scenario == "basic" }
         guard !forced.isEmpty else { return [] }
@@ -154,56 +193,50 @@ public enum MarkdownReport {
         for version in TLSVersion.allCases {
             let cells = forced.filter { $0.params.version == version }
             guard !cells.isEmpty else { continue }
-            out += ["## Cipher suites, \(version.rawValue)", "", "✅ every attempted cell passed (each certificate type the suite can use), ❌ failed/attempted, – a side lacks the suite or its version.", ""]
-            out.append("| code | suite | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |")
-            out.append("|---|---|" + pairs.map { _ in "---|" }.joined())
-            let codes = Set(cells.compactMap(\.params.suiteCode)).sorted()
-            var byKey: [String: [CellResult]] = [:]
-            for cell in cells { byKey["\(cell.params.suiteCode!)|\(cell.server)|\(cell.client)", default: []].append(cell) }
-            for code in codes {
-                let name = cells.first { $0.params.suiteCode == code }?.params.suite ?? ""
-                let marks = pairs.map { mark(byKey["\(code)|\($0.0)|\($0.1)"] ?? []) }
-                out.append("| \(code) | \(name) | " + marks.joined(separator: " | ") + " |")
+            out += ["## Cipher suites, \(version.rawValue)", "", "Each forced suite with each certificate type it can use; a side lacks it: the suite or its version.", ""]
+            out.append("| code | suite | \(PairSummary.header) |")
+            out.append("|---|---|---|---|---|")
+            var byCode: [String: [CellResult]] = [:]
+            for cell in cells { byCode[cell.params.suiteCode!, default: []].append(cell) }
+            for code in byCode.keys.sorted() {
+                let name = byCode[code]!.first?.params.suite ?? ""
+                out.append("| \(code) | \(name) | \(PairSummary(byCode[code]!, order: pairs).columns) |")
             }
             out.append("")
         }
         return out
     }
 
-    /// Each forced group against each pair, per version.
+    /// Each forced group over every pair, per version.
     static func groupTable(_ report: Report) -> [String] {
         let forced = report.results.filter { $0.params.group != nil && $0.scenario == "basic" }
         guard !forced.isEmpty else { return [] }
         let pairs = pairs(report)
-        var out = ["## Key exchange groups", "", "| version | group | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
-                   "|---|---|" + pairs.map { _ in "---|" }.joined()]
+        var out = ["## Key exchange groups", "", "| version | group | \(PairSummary.header) |", "|---|---|---|---|---|"]
         for version in TLSVersion.allCases {
             let cells = forced.filter { $0.params.version == version }
             for group in NamedGroup.ordered(cells.compactMap(\.params.group)) {
-                let marks = pairs.map { pair in mark(cells.filter { $0.params.group == group && $0.server == pair.0 && $0.client == pair.1 }) }
-                out.append("| \(version.rawValue) | \(group) | " + marks.joined(separator: " | ") + " |")
+                out.append("| \(version.rawValue) | \(group) | \(PairSummary(cells.filter { $0.params.group == group }, order: pairs).columns) |")
             }
         }
         out.append("")
         return out
     }
 
-    /// Each impaired network against each pair, per version: segment-1 and delay must pass, the
-    /// others must fail cleanly on both sides.
+    /// Each impaired network over every pair it ran for, per version: segment-1 and delay must
+    /// pass, the others must fail cleanly on both sides.
     static func networkTable(_ report: Report) -> [String] {
         let impaired = report.results.filter { $0.params.network != .none }
         guard !impaired.isEmpty else { return [] }
         let pairs = pairs(report)
         var out = ["## Impaired networks", "", "segment-1 and delay-50ms must still pass; stall, truncate, reset and corrupt must fail cleanly on both sides, in time, and never accept corrupted data.", "",
-                   "| version | network | " + pairs.map { "\($0.0)>\($0.1)" }.joined(separator: " | ") + " |",
-                   "|---|---|" + pairs.map { _ in "---|" }.joined()]
+                   "| version | network | \(PairSummary.header) |", "|---|---|---|---|---|"]
         let networks = impaired.map(\.params.network).reduce(into: [Impairment]()) { if !$0.contains($1) { $0.append($1) } }
         for version in TLSVersion.allCases {
             for network in networks {
                 let cells = impaired.filter { $0.params.version == version && $0.params.network == network }
                 guard !cells.isEmpty else { continue }
-                let marks = pairs.map { pair in mark(cells.filter { $0.server == pair.0 && $0.client == pair.1 }) }
-                out.append("| \(version.rawValue) | \(network) | " + marks.joined(separator: " | ") + " |")
+                out.append("| \(version.rawValue) | \(network) | \(PairSummary(cells, order: pairs).columns) |")
             }
         }
         out.append("")
@@ -392,5 +425,30 @@ public enum TerminalReport {
         let s = report.summary
         out.append("\(s.total) cells: \(s.passed) passed (\(s.alertDeviations) with another alert than the RFC names), \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")
         return out.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A list of server>client pairs written short: `gnutls>*` for every pair of the row that gnutls
+/// serves, `*>gnutls` for every one it is the client of, the rest one by one. Stays readable at
+/// 49 pairs and at 144.
+enum PairList {
+    static func short(_ pairs: [(String, String)], within present: [(String, String)]) -> String {
+        guard !pairs.isEmpty else { return "" }
+        let chosen = Set(pairs.map { "\($0.0)>\($0.1)" })
+        let servers = present.map(\.0).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let clients = present.map(\.1).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if chosen.count == present.count && present.count > 1 { return "every pair" }
+        var covered = Set<String>()
+        var parts: [String] = []
+        for server in servers {
+            let row = present.filter { $0.0 == server }.map { "\($0.0)>\($0.1)" }
+            if row.count > 1 && row.allSatisfy(chosen.contains) { parts.append("\(server)>*"); covered.formUnion(row) }
+        }
+        for client in clients {
+            let column = present.filter { $0.1 == client }.map { "\($0.0)>\($0.1)" }
+            if column.count > 1 && column.allSatisfy(chosen.contains) { parts.append("*>\(client)"); covered.formUnion(column) }
+        }
+        parts += pairs.map { "\($0.0)>\($0.1)" }.filter { !covered.contains($0) }
+        return parts.joined(separator: ", ")
     }
 }
