@@ -276,11 +276,12 @@ public enum MarkdownReport {
         }
         guard !handshakes.isEmpty else { return [] }
         var out = ["## What each pair negotiated", "", "As both peers read it back from their own library (they agree in every row).", ""]
-        out.append("| server | client | version | cert | client auth | suite | code | group |")
-        out.append("|---|---|---|---|---|---|---|---|")
+        out.append("| server | client | version | cert | client auth | suite | code | group | server's signature (client's view / server's) |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
         for r in handshakes {
             let v = r.clientView!
-            out.append("| \(r.server) | \(r.client) | \(v.version.rawValue) | \(r.params.cert.rawValue) | \(r.params.clientAuth.rawValue) | \(v.suite) | \(v.suiteCode) | \(r.serverView?.group ?? v.group ?? "–") |")
+            let signature = v.shown("signature_scheme", v.signatureScheme) + " / " + (r.serverView.map { $0.shown("signature_scheme", $0.signatureScheme) } ?? "–")
+            out.append("| \(r.server) | \(r.client) | \(v.version.rawValue) | \(r.params.cert.rawValue) | \(r.params.clientAuth.rawValue) | \(v.suite) | \(v.suiteCode) | \(r.serverView?.group ?? v.group ?? "–") | \(signature) |")
         }
         out.append("")
         return out

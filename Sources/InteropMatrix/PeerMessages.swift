@@ -67,9 +67,12 @@ public struct PeerResultLine: Codable, Sendable {
         public var resumed: Bool?
         public var peerCertificate: String?
         public var serverName: String?
+        /// Fields the library cannot expose: null there means "not readable", not "none".
+        public var notReadable: [String]?
 
         enum CodingKeys: String, CodingKey {
             case version, suite, group, alpn, resumed
+            case notReadable = "not_readable"
             case suiteCode = "suite_code"
             case librarySuite = "library_suite"
             case signatureScheme = "signature_scheme"

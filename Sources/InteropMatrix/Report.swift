@@ -159,9 +159,12 @@ public struct ReportView: Codable, Sendable, Equatable {
     public var connectionsResumed: [Bool]?
     /// The last connection's application data as this side counted it.
     public var exchange: PeerResultLine.Exchange?
+    /// Fields this side's library cannot expose: null there is "not readable", not "none".
+    public var notReadable: [String]?
 
     enum CodingKeys: String, CodingKey {
         case version, suite, group, alpn, resumed, exchange
+        case notReadable = "not_readable"
         case suiteCode = "suite_code"
         case librarySuite = "library_suite"
         case signatureScheme = "signature_scheme"
@@ -195,6 +198,7 @@ public struct ReportView: Codable, Sendable, Equatable {
         alpn = view.alpn
         resumed = view.resumed ?? false
         peerCertificate = view.peerCertificate
+        notReadable = view.notReadable.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -211,6 +215,12 @@ public struct ReportView: Codable, Sendable, Equatable {
         try c.encodeIfPresent(serverName, forKey: .serverName)
         try c.encodeIfPresent(connectionsResumed, forKey: .connectionsResumed)
         try c.encodeIfPresent(exchange, forKey: .exchange)
+        try c.encodeIfPresent(notReadable, forKey: .notReadable)
+    }
+
+    /// A field's value for people: its value, "none", or "not readable" where the library cannot expose it.
+    public func shown(_ field: String, _ value: String?) -> String {
+        value ?? (notReadable?.contains(field) == true ? "not readable" : "none")
     }
 }
 

@@ -196,6 +196,8 @@ final class MbedTLSConnection {
             view.suiteName = nil
         }
         view.group = group
+        // 2.28 keeps the handshake's signature algorithm in no field it exposes.
+        view.notReadable = ["signature_scheme"]
         view.resumed = resumed
         view.serverName = serverName
         if let name = mbedtls_ssl_get_alpn_protocol(ssl) { view.alpn = String(cString: name) }

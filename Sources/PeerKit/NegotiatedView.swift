@@ -17,6 +17,9 @@ public struct NegotiatedView: Sendable {
     public var peerCertificate: String?
     /// Server only: the name the client asked for (SNI), as the library received it.
     public var serverName: String?
+    /// The fields (by their JSON names: `signature_scheme`, `group`, …) this library cannot expose:
+    /// their null means "not readable", not "none". A field not listed and null means none.
+    public var notReadable: [String] = []
 
     public init() {}
 
@@ -32,7 +35,7 @@ public struct NegotiatedView: Sendable {
             ("resumed", .bool(resumed)),
             ("peer_certificate", .optional(peerCertificate)),
             ("server_name", .optional(serverName)),
-        ])
+        ] + (notReadable.isEmpty ? [] : [("not_readable", .array(notReadable.map(JSON.string)))]))
     }
 
     /// `0xC02B` style, as the report schema wants it.
