@@ -45,8 +45,14 @@ let package = Package(
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "fault-peer", dependencies: ["PeerKit", "OpenSSLPeer"]),
         // The benchmark's floor: the same cells' handshakes in one process, no process start-up.
-        .target(name: "HandshakeFloor", dependencies: ["PeerKit", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer"]),
-        .executableTarget(name: "interop-floor", dependencies: ["HandshakeFloor"]),
+        // Its engines are the <Name>Peer targets interop-floor depends on, listed by a plugin: add a
+        // Swift peer's target here and the floor links it.
+        .target(name: "HandshakeFloor", dependencies: ["PeerKit"]),
+        .plugin(name: "FloorEnginesPlugin", capability: .buildTool(), path: "Sources/FloorEnginesPlugin"),
+        .executableTarget(
+            name: "interop-floor",
+            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer"],
+            plugins: ["FloorEnginesPlugin"]),
 
         .target(
             name: "InteropMatrix",

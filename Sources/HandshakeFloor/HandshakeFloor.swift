@@ -1,7 +1,4 @@
 import Foundation
-import GnuTLSPeer
-import MbedTLSPeer
-import OpenSSLPeer
 import PeerKit
 
 /// The benchmark's floor: the cells' handshakes, data and close done back to back in one process,
@@ -13,12 +10,10 @@ import PeerKit
 /// value is replaced by the server's port. Output, one line per cell: `ok` or `failed <why>`, then
 /// at the end `cells <n> seconds <s>`.
 public enum HandshakeFloor {
-    // Metatypes of final classes, never mutated.
-    nonisolated(unsafe) static let engines: [String: any TLSEngine.Type] = [
-        "openssl": OpenSSLEngine.self, "mbedtls": MbedTLSEngine.self, "gnutls": GnuTLSEngine.self,
-    ]
-
-    public static func main() -> Never {
+    /// Runs the floor over `engines` (interop-floor passes every Swift peer it links), each under
+    /// its library's id.
+    public static func main(engines list: [any TLSEngine.Type]) -> Never {
+        let engines = Dictionary(list.map { ($0.library.id, $0) }, uniquingKeysWith: { first, _ in first })
         signal(SIGPIPE, SIG_IGN)
         var cells = 0
         var failures = 0

@@ -1,3 +1,3 @@
 import HandshakeFloor
 
-HandshakeFloor.main()
+HandshakeFloor.main(engines: FloorEngines.all)
