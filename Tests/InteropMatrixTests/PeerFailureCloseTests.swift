@@ -72,7 +72,7 @@ struct PeerFailureCloseTests {
     private func faultPeer(_ mode: String, in certificates: PrivateCertificates) throws -> String {
         let folder = certificates.directory.url.appendingPathComponent("peers").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-\(mode)", withDestinationPath: PeerPair.executable("fault"))
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/fault-peer")
         return "\(folder)/peer-\(mode)"
     }
 }
