@@ -52,7 +52,9 @@ enum BoringSSLCapabilities {
             return SSL_get_group_name(id) != nil && SSL_CTX_set1_group_ids(ctx, &one, 1) == 1
         }
         BoringSSLError.clear()
-        return accepted.map(BoringSSLNames.groupName(id:))
+        // Only names the runner knows (PeerKit's registry); the post-quantum groups BoringSSL has
+        // beyond it are in the notes until the full IANA registry lands, and --group takes them.
+        return accepted.compactMap { NamedGroup.byCode[$0] }
     }
 
     /// The signature schemes BoringSSL names and accepts as verify preferences, by code point.
@@ -88,6 +90,20 @@ enum BoringSSLCapabilities {
         }
     }
 
+    /// Groups BoringSSL implements that PeerKit's registry cannot name yet, by IANA name and code point.
+    private static func postQuantumNote() -> [String] {
+        guard let ctx = SSL_CTX_new(TLS_method()) else { return [] }
+        defer { SSL_CTX_free(ctx) }
+        let extra = BoringSSLNames.groupsBeyondRegistry.keys.sorted().filter { id in
+            var one = id
+            return SSL_get_group_name(id) != nil && SSL_CTX_set1_group_ids(ctx, &one, 1) == 1
+        }
+        BoringSSLError.clear()
+        guard !extra.isEmpty else { return [] }
+        let names = extra.map { "\(BoringSSLNames.groupName(id: $0)) (\(NegotiatedView.hexCode($0)))" }
+        return ["also implements groups outside PeerKit's registry, accepted by --group: " + names.joined(separator: ", ")]
+    }
+
     static func read() -> Capabilities {
         var capabilities = Capabilities(
             versions: versions(),
@@ -98,10 +114,9 @@ enum BoringSSLCapabilities {
             // X25519MLKEM768, X25519, P-256, P-384, which the peer cannot ask at run time.
             defaultGroups: nil,
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"],
-            notes: [
+            notes: postQuantumNote() + [
                 "BoringSSL as vendored by swift-nio-ssl 2.37.6 (module CNIOBoringSSL, symbols prefixed CNIOBoringSSL_); BoringSSL has no release version, only BORINGSSL_API_VERSION",
                 "TLS 1.3 suites are forced with SSL_CTX_set1_tls13_ciphers; TLS 1.2 and below with SSL_CTX_set_strict_cipher_list",
-                "groups outside PeerKit's registry are named by their IANA names (X25519MLKEM768 = 0x11EC, MLKEM1024 = 0x0202)",
                 "signature_scheme is read only by the client (SSL_get_peer_signature_algorithm); BoringSSL has no getter for a server's own choice",
                 "PSK cipher suites need a PSK callback the protocol has no option for",
             ])

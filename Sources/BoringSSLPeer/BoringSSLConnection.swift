@@ -19,6 +19,8 @@ final class BoringSSLConnection {
     /// A call failed for good (SSL_ERROR_SSL or SSL_ERROR_SYSCALL): BoringSSL has sent or received its
     /// fatal alert, or lost the transport.
     private var failedFatally = false
+    /// The last resumable session BoringSSL handed over (a TLS 1.2 session, or a TLS 1.3 ticket).
+    fileprivate var latestSession: BoringSSLSession?
 
     init(context: BoringSSLContext, descriptor: Int32, request: PeerRequest, resuming session: BoringSSLSession?) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else {
@@ -131,6 +133,7 @@ final class BoringSSLConnection {
 
     /// The session to offer on the next connection, once it can be resumed.
     func resumableSession() throws(PeerFailure) -> BoringSSLSession {
+        if let latestSession { return latestSession }
         guard let session = SSL_get1_session(handle) else {
             throw PeerFailure(stage: .data, message: "SSL_get1_session: BoringSSL kept no session of this connection")
         }
@@ -189,17 +192,18 @@ final class BoringSSLConnection {
             error.message = "\(operation): peer sent close_notify"
         }
         let verifyResult = SSL_get_verify_result(handle)
-        if verifyResult != X509_V_OK {
+        if library == ERR_LIB_SSL && reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
+            // A required client certificate that never came is the server's verification refusing
+            // (SSL_VERIFY_FAIL_IF_NO_PEER_CERT), in TLS 1.3 as in 1.2. Nothing was verified then, and
+            // SSL_get_verify_result says so with X509_V_ERR_INVALID_CALL.
+            error.verifyReason = .noCertificate
+        } else if verifyResult != X509_V_OK && verifyResult != X509_V_ERR_INVALID_CALL {
             // The peer certificate was rejected: say why in X509's words, keep the queue's text too;
             // the code is the verification result, the reason read from it (never from the text).
             let sentence = String(cString: X509_verify_cert_error_string(verifyResult))
             error.message = "certificate verify failed: \(sentence) (X509_V_ERR \(verifyResult)); " + error.message
             error.libraryCode = BoringSSLVerification.name(verifyResult)
             error.verifyReason = BoringSSLVerification.reason(verifyResult)
-        } else if library == ERR_LIB_SSL && reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
-            // A required client certificate that never came is the server's verification refusing
-            // (SSL_VERIFY_FAIL_IF_NO_PEER_CERT), in TLS 1.3 as in 1.2.
-            error.verifyReason = .noCertificate
         }
         error.alert = alert
         return .failed(error)
@@ -258,6 +262,13 @@ private func countKeyUpdates(_ writing: Int32, _ version: Int32, _ contentType: 
     guard let ssl, let bytes, let pointer = SSL_get_ex_data(ssl, 0) else { return }
     Unmanaged<BoringSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
         .observeMessage(sent: writing == 1, contentType: contentType, UnsafeRawBufferPointer(start: bytes, count: length))
+}
+
+/// The new-session callback (client): keeps the session, taking BoringSSL's reference (returns 1).
+func keepNewSession(_ ssl: OpaquePointer?, _ session: OpaquePointer?) -> Int32 {
+    guard let ssl, let session, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    Unmanaged<BoringSSLConnection>.fromOpaque(pointer).takeUnretainedValue().latestSession = BoringSSLSession(handle: session)
+    return 1
 }
 
 /// The key log callback: BoringSSL formats the NSS key log lines itself.

@@ -144,8 +144,11 @@ final class BoringSSLContext {
             throw PeerFailure(stage: .setup, error: BoringSSLError.drain(context: "SSL_CTX_set_session_id_context"))
         }
         if request.role == .client {
-            // A client caches nothing by default; SSL_get1_session still hands the session over.
+            // BoringSSL hands a TLS 1.3 client its tickets only through the new-session callback
+            // (SSL_get1_session keeps returning the handshake's own, unresumable session), and calls it
+            // only with client caching on.
             _ = SSL_CTX_set_session_cache_mode(handle, SSL_SESS_CACHE_CLIENT)
+            SSL_CTX_sess_set_new_cb(handle, keepNewSession)
         }
         if request.resumption == .sessionID {
             guard request.version != .tls13 else {
