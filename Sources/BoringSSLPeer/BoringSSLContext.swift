@@ -26,6 +26,7 @@ final class BoringSSLContext {
         try configureVersions(request)
         if let code = request.suiteCode { try forceSuite(code, versionForced: request.version != nil) }
         if request.group != nil { try forceGroups(request.groups) }
+        if request.liftPolicy { try liftSignaturePolicy(groupsForced: request.group != nil) }
         try loadCredentials(request)
         try configureVerification(request)
         try configureResumption(request)
@@ -100,6 +101,28 @@ final class BoringSSLContext {
             // The strict form fails on a name it does not know instead of ignoring it.
             guard SSL_CTX_set_strict_cipher_list(handle, name) == 1 else {
                 throw Unsupported("BoringSSL refused cipher suite \(name): \(BoringSSLError.drain(context: "SSL_CTX_set_strict_cipher_list").message)")
+            }
+        }
+    }
+
+    /// `--legacy`: BoringSSL implements Ed25519 and ECDSA P-521 but leaves them out of what it accepts
+    /// by default (extensions.cc kVerifySignatureAlgorithms; DefaultSupportedGroupIds has no P-521,
+    /// which a TLS 1.2 ECDSA certificate's curve must be). Its defaults plus those.
+    private func liftSignaturePolicy(groupsForced: Bool) throws {
+        let schemes: [UInt16] = [
+            UInt16(SSL_SIGN_ECDSA_SECP256R1_SHA256), UInt16(SSL_SIGN_RSA_PSS_RSAE_SHA256), UInt16(SSL_SIGN_RSA_PKCS1_SHA256),
+            UInt16(SSL_SIGN_ECDSA_SECP384R1_SHA384), UInt16(SSL_SIGN_RSA_PSS_RSAE_SHA384), UInt16(SSL_SIGN_RSA_PKCS1_SHA384),
+            UInt16(SSL_SIGN_RSA_PSS_RSAE_SHA512), UInt16(SSL_SIGN_RSA_PKCS1_SHA512), UInt16(SSL_SIGN_RSA_PKCS1_SHA1),
+            UInt16(SSL_SIGN_ECDSA_SECP521R1_SHA512), UInt16(SSL_SIGN_ED25519), UInt16(SSL_SIGN_ECDSA_SHA1),
+        ]
+        guard SSL_CTX_set_verify_algorithm_prefs(handle, schemes, schemes.count) == 1 else {
+            throw PeerFailure(stage: .setup, error: BoringSSLError.drain(context: "SSL_CTX_set_verify_algorithm_prefs"))
+        }
+        if !groupsForced {
+            let groups: [UInt16] = [UInt16(SSL_GROUP_X25519_MLKEM768), UInt16(SSL_GROUP_X25519), UInt16(SSL_GROUP_SECP256R1),
+                                    UInt16(SSL_GROUP_SECP384R1), UInt16(SSL_GROUP_SECP521R1)]
+            guard SSL_CTX_set1_group_ids(handle, groups, groups.count) == 1 else {
+                throw PeerFailure(stage: .setup, error: BoringSSLError.drain(context: "SSL_CTX_set1_group_ids"))
             }
         }
     }
