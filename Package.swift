@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "peer-openssl", targets: ["peer-openssl"]),
         .executable(name: "peer-mbedtls", targets: ["peer-mbedtls"]),
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
+        .executable(name: "peer-boringssl", targets: ["peer-boringssl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // BoringSSL, vendored by swift-nio-ssl as the module CNIOBoringSSL (symbols prefixed
+        // CNIOBoringSSL_, so it links beside the system OpenSSL). Only the NIOSSL product is public,
+        // so depending on it also builds swift-nio; the peer imports CNIOBoringSSL alone.
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         // One C shim per TLS library: the headers, the link line, and out-of-line wrappers for the
@@ -38,9 +43,11 @@ let package = Package(
         .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
+        .target(name: "BoringSSLPeer", dependencies: ["PeerKit", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
         .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
+        .executableTarget(name: "peer-boringssl", dependencies: ["BoringSSLPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "fault-peer", dependencies: ["PeerKit", "OpenSSLPeer"]),
@@ -51,7 +58,7 @@ let package = Package(
         .plugin(name: "FloorEnginesPlugin", capability: .buildTool(), path: "Sources/FloorEnginesPlugin"),
         .executableTarget(
             name: "interop-floor",
-            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer"],
+            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "BoringSSLPeer"],
             plugins: ["FloorEnginesPlugin"]),
 
         .target(
@@ -74,7 +81,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "interop-floor",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "interop-floor",
             ]
         ),
 
@@ -82,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "fault-peer", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "fault-peer", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
