@@ -221,6 +221,8 @@ final class BoringSSLConnection {
         let group = SSL_get_group_id(handle)
         view.group = group == 0 ? nil : BoringSSLNames.groupName(id: group)
         view.signatureScheme = serverSignatureScheme()
+        // A server's own signature choice has no public getter: not readable, not "none".
+        if role == .server { view.notReadable = ["signature_scheme"] }
         view.resumed = SSL_session_reused(handle) == 1
         var protocolName: UnsafePointer<UInt8>?
         var protocolLength: UInt32 = 0
@@ -240,7 +242,7 @@ final class BoringSSLConnection {
 
     /// The scheme of the server's handshake signature. BoringSSL exposes only the peer's
     /// (SSL_get_peer_signature_algorithm, a code point), so the client reads it; a server reads
-    /// nothing (its own choice has no public getter) and reports null.
+    /// nothing (its own choice has no public getter) and says so in not_readable.
     private func serverSignatureScheme() -> String? {
         guard role == .client else { return nil }
         let code = SSL_get_peer_signature_algorithm(handle)
