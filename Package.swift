@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "peer-openssl", targets: ["peer-openssl"]),
         .executable(name: "peer-mbedtls", targets: ["peer-mbedtls"]),
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
+        .executable(name: "peer-wolfssl", targets: ["peer-wolfssl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]
         ),
         .target(name: "CShimGnuTLS", linkerSettings: [.linkedLibrary("gnutls")]),
+        .target(name: "CShimWolfSSL", linkerSettings: [.linkedLibrary("wolfssl")]),
 
         // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
         // byte, which unoptimized code makes ten times slower (a first `swift run` included).
@@ -38,9 +40,11 @@ let package = Package(
         .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
+        .target(name: "WolfSSLPeer", dependencies: ["PeerKit", "CShimWolfSSL"]),
         .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
         .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
+        .executableTarget(name: "peer-wolfssl", dependencies: ["WolfSSLPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "peer-fault", dependencies: ["PeerKit", "OpenSSLPeer"]),
@@ -66,7 +70,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "interop-floor",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "interop-floor",
             ]
         ),
 
@@ -74,7 +78,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-fault", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-fault", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
