@@ -12,8 +12,6 @@ final class WolfSSLConnection {
     private let keyLog: KeyLog?
     /// The ALPN list wolfSSL_UseALPN reads ("a,b"), kept for the connection's life.
     private var alpnList: [CChar]
-    /// KeyUpdate messages seen by the message callback.
-    fileprivate var keyUpdates = KeyUpdateCount()
     /// A call failed for good: wolfSSL has sent or received its fatal alert, or lost the transport.
     private var failedFatally = false
 
@@ -25,8 +23,6 @@ final class WolfSSLConnection {
         keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
         alpnList = Array(request.alpn.joined(separator: ",").utf8CString)
         wolfSSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
-        _ = wolfSSL_set_msg_callback(ssl, countKeyUpdates)
-        _ = wolfSSL_set_msg_callback_arg(ssl, Unmanaged.passUnretained(self).toOpaque())
         if let session, wolfSSL_set_session(ssl, session.handle) != WOLFSSL_SUCCESS {
             throw PeerFailure(stage: .setup, error: WolfSSLError.queue("wolfSSL_set_session"))
         }
@@ -106,8 +102,6 @@ final class WolfSSLConnection {
         return map(rc, "wolfSSL_update_keys")
     }
 
-    func keyUpdateCount() -> KeyUpdateCount { keyUpdates }
-
     /// The session to offer on the next connection.
     func resumableSession() throws(PeerFailure) -> WolfSSLSession {
         guard let session = wolfSSL_get1_session(handle) else {
@@ -141,12 +135,6 @@ final class WolfSSLConnection {
         guard wolfSSL_get_client_random(handle, &random, random.count) == random.count,
               wolfSSL_SESSION_get_master_key(session, &secret, Int32(secret.count)) == secret.count else { return }
         random.withUnsafeBytes { r in secret.withUnsafeBytes { s in keyLog.append(label: "CLIENT_RANDOM", clientRandom: r, secret: s) } }
-    }
-
-    fileprivate func observeMessage(sent: Bool, contentType: Int32, _ bytes: UnsafeRawBufferPointer) {
-        // KeyUpdate (24) inside a handshake record (22).
-        guard contentType == 22, bytes.first == 24 else { return }
-        if sent { keyUpdates.sent += 1 } else { keyUpdates.received += 1 }
     }
 
     private func map<T>(_ rc: Int32, _ operation: String) -> AsyncOperationResult<T> {
@@ -216,12 +204,4 @@ final class WolfSSLSession {
     let handle: OpaquePointer
     init(handle: OpaquePointer) { self.handle = handle }
     deinit { wolfSSL_SESSION_free(handle) }
-}
-
-/// wolfSSL's message callback (OPENSSL_EXTRA): every protocol message, used to count KeyUpdates.
-private func countKeyUpdates(_ writing: Int32, _ version: Int32, _ contentType: Int32, _ bytes: UnsafeRawPointer?, _ length: Int,
-                             _ ssl: OpaquePointer?, _ argument: UnsafeMutableRawPointer?) {
-    guard let argument, let bytes else { return }
-    Unmanaged<WolfSSLConnection>.fromOpaque(argument).takeUnretainedValue()
-        .observeMessage(sent: writing == 1, contentType: contentType, UnsafeRawBufferPointer(start: bytes, count: length))
 }

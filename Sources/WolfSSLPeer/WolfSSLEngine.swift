@@ -37,7 +37,9 @@ public final class WolfSSLEngine: TLSEngine {
     public func negotiated() -> NegotiatedView { connection!.negotiated() }
     public func keepSessionForResumption() throws(PeerFailure) { savedSession = try connection!.resumableSession() }
     public func requestKeyUpdate() -> AsyncOperationResult<Void> { connection!.requestKeyUpdate() }
-    public func keyUpdates() -> KeyUpdateCount? { connection?.keyUpdateCount() }
+    // keyUpdates() stays nil: wolfSSL 5.5.4's message callback (wolfSSL_set_msg_callback) is not
+    // called for TLS 1.3 KeyUpdate messages either way (tried: zero counts while the OpenSSL side
+    // counted one each way), and it has no other hook that sees them.
 
     public static func capabilities() -> Capabilities {
         _ = initialized
