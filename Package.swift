@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "peer-mbedtls", targets: ["peer-mbedtls"]),
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
         .executable(name: "peer-boringssl", targets: ["peer-boringssl"]),
+        .executable(name: "peer-wolfssl", targets: ["peer-wolfssl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]
         ),
         .target(name: "CShimGnuTLS", linkerSettings: [.linkedLibrary("gnutls")]),
+        .target(name: "CShimWolfSSL", linkerSettings: [.linkedLibrary("wolfssl")]),
 
         // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
         // byte, which unoptimized code makes ten times slower (a first `swift run` included).
@@ -44,10 +46,12 @@ let package = Package(
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
         .target(name: "BoringSSLPeer", dependencies: ["PeerKit", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+        .target(name: "WolfSSLPeer", dependencies: ["PeerKit", "CShimWolfSSL"]),
         .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
         .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
         .executableTarget(name: "peer-boringssl", dependencies: ["BoringSSLPeer"]),
+        .executableTarget(name: "peer-wolfssl", dependencies: ["WolfSSLPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "fault-peer", dependencies: ["PeerKit", "OpenSSLPeer"]),
@@ -58,7 +62,7 @@ let package = Package(
         .plugin(name: "FloorEnginesPlugin", capability: .buildTool(), path: "Sources/FloorEnginesPlugin"),
         .executableTarget(
             name: "interop-floor",
-            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "BoringSSLPeer"],
+            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "BoringSSLPeer", "WolfSSLPeer"],
             plugins: ["FloorEnginesPlugin"]),
 
         .target(
@@ -81,7 +85,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "interop-floor",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "interop-floor",
             ]
         ),
 
@@ -89,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "fault-peer", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "fault-peer", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -137,10 +137,16 @@ enum Verdict {
         // The client verified the server: it must have seen our server certificate (the one for
         // the name it asked for).
         let subject = cell.features.alternateHost ? CertificateAuthority.alternateSubject : CertificateAuthority.serverSubject
-        if cv.peerCertificate != subject {
+        // A library that cannot expose the subject says so (not_readable); its verification of the
+        // chain and the host name, which succeeded, is then the only evidence, and the cell says so.
+        if cv.peerCertificate == nil && cv.notReadable?.contains("peer_certificate") == true {
+            note(&result, "the client's library cannot expose the server certificate's subject (not readable); it verified the chain and the host name")
+        } else if cv.peerCertificate != subject {
             return mismatch(&result, "client reports server certificate \(cv.peerCertificate ?? "none"), expected \(subject)")
         }
-        if p.clientAuth == .required && sv.peerCertificate != CertificateAuthority.clientSubject {
+        if p.clientAuth == .required && sv.peerCertificate == nil && sv.notReadable?.contains("peer_certificate") == true {
+            note(&result, "the server's library cannot expose the client certificate's subject (not readable); it verified the chain")
+        } else if p.clientAuth == .required && sv.peerCertificate != CertificateAuthority.clientSubject {
             return mismatch(&result, "client auth was required, yet the server reports client certificate \(sv.peerCertificate ?? "none")")
         }
         if let wanted = cell.expect.applicationProtocol {
