@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "peer-openssl", targets: ["peer-openssl"]),
         .executable(name: "peer-mbedtls", targets: ["peer-mbedtls"]),
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
+        .executable(name: "peer-nss", targets: ["peer-nss"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]
         ),
         .target(name: "CShimGnuTLS", linkerSettings: [.linkedLibrary("gnutls")]),
+        // Debian keeps NSS's and NSPR's headers in their own folders (pkg-config nss).
+        .target(
+            name: "CShimNSS",
+            cSettings: [.unsafeFlags(["-I/usr/include/nss", "-I/usr/include/nspr"])],
+            linkerSettings: [.linkedLibrary("ssl3"), .linkedLibrary("smime3"), .linkedLibrary("nss3"), .linkedLibrary("nssutil3"),
+                             .linkedLibrary("plc4"), .linkedLibrary("plds4"), .linkedLibrary("nspr4")]
+        ),
 
         // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
         // byte, which unoptimized code makes ten times slower (a first `swift run` included).
@@ -38,9 +46,12 @@ let package = Package(
         .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
+        .target(name: "NSSPeer", dependencies: ["PeerKit", "CShimNSS"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nss", "-Xcc", "-I/usr/include/nspr"])]),
         .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
         .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
+        .executableTarget(name: "peer-nss", dependencies: ["NSSPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "peer-fault", dependencies: ["PeerKit", "OpenSSLPeer"]),
@@ -66,7 +77,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "interop-floor",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-nss", "interop-floor",
             ]
         ),
 
@@ -74,7 +85,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-fault", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-nss", "peer-fault", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
