@@ -8,6 +8,7 @@
 #include <nss.h>
 #include <cert.h>
 #include <certt.h>
+#include <certdb.h>
 #include <keyhi.h>
 #include <pk11pub.h>
 #include <secerr.h>
