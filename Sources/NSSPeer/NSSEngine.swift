@@ -78,6 +78,10 @@ enum NSSLibrary {
         // Every cipher suite NSS implements and its policy allows, as an application outside France
         // sets (NSS_SetDomesticPolicy); the defaults (SSL_CipherPrefGetDefault) stay as NSS has them.
         _ = NSS_SetDomesticPolicy()
+        // NSS accepts a certificate up to CERT_GetSlopTime() seconds (86,400 by default,
+        // PENDING_SLOP in lib/certdb/certdb.c) before its notBefore; RFC 5280 §4.1.2.5 makes it
+        // valid only from notBefore, and the protocol checks exactly that.
+        _ = CERT_SetSlopTime(0)
     }
 
     /// A server needs a session-id cache even to serve one connection
