@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
         .executable(name: "peer-boringssl", targets: ["peer-boringssl"]),
         .executable(name: "peer-wolfssl", targets: ["peer-wolfssl"]),
+        .executable(name: "peer-nss", targets: ["peer-nss"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +37,13 @@ let package = Package(
         ),
         .target(name: "CShimGnuTLS", linkerSettings: [.linkedLibrary("gnutls")]),
         .target(name: "CShimWolfSSL", linkerSettings: [.linkedLibrary("wolfssl")]),
+        // Debian keeps NSS's and NSPR's headers in their own folders (pkg-config nss).
+        .target(
+            name: "CShimNSS",
+            cSettings: [.unsafeFlags(["-I/usr/include/nss", "-I/usr/include/nspr"])],
+            linkerSettings: [.linkedLibrary("ssl3"), .linkedLibrary("smime3"), .linkedLibrary("nss3"), .linkedLibrary("nssutil3"),
+                             .linkedLibrary("plc4"), .linkedLibrary("plds4"), .linkedLibrary("nspr4")]
+        ),
 
         // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
         // byte, which unoptimized code makes ten times slower (a first `swift run` included).
@@ -47,11 +55,14 @@ let package = Package(
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
         .target(name: "BoringSSLPeer", dependencies: ["PeerKit", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(name: "WolfSSLPeer", dependencies: ["PeerKit", "CShimWolfSSL"]),
+        .target(name: "NSSPeer", dependencies: ["PeerKit", "CShimNSS"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nss", "-Xcc", "-I/usr/include/nspr"])]),
         .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
         .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
         .executableTarget(name: "peer-boringssl", dependencies: ["BoringSSLPeer"]),
         .executableTarget(name: "peer-wolfssl", dependencies: ["WolfSSLPeer"]),
+        .executableTarget(name: "peer-nss", dependencies: ["NSSPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "fault-peer", dependencies: ["PeerKit", "OpenSSLPeer"]),
@@ -62,7 +73,7 @@ let package = Package(
         .plugin(name: "FloorEnginesPlugin", capability: .buildTool(), path: "Sources/FloorEnginesPlugin"),
         .executableTarget(
             name: "interop-floor",
-            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "BoringSSLPeer", "WolfSSLPeer"],
+            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "BoringSSLPeer", "WolfSSLPeer", "NSSPeer"],
             plugins: ["FloorEnginesPlugin"]),
 
         .target(
@@ -85,7 +96,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "interop-floor",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "peer-nss", "interop-floor",
             ]
         ),
 
@@ -93,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "fault-peer", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "peer-nss", "fault-peer", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
