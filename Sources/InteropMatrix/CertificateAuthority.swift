@@ -161,8 +161,8 @@ public enum CertificateAuthority {
         try write(try root.certificate!.serializeAsPEM().pemString, to: set.caCertificate, mode: 0o644)
         try write(try server.serializeAsPEM().pemString, to: set.serverCertificate, mode: 0o644)
         try write(try client.serializeAsPEM().pemString, to: set.clientCertificate, mode: 0o644)
-        try write(try serverKey.serializeAsPEM().pemString, to: set.serverKey, mode: 0o600)
-        try write(try clientKey.serializeAsPEM().pemString, to: set.clientKey, mode: 0o600)
+        try write(try pkcs8PEM(serverKey), to: set.serverKey, mode: 0o600)
+        try write(try pkcs8PEM(clientKey), to: set.clientKey, mode: 0o600)
 
         // The flawed certificates the refusal scenarios present, all for the same keys: validity in
         // the past or the future (no faking the clock), another host name, no serverAuth usage,
@@ -189,6 +189,14 @@ public enum CertificateAuthority {
         let alternate = try DistinguishedName { OrganizationName("interop-matrix"); CommonName(alternateHost) }
         try pem([root.sign(alternate, key: serverKey.publicKey, usage: .serverAuth, names: [.dnsName(alternateHost)], from: notBefore, to: notAfter)], .alternateServer)
         return set
+    }
+
+    /// A private key as PKCS#8 PEM (`PRIVATE KEY`), what PEER-PROTOCOL.md promises `--key` is:
+    /// swift-certificates writes RSA keys as PKCS#1 (`RSA PRIVATE KEY`), which NSS cannot import.
+    static func pkcs8PEM(_ key: Certificate.PrivateKey) throws -> String {
+        let pem = try key.serializeAsPEM()
+        guard pem.discriminator == "RSA PRIVATE KEY" else { return pem.pemString }
+        return try _RSA.Signing.PrivateKey(pemRepresentation: pem.pemString).pkcs8PEMRepresentation
     }
 
     static func makeKey(_ keyType: CertificateKeyType) throws -> Certificate.PrivateKey {

@@ -6,7 +6,7 @@ import X509
 @Suite("Generated certificates")
 struct CertificateAuthorityTests {
     @Test("keys are 0600 in a 0700 folder, and the leaves carry the extensions TLS libraries check",
-          arguments: [CertificateKeyType.ecdsaP256, .ed25519])
+          arguments: [CertificateKeyType.ecdsaP256, .ed25519, .rsa2048])
     func issue(keyType: CertificateKeyType) async throws {
         let directory = try CertificateDirectory()
         defer { directory.remove() }
@@ -15,6 +15,8 @@ struct CertificateAuthorityTests {
         for key in [set.serverKey, set.clientKey] {
             let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
             #expect(mode == 0o600)
+            // PKCS#8, as PEER-PROTOCOL.md says: NSS imports no other form.
+            #expect(try String(contentsOfFile: key, encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
         }
         let folderMode = try FileManager.default.attributesOfItem(atPath: directory.url.path)[.posixPermissions] as? Int
         #expect(folderMode == 0o700)
