@@ -401,21 +401,36 @@ extension MarkdownReport {
 public enum TerminalReport {
     public static func render(_ report: Report) -> String {
         let (servers, clients) = MarkdownReport.libraryIDs(report)
-        let width = max(12, (clients + servers).map(\.count).max() ?? 0) + 2
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        var out: [String] = []
-        out.append(pad("server\\client", 16) + clients.map { pad($0, width + 10) }.joined())
-        for server in servers {
-            let row = clients.map { client -> String in
+        // Short cells, each column as wide as its longest: the grid stays on a wide terminal at
+        // 7 libraries (49 pairs) and 12 (144).
+        let texts = servers.map { server in
+            clients.map { client -> String in
                 let c = MarkdownReport.pairCounts(report, server: server, client: client)
-                let mark = c.attempted == 0 ? "-" : (c.passed == c.attempted ? "ok" : "FAIL")
-                return pad("\(mark) \(c.passed)/\(c.attempted)" + (c.unsupported > 0 ? " +\(c.unsupported)u" : ""), width + 10)
+                let verdict = c.attempted == 0 ? "-" : (c.passed == c.attempted ? "ok \(c.passed)" : "\(c.attempted - c.passed) FAIL")
+                return verdict + (c.unsupported > 0 ? " +\(c.unsupported)u" : "")
             }
-            out.append(pad(server, 16) + row.joined())
         }
-        for r in report.results where ![.pass, .unsupported].contains(r.outcome) {
-            let known = r.baselineStatus == "known_failure" ? " (known)" : (r.baselineStatus == "regression" ? " REGRESSION" : "")
-            out.append("\(r.outcome.rawValue.uppercased())\(known) \(r.id): \(r.reason ?? "")")
+        let widths = clients.indices.map { column in max(clients[column].count, texts.map { $0[column].count }.max() ?? 0) + 2 }
+        let first = max(15, servers.map(\.count).max() ?? 0) + 2
+        var out: [String] = []
+        out.append(pad("server\\client", first) + clients.indices.map { pad(clients[$0], widths[$0]) }.joined())
+        for (row, server) in servers.enumerated() {
+            out.append(pad(server, first) + clients.indices.map { pad(texts[row][$0], widths[$0]) }.joined())
+        }
+        out.append("(ok N: N cells met their expectation; K FAIL: K did not; +Nu: unsupported, not attempted)")
+        // Failures the baseline does not know, one line each; known ones one line each while they
+        // are few, else counted per pair (the reports list them all).
+        let failing = report.results.filter { ![.pass, .unsupported].contains($0.outcome) }
+        let known = failing.filter { $0.baselineStatus == "known_failure" }
+        for r in failing where r.baselineStatus != "known_failure" || known.count <= 12 {
+            let mark = r.baselineStatus == "known_failure" ? " (known)" : (r.baselineStatus == "regression" ? " REGRESSION" : "")
+            out.append("\(r.outcome.rawValue.uppercased())\(mark) \(r.id): \(r.reason ?? "")")
+        }
+        if known.count > 12 {
+            var perPair: [String: Int] = [:]
+            for r in known { perPair["\(r.server)>\(r.client)", default: 0] += 1 }
+            out.append("\(known.count) known failures (their reasons are in the baseline and every report): " + perPair.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         for r in report.results where r.flaky == true { out.append("FLAKY \(r.id): passed on attempt \(r.attempts ?? 0)") }
         if let b = report.baseline {

@@ -50,6 +50,9 @@ public struct MatrixFile: Sendable, Equatable {
     /// The libraries `all` stood for, once resolved: those found whose capabilities fail are left
     /// out and reported, where a named library that fails stops the run.
     public var discoveredLibraries: Set<String> = []
+    /// The libraries `pairs: ring` goes round: the file's own (with `all` resolved), whatever
+    /// `--libs` narrows the run to, so a narrowed run's cells are a subset of the whole run's.
+    public var ringLibraries: [String] = []
 
     /// Whether `servers`, `clients` or `libraries` say `all`.
     public var discoversLibraries: Bool { (servers + clients).contains(PeerCatalog.everyLibrary) }
@@ -64,6 +67,7 @@ public struct MatrixFile: Sendable, Equatable {
         if (servers + clients).contains(PeerCatalog.everyLibrary) { discoveredLibraries.formUnion(ids) }
         servers = resolved(servers)
         clients = resolved(clients)
+        ringLibraries = resolved(ringLibraries)
     }
 
     /// The libraries taking part, servers first, each once.
@@ -139,6 +143,9 @@ public struct MatrixFile: Sendable, Equatable {
         let libraries = try reader.list(mapping, "libraries")
         servers = try reader.list(mapping, "servers") ?? libraries ?? []
         clients = try reader.list(mapping, "clients") ?? libraries ?? []
+        var ring: [String] = []
+        for id in servers + clients where !ring.contains(id) { ring.append(id) }
+        ringLibraries = ring
         for id in servers + clients where id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) == nil {
             throw MatrixError(file: source, line: (mapping["servers"] ?? mapping["clients"] ?? mapping["libraries"])?.mark?.line,
                               message: "\(MatrixFile.shown(id)) is not a library id (lowercase letters, digits, . _ -)")

@@ -54,7 +54,7 @@ public struct MatrixRun: Sendable {
     /// without them (`list` when a peer is missing), against the registry alone.
     public func cells(libraries: [String: PeerLibrary]? = nil) -> [Cell] {
         var cells: [Cell] = []
-        let ring = matrix.libraryIDs.filter { matrix.servers.contains($0) && matrix.clients.contains($0) }.sorted()
+        let ring = (matrix.ringLibraries.isEmpty ? matrix.libraryIDs : matrix.ringLibraries).sorted()
         for server in matrix.servers {
             for client in matrix.clients {
                 let pair = [libraries?[server], libraries?[client]].compactMap { $0 }
@@ -91,7 +91,7 @@ public struct MatrixRun: Sendable {
         let servers = Set(matrix.servers), clients = Set(matrix.clients)
         var total = 0
         for block in matrix.blocks {
-            let ring = servers.intersection(clients).count
+            let ring = max(servers.count, clients.count)
             let pairs = block.pairs.isEmpty ? times(servers.count, clients.count)
                 : Set(block.pairs).filter { pair in
                     let sides = pair.split(separator: ">").map(String.init)
@@ -237,6 +237,7 @@ public struct MatrixRun: Sendable {
         let gone = Set(unavailable.map(\.id))
         run.matrix.servers.removeAll(where: gone.contains)
         run.matrix.clients.removeAll(where: gone.contains)
+        run.matrix.ringLibraries.removeAll(where: gone.contains)
         if !unavailable.isEmpty { onUnavailable?(unavailable) }
         if run.matrix.servers.isEmpty || run.matrix.clients.isEmpty {
             throw CatalogError(message: "no library found can take part: " + unavailable.map { "\($0.id): \($0.reason)" }.joined(separator: "; "))

@@ -66,7 +66,9 @@ struct CommandLineTests {
             #expect(run.status == 64)
             #expect(run.errorLines.count == 1 && run.errors.contains("18000000 cells") && run.errors.contains("upper bound"), "\(run.errors)")
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Expanding 18 million cells would take minutes and gigabytes; two refusals, even on a
+        // loaded machine, take seconds.
+        #expect(ContinuousClock.now - start < .seconds(15))
     }
 
     @Test("the bound is never below the real count, and the shipped matrices are within it")

@@ -25,14 +25,16 @@ struct FaultTests {
 
     @Test("a server that announces a port it does not serve: the client's ECONNREFUSED is the reason, and the server is stopped")
     func serverAnnouncesDeadPort() async throws {
-        let runner = try await Fixture.shared.runner(timeout: .seconds(5), libraries: ["openssl", "listenhang"])
+        let runner = try await Fixture.shared.runner(timeout: .seconds(20), libraries: ["openssl", "listenhang"])
         let start = ContinuousClock.now
         let result = await runner.run(.make("listenhang", "openssl"))
         #expect(result.outcome == .fail)
         #expect(result.error?.side == .client)
         #expect(result.error?.stage == .tcpConnect)
         #expect(result.error?.libraryCode == "ECONNREFUSED")
-        #expect(ContinuousClock.now - start < .seconds(4), "the server must be stopped soon after the client ends, not at the cell timeout")
+        // The runner stops a server 1.5 s after its client ended; a loaded machine adds seconds, the
+        // 20 s cell timeout far more.
+        #expect(ContinuousClock.now - start < .seconds(10), "the server must be stopped soon after the client ends, not at the cell timeout")
         let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
         #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-listenhang").isEmpty)
