@@ -76,6 +76,14 @@ struct VerdictTests {
             outcome: .pass),
         Row(name: "another group than the forced one: fail", cell: { try cell("basic", group: "secp384r1") },
             server: ok("server", serverSees), client: ok("client", clientSees), outcome: .fail, says: "asked for group secp384r1"),
+        Row(name: "a client whose library cannot expose the server certificate says so: pass, with a note", cell: { try cell("basic") },
+            server: ok("server", serverSees), client: ok("client", {
+                var unreadable = view(peer: nil)
+                unreadable.notReadable = ["peer_certificate"]
+                return unreadable
+            }()), outcome: .pass, says: "not readable"),
+        Row(name: "a client that reports no server certificate, and does not say it cannot read one: fail", cell: { try cell("basic") },
+            server: ok("server", serverSees), client: ok("client", view(peer: nil)), outcome: .fail, says: "client reports server certificate none"),
         Row(name: "the client reports another server certificate: fail", cell: { try cell("basic") },
             server: ok("server", serverSees), client: ok("client", view(peer: "CN=someone-else")), outcome: .fail, says: "client reports server certificate"),
         Row(name: "client auth required and the server reports no client certificate: fail", cell: { try cell("basic", clientAuth: .required) },
