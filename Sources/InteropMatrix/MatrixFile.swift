@@ -61,7 +61,8 @@ public struct MatrixFile: Sendable, Equatable {
     public mutating func resolveEveryLibrary(_ ids: [String]) {
         func resolved(_ list: [String]) -> [String] {
             var out: [String] = []
-            for id in list.flatMap({ $0 == PeerCatalog.everyLibrary ? ids : [$0] }) where !out.contains(id) { out.append(id) }
+            var seen = Set<String>()
+            for id in list.flatMap({ $0 == PeerCatalog.everyLibrary ? ids : [$0] }) where seen.insert(id).inserted { out.append(id) }
             return out
         }
         if (servers + clients).contains(PeerCatalog.everyLibrary) { discoveredLibraries.formUnion(ids) }
@@ -73,7 +74,8 @@ public struct MatrixFile: Sendable, Equatable {
     /// The libraries taking part, servers first, each once.
     public var libraryIDs: [String] {
         var ids: [String] = []
-        for id in servers + clients where !ids.contains(id) { ids.append(id) }
+        var seen = Set<String>()
+        for id in servers + clients where seen.insert(id).inserted { ids.append(id) }
         return ids
     }
     public var blocks: [MatrixBlock]
@@ -144,7 +146,8 @@ public struct MatrixFile: Sendable, Equatable {
         servers = try reader.list(mapping, "servers") ?? libraries ?? []
         clients = try reader.list(mapping, "clients") ?? libraries ?? []
         var ring: [String] = []
-        for id in servers + clients where !ring.contains(id) { ring.append(id) }
+        var seen = Set<String>()
+        for id in servers + clients where seen.insert(id).inserted { ring.append(id) }
         ringLibraries = ring
         for id in servers + clients where id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) == nil {
             throw MatrixError(file: source, line: (mapping["servers"] ?? mapping["clients"] ?? mapping["libraries"])?.mark?.line,
