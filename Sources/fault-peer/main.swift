@@ -26,9 +26,19 @@ import Glibc
 //   peer-noecho       the server reads the line and never answers it (the client's deadline passes)
 // `capabilities` answers as the real peer-openssl beside it does, under the fault peer's id, so the
 // runner accepts it as a library and runs it in every cell peer-openssl could take.
+// Under any other name (a stale build product, say) it is no peer at all: a usage error for every
+// command, `capabilities` included, so a runner that finds it lists it as unavailable instead of
+// running a peer that hangs.
 let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "peer-hang"
 let id = name.hasPrefix("peer-") ? String(name.dropFirst(5)) : name
 let arguments = Array(CommandLine.arguments.dropFirst())
+let modes: Set<String> = ["hang", "listenhang", "crash", "garbage", "flood", "silent", "forkhang", "flaky",
+                          "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "lookalike", "noecho"]
+guard modes.contains(id) else {
+    let message = "fault-peer: started as \(name), which names no fault mode (\(modes.sorted().joined(separator: ", "))); link it as peer-<mode>\n"
+    _ = message.withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
 
 if arguments.first == "capabilities" {
     let directory = String(CommandLine.arguments[0].dropLast(name.count))
@@ -115,6 +125,6 @@ case "crash":
 case "garbage":
     print("this is not json")
     exit(1)
-default:
+default: // hang
     while true { sleep(60) }
 }
