@@ -35,6 +35,13 @@ final class WolfSSLConnection {
             guard rc == WOLFSSL_SUCCESS else { throw PeerFailure(stage: .setup, error: WolfSSLError.make(rc, "wolfSSL_UseALPN")) }
         }
         if request.role == .client { try name(ssl) }
+        if request.role == .server, let group = wc_Dh_ffdhe2048_Get() {
+            // DHE suites need a group, and a wolfSSL server has none of its own ("can't match cipher
+            // suite" for every DHE-RSA suite otherwise): RFC 7919's ffdhe2048 from wolfSSL's table.
+            // Set on the connection, not the context: wolfSSL 5.5.4's wolfSSL_CTX_SetTmpDH tests the
+            // prime for primality every time (98 ms here, each cell's server), wolfSSL_SetTmpDH does not.
+            _ = wolfSSL_SetTmpDH(ssl, group.pointee.p, Int32(group.pointee.p_len), group.pointee.g, Int32(group.pointee.g_len))
+        }
     }
 
     deinit { wolfSSL_free(handle) }

@@ -98,11 +98,6 @@ final class WolfSSLContext {
             // Name the acceptable CAs in CertificateRequest, as a real server does.
             wolfSSL_CTX_set_client_CA_list(handle, names)
         }
-        if request.role == .server, let group = wc_Dh_ffdhe2048_Get() {
-            // DHE suites need a group, and a wolfSSL server has none of its own ("can't match cipher
-            // suite" for every DHE-RSA suite otherwise): RFC 7919's ffdhe2048 from wolfSSL's table.
-            _ = wolfSSL_CTX_SetTmpDH(handle, group.pointee.p, Int32(group.pointee.p_len), group.pointee.g, Int32(group.pointee.g_len))
-        }
         if request.role == .server {
             // Every ClientHello's SNI goes through the callback: it picks the alternate certificate.
             wolfSSL_CTX_set_servername_callback(handle, chooseCertificate)

@@ -20,8 +20,8 @@ extension InteropMatrixCommand {
         @Argument(help: "A library id (peer-<id> beside interop-matrix or in a folder of INTEROP_MATRIX_PEER_PATH), or the path of a peer-<id> executable.")
         var peer: String
 
-        @Option(name: .long, help: "The reference peer to cross it with.")
-        var reference = "openssl"
+        @Option(name: .long, help: "The reference peer to cross it with (default: the first other library found, by id; the peer itself when it is the only one).")
+        var reference: String?
 
         @Option(name: .long, help: "Seconds each check may take.")
         var timeout: Double = 10
@@ -35,7 +35,9 @@ extension InteropMatrixCommand {
             let referenceLibrary: PeerLibrary
             do {
                 candidate = peer.contains("/") ? try await PeerCatalog.library(at: peer) : try await PeerCatalog().load([peer])[peer]!
-                referenceLibrary = try await PeerCatalog().load([reference])[reference]!
+                let catalog = PeerCatalog()
+                let referenceID = reference ?? catalog.discoverIDs().first { $0 != candidate.id } ?? candidate.id
+                referenceLibrary = try await catalog.load([referenceID])[referenceID]!
             } catch {
                 FileHandle.standardError.write(Data("interop-matrix: \(error)\n".utf8))
                 throw ExitCode(3)

@@ -8,7 +8,7 @@ import PeerKit
 struct InteropMatrixCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interop-matrix",
-        abstract: "Cross TLS libraries (OpenSSL, Mbed TLS, GnuTLS) as server and client and report which pairs complete a verified handshake, on what, and why not.",
+        abstract: "Cross TLS libraries (every peer-<id> found) as server and client and report which pairs complete a verified handshake, on what, and why not.",
         discussion: """
         Exit codes: 0 every cell met its expectation (passes and unsupported cells), or with --baseline \
         nothing changed against it; 1 at least one cell failed, timed out, crashed or hit a harness \

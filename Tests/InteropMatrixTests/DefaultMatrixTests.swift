@@ -19,7 +19,8 @@ struct DefaultMatrixTests {
         let comparison = baseline.compare(&compared, file: "matrix/expected/default.json") { _ in true }
         #expect(comparison.regressions.isEmpty, "regressions: \(comparison.regressions)")
         #expect(comparison.newCells.isEmpty && comparison.vanishedCells.isEmpty)
-        #expect(report.summary.errors == 0)
+        let errors = report.results.filter { [.timeout, .crash, .error].contains($0.outcome) }
+        #expect(errors.isEmpty, "\(errors.map { "\($0.id): \($0.outcome.rawValue) after \(Int($0.durationMs)) ms: \($0.reason ?? "")" })")
         #expect(!report.results.contains { $0.scenario == "basic" && ![.pass, .unsupported].contains($0.outcome) })
         let pairs = Set(report.results.map { "\($0.server)>\($0.client)" })
         #expect(pairs.count == Fixture.libraries.count * Fixture.libraries.count)
