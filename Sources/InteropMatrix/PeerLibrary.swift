@@ -83,6 +83,16 @@ public struct PeerCatalog: Sendable {
         return found.sorted()
     }
 
+    /// The folders of `INTEROP_MATRIX_PEER_PATH` that cannot be listed, with the system's reason:
+    /// a mistyped folder would otherwise leave its peers out of `all` without a word.
+    public func unreadableFolders() -> [(folder: String, reason: String)] {
+        extraDirectories.compactMap { folder in
+            guard let listing = opendir(folder) else { return (folder, String(cString: strerror(errno))) }
+            closedir(listing)
+            return nil
+        }
+    }
+
     /// A library id as reports write it (`^[a-z0-9][a-z0-9_.-]*$`).
     public static func isLibraryID(_ id: String) -> Bool {
         id.range(of: "^[a-z0-9][a-z0-9_.-]*$", options: .regularExpression) != nil

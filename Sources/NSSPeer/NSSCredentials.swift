@@ -87,11 +87,11 @@ final class NSSCredentials {
     }
 
     static func privateKey(_ path: String) throws(PeerFailure) -> NSSPrivateKey {
-        if let der = try PEM.read(path, label: "PRIVATE KEY").first { return try NSSPrivateKey(pkcs8: der, path: path) }
-        // The runner writes RSA keys as PKCS#1 (`RSA PRIVATE KEY`); NSS imports PKCS#8 only, so the
-        // key is wrapped in a PrivateKeyInfo (RFC 5208 §5) with the rsaEncryption algorithm.
-        if let pkcs1 = try PEM.read(path, label: "RSA PRIVATE KEY").first { return try NSSPrivateKey(pkcs8: DER.rsaPrivateKeyInfo(pkcs1), path: path) }
-        throw PeerFailure(stage: .setup, message: "\(path): no PEM PRIVATE KEY (PKCS#8) or RSA PRIVATE KEY (PKCS#1) block")
+        // The protocol's keys are PKCS#8 (`PRIVATE KEY`), the one form NSS imports.
+        guard let der = try PEM.read(path, label: "PRIVATE KEY").first else {
+            throw PeerFailure(stage: .setup, message: "\(path): no PEM PRIVATE KEY (PKCS#8) block")
+        }
+        return try NSSPrivateKey(pkcs8: der, path: path)
     }
 }
 
@@ -143,25 +143,5 @@ enum PEM {
             }
         }
         return out
-    }
-}
-
-/// The little DER the peer writes itself.
-enum DER {
-    static func encode(tag: UInt8, _ content: [UInt8]) -> [UInt8] {
-        var length: [UInt8]
-        if content.count < 0x80 { length = [UInt8(content.count)] } else {
-            var n = content.count
-            length = []
-            while n > 0 { length.insert(UInt8(n & 0xFF), at: 0); n >>= 8 }
-            length.insert(0x80 | UInt8(length.count), at: 0)
-        }
-        return [tag] + length + content
-    }
-
-    /// PrivateKeyInfo { version 0, AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }, OCTET STRING pkcs1 }.
-    static func rsaPrivateKeyInfo(_ pkcs1: [UInt8]) -> [UInt8] {
-        let algorithm = encode(tag: 0x30, [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00])
-        return encode(tag: 0x30, [0x02, 0x01, 0x00] + algorithm + encode(tag: 0x04, pkcs1))
     }
 }

@@ -83,6 +83,7 @@ struct MatrixOptions: ParsableArguments {
     }
 
     func load() throws -> MatrixFile {
+        UnavailableNotice.printUnreadableFolders()
         var file: MatrixFile
         do {
             file = try matrix.map { try MatrixFile.load(path: $0) } ?? MatrixFile.builtInDefault()
@@ -231,6 +232,7 @@ extension InteropMatrixCommand {
         func run() async throws {
             let libraries: [String: PeerLibrary]
             let catalog = PeerCatalog()
+            UnavailableNotice.printUnreadableFolders()
             var ids = libs
             var tolerated = Set<String>()
             if ids.contains(PeerCatalog.everyLibrary) {
@@ -304,6 +306,13 @@ extension InteropMatrixCommand {
 
 /// Libraries `all` found that cannot take part, one line each on stderr: never left out in silence.
 enum UnavailableNotice {
+    /// Folders of INTEROP_MATRIX_PEER_PATH that cannot be read, one line each.
+    static func printUnreadableFolders() {
+        for (folder, reason) in PeerCatalog().unreadableFolders() {
+            FileHandle.standardError.write(Data("interop-matrix: INTEROP_MATRIX_PEER_PATH names \(folder), which cannot be read (\(reason)): no peer is taken from it\n".utf8))
+        }
+    }
+
     static func print(_ unavailable: [UnavailableLibrary]) {
         for library in unavailable {
             FileHandle.standardError.write(Data("interop-matrix: \(library.id) cannot take part (\(library.executable)): \(library.reason)\n".utf8))

@@ -19,9 +19,11 @@ struct PeerLibraryTests {
     func externalPeerJoins() async throws {
         let folder = try externalPeerFolder()
         let environment = ["INTEROP_MATRIX_PEER_PATH": "/nonexistent:\(folder)"]
-        let capabilities = try await runCLI(["capabilities", "--libs", "openssl", "noverify"], environment: environment)
+        let capabilities = try await runCLIKeepingErrors(["capabilities", "--libs", "openssl", "noverify"], environment: environment)
         #expect(capabilities.status == 0)
         #expect(capabilities.output.contains("noverify"))
+        // A folder that cannot be read is said, not passed over.
+        #expect(capabilities.errors.contains("INTEROP_MATRIX_PEER_PATH names /nonexistent, which cannot be read (No such file or directory)"), "\(capabilities.errors)")
         // The lying client is caught by the refusal it should have made; the built-in server is found too.
         let run = try await runCLI(["--servers", "openssl", "--clients", "noverify", "--filter", "/expired-cert/TLS1.3/", "--no-baseline", "--quiet"],
                                    environment: environment)
