@@ -1,6 +1,13 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// BoringSSL comes vendored in swift-nio-ssl, and building it (with the swift-nio it brings) is most
+/// of a cold build's time. `INTEROP_MATRIX_WITHOUT_BORINGSSL=1 swift build` (or `swift run`, `swift
+/// test`) leaves its peer out; the runner then finds the other libraries, as it would any missing peer.
+let withBoringSSL = Context.environment["INTEROP_MATRIX_WITHOUT_BORINGSSL"] == nil
+/// The BoringSSL peer, when built, beside the runner and the tests.
+let boringSSLPeer: [Target.Dependency] = withBoringSSL ? ["peer-boringssl"] : []
+
 /// Peers link only their own TLS library and PeerKit (no Foundation, no swift-crypto), so they start
 /// in a few milliseconds; the runner holds certificates, scheduling and reports.
 let package = Package(
@@ -11,10 +18,9 @@ let package = Package(
         .executable(name: "peer-openssl", targets: ["peer-openssl"]),
         .executable(name: "peer-mbedtls", targets: ["peer-mbedtls"]),
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
-        .executable(name: "peer-boringssl", targets: ["peer-boringssl"]),
         .executable(name: "peer-wolfssl", targets: ["peer-wolfssl"]),
         .executable(name: "peer-nss", targets: ["peer-nss"]),
-    ],
+    ] + (withBoringSSL ? [.executable(name: "peer-boringssl", targets: ["peer-boringssl"])] : []),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -25,8 +31,7 @@ let package = Package(
         // BoringSSL, vendored by swift-nio-ssl as the module CNIOBoringSSL (symbols prefixed
         // CNIOBoringSSL_, so it links beside the system OpenSSL). Only the NIOSSL product is public,
         // so depending on it also builds swift-nio; the peer imports CNIOBoringSSL alone.
-        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
-    ],
+    ] + (withBoringSSL ? [.package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6")] : []),
     targets: [
         // One C shim per TLS library: the headers, the link line, and out-of-line wrappers for the
         // function-like macros and variadic functions Swift cannot import.
@@ -53,14 +58,12 @@ let package = Package(
         .target(name: "OpenSSLPeer", dependencies: ["PeerKit", "CShimOpenSSL"]),
         .target(name: "MbedTLSPeer", dependencies: ["PeerKit", "CShimMbedTLS"]),
         .target(name: "GnuTLSPeer", dependencies: ["PeerKit", "CShimGnuTLS"]),
-        .target(name: "BoringSSLPeer", dependencies: ["PeerKit", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(name: "WolfSSLPeer", dependencies: ["PeerKit", "CShimWolfSSL"]),
         .target(name: "NSSPeer", dependencies: ["PeerKit", "CShimNSS"],
                 swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nss", "-Xcc", "-I/usr/include/nspr"])]),
         .executableTarget(name: "peer-openssl", dependencies: ["OpenSSLPeer"]),
         .executableTarget(name: "peer-mbedtls", dependencies: ["MbedTLSPeer"]),
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
-        .executableTarget(name: "peer-boringssl", dependencies: ["BoringSSLPeer"]),
         .executableTarget(name: "peer-wolfssl", dependencies: ["WolfSSLPeer"]),
         .executableTarget(name: "peer-nss", dependencies: ["NSSPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
@@ -73,7 +76,7 @@ let package = Package(
         .plugin(name: "FloorEnginesPlugin", capability: .buildTool(), path: "Sources/FloorEnginesPlugin"),
         .executableTarget(
             name: "interop-floor",
-            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "BoringSSLPeer", "WolfSSLPeer", "NSSPeer"],
+            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "WolfSSLPeer", "NSSPeer"] + (withBoringSSL ? ["BoringSSLPeer"] : []),
             plugins: ["FloorEnginesPlugin"]),
 
         .target(
@@ -96,17 +99,20 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "peer-nss", "interop-floor",
-            ]
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-nss", "interop-floor",
+            ] + boringSSLPeer
         ),
 
         .testTarget(name: "PeerKitTests", dependencies: ["PeerKit"]),
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-boringssl", "peer-wolfssl", "peer-nss", "fault-peer", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-nss", "fault-peer", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ] + boringSSLPeer
         ),
-    ]
+    ] + (withBoringSSL ? [
+        .target(name: "BoringSSLPeer", dependencies: ["PeerKit", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+        .executableTarget(name: "peer-boringssl", dependencies: ["BoringSSLPeer"]),
+    ] : [])
 )
