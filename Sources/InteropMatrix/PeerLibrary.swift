@@ -35,6 +35,9 @@ public struct PeerCatalog: Sendable {
     /// More folders to look in, after `directory`: those of `INTEROP_MATRIX_PEER_PATH`
     /// (colon-separated), so a peer of one's own sits beside the built-in ones without a rebuild.
     public var extraDirectories: [String] = []
+    /// How long `peer-<id> capabilities` may take before the peer is killed and listed as
+    /// unavailable: a JVM peer answers in seconds, a hung one never.
+    public var capabilitiesTimeout: Duration = .seconds(20)
 
     public init(directory: String? = nil) {
         let environment = ProcessInfo.processInfo.environment
@@ -164,14 +167,36 @@ public struct PeerCatalog: Sendable {
 
     func capabilities(of id: String) async throws -> PeerLibrary {
         let path = executable(for: id)
-        let result = try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], output: .bytes(limit: 4 << 20), error: .bytes(limit: 64 << 10))
+        var options = PlatformOptions()
+        // Its own process group, killed whole if it does not answer in time.
+        options.processGroupID = 0
+        options.teardownSequence = []
+        let watch = PeerWatch()
+        defer { watch.disarm() }
+        let result = try await withTaskCancellationHandler {
+            try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], platformOptions: options,
+                                     input: .none, output: .sequence, error: .sequence) { execution in
+                let pid = execution.processIdentifier.value
+                watch.started(pid)
+                watch.arm(killing: pid, at: .now + capabilitiesTimeout, reason: .deadline)
+                async let said = PeerProcess.boundedText(execution.standardError, limit: 64 << 10)
+                let line = await PeerProcess.boundedText(execution.standardOutput, limit: 4 << 20)
+                return (line, await said)
+            }
+        } onCancel: {
+            watch.killNow()
+        }
+        let (line, said) = result.closureResult
+        if watch.killReason == .deadline {
+            throw CatalogError(message: "\(path) capabilities: no answer within \(capabilitiesTimeout), killed")
+        }
         guard result.terminationStatus.isSuccess else {
             // The peer's own last words (a missing shared library, its usage error) say why.
-            let said = String(decoding: result.standardError, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
-            throw CatalogError(message: "\(path) capabilities: \(result.terminationStatus)\(said)")
+            let last = said.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            throw CatalogError(message: "\(path) capabilities: \(result.terminationStatus)\(last)")
         }
         do {
-            let capabilities = try JSONDecoder().decode(PeerCapabilities.self, from: Data(result.standardOutput))
+            let capabilities = try JSONDecoder().decode(PeerCapabilities.self, from: Data(line.utf8))
             guard capabilities.library.id == id else {
                 throw CatalogError(message: "\(path) says it is '\(capabilities.library.id)', not '\(id)'")
             }

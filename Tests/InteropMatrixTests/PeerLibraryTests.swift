@@ -34,6 +34,21 @@ struct PeerLibraryTests {
         #expect(unknown.status == 64)
     }
 
+    @Test("a peer whose capabilities never answer is killed at the bound and listed as unavailable, with why")
+    func hungCapabilities() async throws {
+        let folder = TestFolders.make("interop-matrix-hung-capabilities").path
+        try "#!/bin/sh\nsleep 600\n".write(toFile: "\(folder)/peer-mute", atomically: true, encoding: .utf8)
+        chmod("\(folder)/peer-mute", 0o755)
+        var catalog = PeerCatalog(directory: folder)
+        catalog.capabilitiesTimeout = .milliseconds(500)
+        let started = ContinuousClock.now
+        let loaded = try await catalog.load(["mute"], tolerating: ["mute"])
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(loaded.libraries.isEmpty)
+        #expect(loaded.unavailable.map(\.id) == ["mute"])
+        #expect(loaded.unavailable.first?.reason.contains("no answer within") == true, "\(loaded.unavailable)")
+    }
+
     @Test("the built-in folder comes first; a later folder only adds what it lacks")
     func builtInFirst() throws {
         let folder = try externalPeerFolder()
