@@ -58,8 +58,9 @@ std::vector<X509_Certificate> load_chain(const std::string &path) {
     while (!source.end_of_data()) {
         try {
             chain.push_back(X509_Certificate(source));
-        } catch (Decoding_Error &) {
-            // Whatever follows the last certificate (a blank line) is not one.
+        } catch (std::exception &) {
+            // What follows the last certificate (a line end) is no certificate: Botan reads
+            // "Source was empty" there.
             if (chain.empty()) throw;
             break;
         }
@@ -570,7 +571,10 @@ static Identity load_identity(CShimBotan_Endpoint *endpoint, const char *cert, c
     identity.chain = load_chain(cert);
     DataSource_Stream source(key);
     identity.key = PKCS8::load_key(source);
-    if (identity.chain.front().subject_public_key_bits() != identity.key->public_key_bits()) {
+    // Both keys decoded by Botan, so their encodings compare (the certificate's bit string need not
+    // use the same point format).
+    std::unique_ptr<Public_Key> certified(identity.chain.front().subject_public_key());
+    if (certified->public_key_bits() != identity.key->public_key_bits()) {
         throw Invalid_Argument(std::string("the key in ") + key + " does not match the certificate in " + cert);
     }
     (void)endpoint;
