@@ -11,16 +11,16 @@ enum BotanCapabilities {
         versions.enumerated().filter { CShimBotan_default_allows(Int32($0.offset)) == 1 }.map(\.element)
     }
 
-    /// The suites a certificate can authenticate here: ECDHE, DHE and RSA key exchange with RSA or
-    /// ECDSA signatures (IMPLICIT: RSA key transport). Left out: PSK, SRP and anonymous suites
-    /// (this peer has no PSK or password), DSS (no DSA certificates), and CECPQ1, a Botan
-    /// experiment with no IANA code point.
+    /// The suites a certificate can authenticate here: ECDHE, DHE, RSA key transport and CECPQ1
+    /// (Botan's NewHope+X25519 experiment on Google's code points 0x16B7-0x16BA, which its default
+    /// Policy enables) with RSA or ECDSA signatures (IMPLICIT: RSA key transport). Left out: PSK,
+    /// SRP and anonymous suites (this peer has no PSK or password) and DSS (no DSA certificates).
     static func usableSuites() -> [CShimBotan_SuiteInfo] {
         (0..<CShimBotan_suite_count()).compactMap { index -> CShimBotan_SuiteInfo? in
             var info = CShimBotan_SuiteInfo()
             CShimBotan_suite_info(index, &info)
             let kex = text(&info.kex), auth = text(&info.auth)
-            guard info.valid == 1, ["ECDH", "DH", "RSA"].contains(kex), ["RSA", "ECDSA", "IMPLICIT"].contains(auth) else { return nil }
+            guard info.valid == 1, ["ECDH", "DH", "RSA", "CECPQ1"].contains(kex), ["RSA", "ECDSA", "IMPLICIT"].contains(auth) else { return nil }
             return info
         }
     }

@@ -205,6 +205,9 @@ final class BotanConnection {
         if raw.suite != 0 { view.suiteCode = raw.suite }
         let suiteName = BotanCapabilities.text(&raw.suite_name)
         view.librarySuiteName = suiteName.isEmpty ? nil : suiteName
+        // Botan spells suites as IANA does without the "TLS_" (Ciphersuite::to_string); the runner
+        // names a suite from its code point, and from this for one the registry lacks (CECPQ1).
+        view.suiteName = suiteName.isEmpty ? nil : "TLS_" + suiteName
         if raw.has_group == 1 { view.group = NamedGroup.name(code: raw.group) }
         let emsa = BotanCapabilities.text(&raw.signature_emsa)
         if !emsa.isEmpty {

@@ -219,7 +219,7 @@ struct CShimBotan_Channel {
     int fatal_alert_received = -1;
     bool failed = false;
     // What the handshake's messages and callbacks showed.
-    std::vector<uint8_t> client_random, client_session_id, server_session_id;
+    std::vector<uint8_t> client_random;
     std::string sni;
     uint16_t suite = 0;
     std::optional<uint16_t> group;
@@ -300,13 +300,11 @@ void PeerCallbacks::tls_inspect_handshake_msg(const TLS::Handshake_Message &mess
     case TLS::CLIENT_HELLO: {
         const auto &hello = dynamic_cast<const TLS::Client_Hello &>(message);
         m_channel->client_random = hello.random();
-        m_channel->client_session_id = hello.session_id();
         m_channel->sni = hello.sni_hostname();
         break;
     }
     case TLS::SERVER_HELLO: {
         const auto &hello = dynamic_cast<const TLS::Server_Hello &>(message);
-        m_channel->server_session_id = hello.session_id();
         m_channel->suite = hello.ciphersuite();
         break;
     }
@@ -693,9 +691,10 @@ void CShimBotan_channel_negotiated(CShimBotan_Channel *channel, CShimBotan_Negot
         }
         copy_text(out->alpn, sizeof(out->alpn), channel->tls->application_protocol());
         copy_text(out->server_name, sizeof(out->server_name), channel->sni);
-        // Botan's own test for a resumed session (Client::process_handshake_msg, and the
-        // Server_Hello it sends when it resumes): the server echoed the client's session id.
-        out->resumed = !channel->server_session_id.empty() && channel->server_session_id == channel->client_session_id;
+        // RFC 5246 §7.3: only a full handshake has a ServerHelloDone; an abbreviated one (a session
+        // resumed by id or by ticket) goes from ServerHello to ChangeCipherSpec. (Botan's client
+        // compares session ids, which a server resuming a ticket offered with an empty id leaves empty.)
+        out->resumed = channel->session.has_value() && !channel->server_hello_done;
         if (channel->group) {
             out->group = *channel->group;
             out->has_group = 1;
