@@ -90,10 +90,16 @@ class PeerPolicy final : public TLS::Policy {
     std::vector<std::string> allowed_ciphers() const override { return widened(TLS::Policy::allowed_ciphers(), suite_cipher); }
     std::vector<std::string> allowed_macs() const override { return widened(TLS::Policy::allowed_macs(), suite_mac); }
     std::vector<std::string> allowed_key_exchange_methods() const override {
-        return widened(TLS::Policy::allowed_key_exchange_methods(), suite_kex);
+        std::vector<std::string> methods = widened(TLS::Policy::allowed_key_exchange_methods(), suite_kex);
+        // Forced groups mean a key exchange over one of them: CECPQ1 (NewHope with X25519, in the
+        // default Policy) uses none of the groups, so it goes unless the suite itself is CECPQ1.
+        if (!groups.empty() && suite_kex != "CECPQ1") methods.erase(std::remove(methods.begin(), methods.end(), "CECPQ1"), methods.end());
+        return methods;
     }
     std::vector<std::string> allowed_signature_methods() const override {
-        return widened(TLS::Policy::allowed_signature_methods(), suite_sig == "IMPLICIT" ? "" : suite_sig);
+        // IMPLICIT (RSA key transport) too: Policy::ciphersuite_list checks every suite's
+        // sig_algo() against this list, signing or not.
+        return widened(TLS::Policy::allowed_signature_methods(), suite_sig);
     }
     std::vector<std::string> allowed_signature_hashes() const override {
         return widened(TLS::Policy::allowed_signature_hashes(), lifted ? "SHA-1" : "");
