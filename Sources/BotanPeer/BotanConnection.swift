@@ -9,6 +9,8 @@ import Glibc
 /// has and feeds it in, and sends what the channel emitted. EAGAIN becomes want-read or want-write.
 final class BotanConnection {
     private let channel: OpaquePointer
+    /// The channel keeps references to the endpoint's policy, credentials and session manager.
+    private let endpoint: BotanEndpoint
     private let descriptor: Int32
     private let role: Role
     private let clientAuth: ClientAuth
@@ -17,6 +19,7 @@ final class BotanConnection {
     private var closeNotifySent = false
 
     init(endpoint: BotanEndpoint, descriptor: Int32, request: PeerRequest) throws(PeerFailure) {
+        self.endpoint = endpoint
         self.descriptor = descriptor
         role = request.role
         clientAuth = request.clientAuth
