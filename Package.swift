@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "peer-gnutls", targets: ["peer-gnutls"]),
         .executable(name: "peer-wolfssl", targets: ["peer-wolfssl"]),
         .executable(name: "peer-nss", targets: ["peer-nss"]),
+        .executable(name: "peer-botan", targets: ["peer-botan"]),
     ] + (withBoringSSL ? [.executable(name: "peer-boringssl", targets: ["peer-boringssl"])] : []),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,6 +51,13 @@ let package = Package(
                              .linkedLibrary("plc4"), .linkedLibrary("plds4"), .linkedLibrary("nspr4")]
         ),
 
+        // Botan 2's TLS API is C++ only: a small C++ shim gives it a C face (pkg-config botan-2).
+        .target(
+            name: "CShimBotan",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/botan-2", "-std=c++17"])],
+            linkerSettings: [.linkedLibrary("botan-2"), .linkedLibrary("stdc++")]
+        ),
+
         // Optimized even in debug builds: its transfer loops check and digest megabytes byte by
         // byte, which unoptimized code makes ten times slower (a first `swift run` included).
         // prctl(2), which is variadic, for workers that must end with the runner.
@@ -66,6 +74,8 @@ let package = Package(
         .executableTarget(name: "peer-gnutls", dependencies: ["GnuTLSPeer"]),
         .executableTarget(name: "peer-wolfssl", dependencies: ["WolfSSLPeer"]),
         .executableTarget(name: "peer-nss", dependencies: ["NSSPeer"]),
+        .target(name: "BotanPeer", dependencies: ["PeerKit", "CShimBotan"]),
+        .executableTarget(name: "peer-botan", dependencies: ["BotanPeer"]),
         // A peer that misbehaves on purpose (hangs, crashes, prints garbage) so tests can prove the
         // runner reports such cells truthfully. Never part of a real matrix.
         .executableTarget(name: "fault-peer", dependencies: ["PeerKit", "OpenSSLPeer"]),
@@ -99,7 +109,7 @@ let package = Package(
                 "InteropMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Building the runner builds the peers it spawns, so `swift run interop-matrix` is enough.
-                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-nss", "interop-floor",
+                "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-nss", "peer-botan", "interop-floor",
             ] + boringSSLPeer
         ),
 
@@ -107,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "InteropMatrixTests",
             dependencies: [
-                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-nss", "fault-peer", "interop-matrix",
+                "InteropMatrix", "peer-openssl", "peer-mbedtls", "peer-gnutls", "peer-wolfssl", "peer-nss", "peer-botan", "fault-peer", "interop-matrix",
                 .product(name: "Yams", package: "Yams"),
             ] + boringSSLPeer
         ),
