@@ -43,7 +43,9 @@ struct PeerLibraryTests {
         catalog.capabilitiesTimeout = .milliseconds(500)
         let started = ContinuousClock.now
         let loaded = try await catalog.load(["mute"], tolerating: ["mute"])
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Killed long before its sleep ends (a loaded machine running the other suites beside it
+        // took 7 s to get there once; the mute peer sleeps 600).
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(loaded.libraries.isEmpty)
         #expect(loaded.unavailable.map(\.id) == ["mute"])
         #expect(loaded.unavailable.first?.reason.contains("no answer within") == true, "\(loaded.unavailable)")
