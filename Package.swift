@@ -86,7 +86,7 @@ let package = Package(
         .plugin(name: "FloorEnginesPlugin", capability: .buildTool(), path: "Sources/FloorEnginesPlugin"),
         .executableTarget(
             name: "interop-floor",
-            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "WolfSSLPeer", "NSSPeer"] + (withBoringSSL ? ["BoringSSLPeer"] : []),
+            dependencies: ["HandshakeFloor", "OpenSSLPeer", "MbedTLSPeer", "GnuTLSPeer", "WolfSSLPeer", "NSSPeer", "BotanPeer"] + (withBoringSSL ? ["BoringSSLPeer"] : []),
             plugins: ["FloorEnginesPlugin"]),
 
         .target(
