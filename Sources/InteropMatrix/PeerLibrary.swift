@@ -167,13 +167,9 @@ public struct PeerCatalog: Sendable {
 
     func capabilities(of id: String) async throws -> PeerLibrary {
         let path = executable(for: id)
-        var options = PlatformOptions()
-        // Its own process group, killed whole if it does not answer in time.
-        options.processGroupID = 0
-        options.teardownSequence = []
+        // Killed with its process group if it does not answer in time.
         let watch = PeerWatch()
-        defer { watch.disarm() }
-        let result = try await withTaskCancellationHandler {
+        let result = try await PeerProcess.killable(watch) { options in
             try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], platformOptions: options,
                                      input: .none, output: .sequence, error: .sequence) { execution in
                 let pid = execution.processIdentifier.value
@@ -183,8 +179,6 @@ public struct PeerCatalog: Sendable {
                 let line = await PeerProcess.boundedText(execution.standardOutput, limit: 4 << 20)
                 return (line, await said)
             }
-        } onCancel: {
-            watch.killNow()
         }
         let (line, said) = result.closureResult
         if watch.killReason == .deadline {

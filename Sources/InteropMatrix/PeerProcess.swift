@@ -68,22 +68,29 @@ enum PeerProcess {
         ledger: ResourceLedger? = nil,
         onListening: ((UInt16) async -> Void)? = nil
     ) async throws -> PeerExit {
-        var options = PlatformOptions()
-        // Its own process group, so a kill reaches anything the peer itself started.
-        options.processGroupID = 0
-        options.teardownSequence = []
         let watch = PeerWatch()
-        defer { watch.disarm() }
-        // A cancelled cell (the run stopped) kills its peer's whole process group at once.
-        let outcome = try await withTaskCancellationHandler {
+        let outcome = try await killable(watch) { options in
             try await spawn(executable: executable, arguments: arguments, deadline: deadline, options: options, watch: watch, ledger: ledger, onListening: onListening)
-        } onCancel: {
-            watch.killNow()
         }
         let (result, violations, log, pid) = outcome.closureResult
         var exit = PeerExit(termination: PeerExit.Termination(outcome.terminationStatus), result: result, protocolViolations: violations, log: log, pid: pid)
         exit.noteKill(by: watch)
         return exit
+    }
+
+    /// Runs `body`, which starts one child with `options`: in its own process group, so `watch`'s
+    /// kill reaches anything the child itself started; a cancelled task (the run stopped) kills the
+    /// whole group at once; `watch`'s timers are disarmed when `body` returns.
+    static func killable<R>(_ watch: PeerWatch, _ body: (PlatformOptions) async throws -> R) async throws -> R {
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        options.teardownSequence = []
+        defer { watch.disarm() }
+        return try await withTaskCancellationHandler {
+            try await body(options)
+        } onCancel: {
+            watch.killNow()
+        }
     }
 
     private static func spawn(
