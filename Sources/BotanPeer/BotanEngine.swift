@@ -24,12 +24,7 @@ public final class BotanEngine: TLSEngine {
             throw Unsupported("Botan \(BotanEngine.library.version) cannot check a certificate against an IP address: X509_Certificate::matches_dns_name compares dNSName SANs (or the CN) only")
         }
         endpoint = try BotanEndpoint(request: request)
-        if let path = request.keyLogPath {
-            guard let log = KeyLog(path: path) else { throw PeerFailure(stage: .setup, message: "cannot open --keylog \(path)") }
-            keyLog = log
-        } else {
-            keyLog = nil
-        }
+        keyLog = try KeyLog.opened(for: request)
     }
 
     public func attach(socket descriptor: Int32) throws(PeerFailure) {

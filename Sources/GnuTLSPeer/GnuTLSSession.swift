@@ -55,7 +55,7 @@ final class GnuTLSSession {
         // id-kp-serverAuth for the server's certificate, id-kp-clientAuth for the client's.
         verifyPurpose = strdup(request.role == .client ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")
         verifyData = .allocate(capacity: 2)
-        keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
+        keyLog = try KeyLog.opened(for: request)
         try check(gnutls_priority_set(session, priority.handle), "gnutls_priority_set")
         try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
         switch request.role {

@@ -104,7 +104,7 @@ final class MbedTLSConfiguration {
             let rc = mbedtls_ssl_conf_alpn_protocols(handle, list)
             guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_alpn_protocols")) }
         }
-        if let path = request.keyLogPath, let log = KeyLog(path: path) {
+        if let log = try KeyLog.opened(for: request) {
             keyLog = log
             // 2.28 hands over the TLS 1.2 master secret with both randoms once keys are derived.
             mbedtls_ssl_conf_export_keys_ext_cb(handle, exportMasterSecret, Unmanaged.passUnretained(log).toOpaque())

@@ -26,7 +26,7 @@ final class OpenSSLConnection {
         self.context = context
         self.request = request
         role = request.role
-        keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
+        keyLog = try KeyLog.opened(for: request)
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         SSL_set_info_callback(ssl, recordAlert)
         SSL_set_msg_callback(ssl, countKeyUpdates)

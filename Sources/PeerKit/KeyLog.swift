@@ -20,6 +20,16 @@ public final class KeyLog {
 
     deinit { close(descriptor) }
 
+    /// The request's `--keylog`, opened; nil when it names none. A path that cannot be opened fails
+    /// the peer at setup with the system's reason, rather than a run without the key log it asked for.
+    public static func opened(for request: PeerRequest) throws(PeerFailure) -> KeyLog? {
+        guard let path = request.keyLogPath else { return nil }
+        guard let log = KeyLog(path: path) else {
+            throw PeerFailure(stage: .setup, message: "cannot open --keylog \(path): \(String(cString: strerror(errno)))")
+        }
+        return log
+    }
+
     /// Appends a complete line as a library formatted it (OpenSSL does).
     public func append(line: String) {
         let text = line + "\n"

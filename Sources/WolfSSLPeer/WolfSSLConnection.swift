@@ -20,7 +20,7 @@ final class WolfSSLConnection {
         handle = ssl
         self.context = context
         self.request = request
-        keyLog = request.keyLogPath.flatMap(KeyLog.init(path:))
+        keyLog = try KeyLog.opened(for: request)
         alpnList = Array(request.alpn.joined(separator: ",").utf8CString)
         wolfSSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         if let session, wolfSSL_set_session(ssl, session.handle) != WOLFSSL_SUCCESS {
