@@ -7,7 +7,7 @@ struct ProcessStatus {
     private let fields: [Substring]
 
     init?(pid: Int32) {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let stat = ProcFile.text("/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: ")") else { return nil }
         fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19 else { return nil }

@@ -33,3 +33,33 @@ struct ResourceLedgerTests {
         #expect(ledger.check(keysRemoved: nil).listeningPortsLeft.isEmpty)
     }
 }
+
+@Suite("Files of /proc")
+struct ProcFileTests {
+    @Test("/proc/net/tcp is read to its end, past the first page, so every listener is found among hundreds")
+    func manyListeners() throws {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        var ports = Set<Int>()
+        for _ in 0..<300 {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(descriptor >= 0)
+            sockets.append(descriptor)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            }
+            try #require(bound)
+            ports.insert(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        let table = try #require(ProcFile.text("/proc/net/tcp"))
+        #expect(table.split(separator: "\n").count > 300)
+        // This test's own process holds them: name it by the first word of its command line, as the ledger does.
+        let command = try #require(ProcFile.text("/proc/self/cmdline"))
+        let executable = String(command.split(separator: "\0", omittingEmptySubsequences: false)[0])
+        #expect(ResourceLedger.listening(among: ports, ownedByOneOf: [executable]) == ports)
+    }
+}
