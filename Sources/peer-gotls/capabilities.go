@@ -34,11 +34,12 @@ func capabilities() capabilitiesJSON {
 			"alerts this side sends are read from the wire where they travel in the clear; an encrypted one (TLS 1.3 after ServerHello) is named only when crypto/tls returns it as an error",
 		},
 	}
+	defaults := probeDefaultSuites()
 	for _, s := range tls.CipherSuites() {
-		c.Suites = append(c.Suites, suiteEntry(s, false))
+		c.Suites = append(c.Suites, suiteEntry(s, defaults))
 	}
 	for _, s := range tls.InsecureCipherSuites() {
-		c.Suites = append(c.Suites, suiteEntry(s, true))
+		c.Suites = append(c.Suites, suiteEntry(s, defaults))
 	}
 	for _, s := range signatureSchemeNames {
 		c.SignatureSchemes = append(c.SignatureSchemes, s.name)
@@ -46,7 +47,10 @@ func capabilities() capabilitiesJSON {
 	return c
 }
 
-func suiteEntry(s *tls.CipherSuite, insecure bool) suiteJSON {
+// suiteEntry describes one suite. crypto/tls flags some as insecure, yet a Config that lists one
+// uses it: nothing refuses a suite by policy, so none is disabled_by_policy; `default` is what the
+// probe found a default client offers (left out for TLS 1.3 suites, which cannot be probed).
+func suiteEntry(s *tls.CipherSuite, defaults map[uint16]bool) suiteJSON {
 	e := suiteJSON{Code: fmt.Sprintf("0x%04X", s.ID), LibraryName: s.Name}
 	name := s.Name
 	e.Name = &name
@@ -62,8 +66,8 @@ func suiteEntry(s *tls.CipherSuite, insecure bool) suiteJSON {
 		}
 		e.MinVersion, e.MaxVersion = versionName(lo), versionName(hi)
 	}
-	// crypto/tls flags the insecure ones, yet a Config that lists one uses it: nothing refuses it
-	// by policy. Which of them a default Config offers, crypto/tls does not say, so `default` is left out.
-	_ = insecure
+	if d, ok := defaults[s.ID]; ok {
+		e.Default = &d
+	}
 	return e
 }

@@ -4,11 +4,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -70,6 +72,57 @@ func probeCertificate() (tls.Certificate, error) {
 		Subject:      pkix.Name{CommonName: "probe"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// probeDefaultSuites asks which TLS 1.2-and-below suites a default client offers: a server held
+// to one suite (and TLS 1.2) meets a default client. TLS 1.3 suites cannot be held in crypto/tls,
+// so they are not probed. The result maps a code point to whether the handshake completed.
+func probeDefaultSuites() map[uint16]bool {
+	ecdsaCert, err := probeCertificate()
+	if err != nil {
+		return nil
+	}
+	rsaCert, err := probeRSACertificate()
+	if err != nil {
+		return nil
+	}
+	defaults := map[uint16]bool{}
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, s := range list {
+			if onlyTLS13(s) {
+				continue
+			}
+			cert := rsaCert
+			if strings.Contains(s.Name, "_ECDSA_") {
+				cert = ecdsaCert
+			}
+			id := s.ID
+			defaults[id] = probeHandshake(cert, func(c *tls.Config) {
+				c.CipherSuites = []uint16{id}
+				c.MaxVersion = tls.VersionTLS12
+			}, nil)
+		}
+	}
+	return defaults
+}
+
+func probeRSACertificate() (tls.Certificate, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "probe"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
 	if err != nil {
