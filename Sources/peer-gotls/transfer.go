@@ -26,26 +26,34 @@ func checkTransfer(b []byte, offset int) error {
 // server echoes while it reads, and neither side's buffers hold megabytes.
 func (c *cell) sendTransfer(conn *tls.Conn, wire *wireConn) error {
 	total := c.req.transfer
-	written := make(chan error, 1)
+	// The writer keeps its own count and digest (no state shared with the reader); they join the
+	// exchange once it is done. After a read failure it is not awaited: the socket closes under it.
+	type progress struct {
+		digest fnv
+		sent   int
+		err    error
+	}
+	written := make(chan progress, 1)
 	go func() {
+		p := progress{digest: newFNV()}
 		chunk := make([]byte, transferChunk)
-		for sent := 0; sent < total; {
-			n := total - sent
+		for p.sent < total {
+			n := total - p.sent
 			if n > transferChunk {
 				n = transferChunk
 			}
 			for i := 0; i < n; i++ {
-				chunk[i] = transferByte(sent + i)
+				chunk[i] = transferByte(p.sent + i)
 			}
 			m, err := conn.Write(chunk[:n])
-			c.sent.add(chunk[:m])
-			sent += m
+			p.digest.add(chunk[:m])
+			p.sent += m
 			if err != nil {
-				written <- classify(err, "data", wire, c)
-				return
+				p.err = err
+				break
 			}
 		}
-		written <- nil
+		written <- p
 	}()
 	buf := make([]byte, transferChunk)
 	for c.nRecvd < total {
@@ -64,10 +72,11 @@ func (c *cell) sendTransfer(conn *tls.Conn, wire *wireConn) error {
 			return classify(err, "data", wire, c)
 		}
 	}
-	if err := <-written; err != nil {
-		return err
+	p := <-written
+	c.sent, c.nSent = p.digest, p.sent
+	if p.err != nil {
+		return classify(p.err, "data", wire, c)
 	}
-	c.nSent = total
 	c.out.logf("transfer done: %d bytes each way, %s", total, c.recvd.text())
 	return nil
 }
