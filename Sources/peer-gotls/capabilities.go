@@ -28,7 +28,7 @@ func capabilities() capabilitiesJSON {
 		Notes: []string{
 			"the negotiated group is not readable before Go 1.25 (ConnectionState.CurveID)",
 			"the handshake's signature scheme is not readable (ConnectionState has no field for it)",
-			"TLS 1.3 suites cannot be chosen in crypto/tls (Config.CipherSuites applies to TLS 1.2 and below): a forced TLS 1.3 suite is unsupported",
+			"TLS 1.3 suites cannot be chosen in crypto/tls (Config.CipherSuites applies to TLS 1.2 and below): they are listed as not forceable, and a forced one is unsupported",
 			"a crypto/tls client enables TLS 1.0 and 1.1 only when MinVersion asks for them; its server accepts them by default",
 			"crypto/tls checks a certificate's extended key usage but not its keyUsage bits",
 			"alerts this side sends are read from the wire where they travel in the clear; an encrypted one (TLS 1.3 after ServerHello) is named only when crypto/tls returns it as an error",
@@ -49,7 +49,8 @@ func capabilities() capabilitiesJSON {
 
 // suiteEntry describes one suite. crypto/tls flags some as insecure, yet a Config that lists one
 // uses it: nothing refuses a suite by policy, so none is disabled_by_policy; `default` is what the
-// probe found a default client offers (left out for TLS 1.3 suites, which cannot be probed).
+// probe found a default client offers. The TLS 1.3 suites are always on and cannot be chosen
+// (Config.CipherSuites applies to TLS 1.2 and below): default, and not forceable.
 func suiteEntry(s *tls.CipherSuite, defaults map[uint16]bool) suiteJSON {
 	e := suiteJSON{Code: fmt.Sprintf("0x%04X", s.ID), LibraryName: s.Name}
 	name := s.Name
@@ -68,6 +69,10 @@ func suiteEntry(s *tls.CipherSuite, defaults map[uint16]bool) suiteJSON {
 	}
 	if d, ok := defaults[s.ID]; ok {
 		e.Default = &d
+	}
+	if onlyTLS13(s) {
+		on, fixed := true, false
+		e.Default, e.Forceable = &on, &fixed
 	}
 	return e
 }

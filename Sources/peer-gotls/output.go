@@ -22,6 +22,7 @@ type suiteJSON struct {
 	MinVersion  *string `json:"min_version"`
 	MaxVersion  *string `json:"max_version"`
 	Default     *bool   `json:"default,omitempty"`
+	Forceable   *bool   `json:"forceable,omitempty"`
 }
 
 type capabilitiesJSON struct {
