@@ -1,0 +1,3 @@
+module interop-matrix/peer-gotls
+
+go 1.19
