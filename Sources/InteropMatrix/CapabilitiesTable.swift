@@ -20,13 +20,14 @@ public enum CapabilitiesTable {
         row("signature", { caps, name in caps.signatureSchemes?.contains(name) == true ? "yes" : "-" }, values: schemes)
         row("cert", { caps, c in caps.certificateTypes.contains(c) ? "yes" : "-" }, values: CertificateKeyType.allCases.map(\.rawValue))
         let codes = Set(libraries.flatMap { $0.capabilities.suites.map(\.code) }).sorted()
-        out.append("suites by IANA code point (default: on out of the box; yes: on when asked for; off by policy: refused unless the policy is lifted):")
+        out.append("suites by IANA code point (default: on out of the box; yes: on when asked for; off by policy: refused unless the policy is lifted; unforceable: negotiated, but the library cannot be held to it alone):")
         for code in codes {
             let name = CipherSuiteRegistry.suite(codeText: code)?.name
                 ?? libraries.lazy.compactMap { $0.capabilities.suites.first { $0.code == code } }.first.map { "(not in the IANA registry: \($0.libraryName))" } ?? ""
             out.append("  \(code) \(name)".padding(60) + libraries.map { lib in
                 guard let suite = lib.capabilities.suites.first(where: { $0.code == code }) else { return "-".padding(22) }
                 if suite.disabledByPolicy == true { return "off by policy".padding(22) }
+                if suite.forceable == false { return (suite.isDefault == true ? "default, unforceable" : "unforceable").padding(22) }
                 return (suite.isDefault == true ? "default" : "yes").padding(22)
             }.joined())
         }

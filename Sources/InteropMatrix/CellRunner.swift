@@ -250,6 +250,9 @@ public struct CellRunner: Sendable {
                 guard let suite = caps.suites.first(where: { $0.code == code }) else {
                     return "\(who) does not implement suite \(CipherSuiteRegistry.suite(codeText: code)?.name ?? code) (\(code))"
                 }
+                if suite.forceable == false {
+                    return "\(who) negotiates suite \(cell.params.suite ?? code) but cannot be held to it alone (the library has no setting that chooses it)"
+                }
                 if !cell.liftPolicy && suite.disabledByPolicy == true {
                     return "\(who) implements suite \(cell.params.suite ?? code) but its default policy disables it; set legacy: true in the matrix to lift the policy"
                 }

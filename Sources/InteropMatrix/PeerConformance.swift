@@ -121,6 +121,13 @@ public struct PeerConformance: Sendable {
                 exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
             }
         }
+        if let fixed = candidate.capabilities.suites.first(where: { $0.forceable == false }) {
+            await check("a suite it cannot be held to (forceable: false) is unsupported (exit 3, a reason, no listening)",
+                        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", fixed.code, "--timeout-ms", "2000"],
+                        expected: "exit 3 with status unsupported and a reason", listens: true) { exit, _ in
+                exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
+            }
+        }
         // Two loopback sockets of the runner's own: one closed (a connect to it is refused), one
         // listening that never accepts nor answers (the kernel completes TCP, no TLS byte comes).
         guard let closed = SilentListener(), let silent = SilentListener() else {

@@ -35,6 +35,10 @@ public struct PeerCatalog: Sendable {
     /// More folders to look in, after `directory`: those of `INTEROP_MATRIX_PEER_PATH`
     /// (colon-separated), so a peer of one's own sits beside the built-in ones without a rebuild.
     public var extraDirectories: [String] = []
+    /// Where peers that SwiftPM does not build (written in Go, Java, …) are built to, by
+    /// `ci/build-peers`: `peers/` in the SwiftPM build folder that holds `directory`
+    /// (`.build/peers` for `.build/debug`); nil when `directory` is not in one.
+    public var builtOutsideSwiftPM: String?
     /// How long `peer-<id> capabilities` may take before the peer is killed and listed as
     /// unavailable: a JVM peer answers in seconds, a hung one never.
     public var capabilitiesTimeout: Duration = .seconds(20)
@@ -48,7 +52,32 @@ public struct PeerCatalog: Sendable {
         } else {
             self.directory = PeerCatalog.executableDirectory()
         }
+        builtOutsideSwiftPM = PeerCatalog.peersFolder(besides: self.directory)
         extraDirectories = (environment["INTEROP_MATRIX_PEER_PATH"] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// `…/.build/peers` for a folder inside `…/.build/` (any `.build*` scratch folder).
+    static func peersFolder(besides folder: String) -> String? {
+        let components = (folder as NSString).pathComponents
+        guard let build = components.lastIndex(where: { $0.hasPrefix(".build") }) else { return nil }
+        return NSString.path(withComponents: Array(components[...build]) + ["peers"])
+    }
+
+    /// Every folder searched, in order: the first that has a `peer-<id>` gives that id's peer.
+    public var folders: [String] { [directory] + (builtOutsideSwiftPM.map { [$0] } ?? []) + extraDirectories }
+
+    /// What a peer's build left when its toolchain was missing: `peer-<id>.unavailable`, whose text
+    /// says why (`ci/build-peers` writes it). Only where no folder has the executable.
+    func notBuiltReason(_ id: String) -> String? {
+        guard !folders.contains(where: { FileManager.default.isExecutableFile(atPath: ($0 as NSString).appendingPathComponent("peer-\(id)")) }) else { return nil }
+        for folder in folders {
+            let marker = (folder as NSString).appendingPathComponent("peer-\(id).unavailable")
+            if let text = try? String(contentsOfFile: marker, encoding: .utf8) {
+                let reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                return "not built (\(marker)): " + (reason.isEmpty ? "its build left no reason" : reason)
+            }
+        }
+        return nil
     }
 
     static func executableDirectory() -> String {
@@ -59,21 +88,25 @@ public struct PeerCatalog: Sendable {
     /// `peer-<id>` in the first folder that has it (the built-in folder first); the built-in
     /// folder's path when none has it, so an error names where it was expected.
     public func executable(for id: String) -> String {
-        for folder in [directory] + extraDirectories {
+        for folder in folders {
             let path = (folder as NSString).appendingPathComponent("peer-\(id)")
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return (directory as NSString).appendingPathComponent("peer-\(id)")
     }
 
-    /// Every `peer-<id>` executable in the built-in folder and the folders of
+    /// Every `peer-<id>` executable in the built-in folders and those of
     /// `INTEROP_MATRIX_PEER_PATH`, by id (the first folder that has an id wins), in id order: what
     /// `all` means. Build products (`peer-openssl.product/`) and files that are not executable are
-    /// not peers.
+    /// not peers; a `peer-<id>.unavailable` a build left is one, listed unavailable with its reason.
     public func discoverIDs() -> [String] {
         var found = Set<String>()
-        for folder in [directory] + extraDirectories {
+        for folder in folders {
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix("peer-") {
+                if entry.hasSuffix(".unavailable"), case let id = String(entry.dropFirst(5).dropLast(12)), PeerCatalog.isLibraryID(id) {
+                    found.insert(id)
+                    continue
+                }
                 let id = String(entry.dropFirst(5))
                 guard PeerCatalog.isLibraryID(id) else { continue }
                 var isDirectory: ObjCBool = false
@@ -131,12 +164,15 @@ public struct PeerCatalog: Sendable {
     }
 
     /// The folders searched, for messages.
-    var searched: String { ([directory] + extraDirectories).joined(separator: ":") }
+    var searched: String { folders.joined(separator: ":") }
 
     /// Runs `peer-<id> capabilities` for each library, in parallel.
     public func load(_ ids: [String]) async throws(CatalogError) -> [String: PeerLibrary] {
         var missing: [String] = []
         for id in ids where !FileManager.default.isExecutableFile(atPath: executable(for: id)) { missing.append(id) }
+        if let id = missing.first, let reason = notBuiltReason(id) {
+            throw CatalogError(missingLibrary: true, message: "library '\(id)': \(reason)")
+        }
         if !missing.isEmpty {
             throw CatalogError(missingLibrary: true, message: "unknown library \(missing.map { "'\($0)'" }.joined(separator: ", ")): no peer executable for \(missing.joined(separator: ", ")) in \(searched) (expected \(missing.map { "peer-\($0)" }.joined(separator: ", ")); build them with `swift build`)")
         }
@@ -166,6 +202,7 @@ public struct PeerCatalog: Sendable {
     }
 
     func capabilities(of id: String) async throws -> PeerLibrary {
+        if let reason = notBuiltReason(id) { throw CatalogError(missingLibrary: true, message: reason) }
         let path = executable(for: id)
         // Killed with its process group if it does not answer in time.
         let watch = PeerWatch()

@@ -19,9 +19,12 @@ public struct PeerCapabilities: Codable, Sendable {
         public var isDefault: Bool?
         /// Implemented, but refused by the library's default policy (OpenSSL's security level).
         public var disabledByPolicy: Bool?
+        /// false: negotiated, but the library has no setting that holds it to this suite alone
+        /// (Go's crypto/tls and its TLS 1.3 suites). Absent means true.
+        public var forceable: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case code, name
+            case code, name, forceable
             case isDefault = "default"
             case disabledByPolicy = "disabled_by_policy"
             case libraryName = "library_name"

@@ -21,6 +21,7 @@ func capabilities() capabilitiesJSON {
 		Versions:         allVersions,
 		DefaultVersions:  probeDefaultVersions(),
 		Groups:           groupOrder,
+		DefaultGroups:    defaultGroups,
 		CertificateTypes: []string{"rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"},
 		// No session-id resumption: a crypto/tls server keeps no session cache, it resumes
 		// only from tickets. No key-update: crypto/tls answers a KeyUpdate but has no call to send one.

@@ -33,8 +33,13 @@ var groupsByName = map[string]tls.CurveID{
 	"secp521r1": tls.CurveP521,
 }
 
-// groupOrder is the order capabilities lists the groups in (Go's own default preference).
-var groupOrder = []string{"x25519", "secp256r1", "secp384r1", "secp521r1"}
+// The groups Go implements beyond these, and its preference order and defaults, depend on its
+// version: groups_*.go define groupOrder, defaultGroups and addedGroups for each.
+func init() {
+	for name, id := range addedGroups {
+		groupsByName[name] = id
+	}
+}
 
 // groupName is the IANA name of a curve, or its code point for one the table lacks.
 func groupName(id tls.CurveID) string {

@@ -60,4 +60,34 @@ struct PeerLibraryTests {
         #expect(catalog.executable(for: "noverify") == "\(folder)/peer-noverify")
         #expect(catalog.executable(for: "nosuch") == "\(Fixture.buildDirectory)/peer-nosuch")
     }
+
+    @Test("peers built outside SwiftPM are looked for in the build folder's peers/, whatever the configuration's folder")
+    func peersFolder() {
+        #expect(PeerCatalog.peersFolder(besides: "/r/.build/x86_64-unknown-linux-gnu/debug") == "/r/.build/peers")
+        #expect(PeerCatalog.peersFolder(besides: "/r/.build/release") == "/r/.build/peers")
+        #expect(PeerCatalog.peersFolder(besides: "/r/.build_ci/debug") == "/r/.build_ci/peers")
+        #expect(PeerCatalog.peersFolder(besides: "/usr/local/bin") == nil)
+        let catalog = PeerCatalog(directory: "/r/.build/debug")
+        #expect(catalog.folders.prefix(2) == ["/r/.build/debug", "/r/.build/peers"])
+    }
+
+    @Test("a peer whose toolchain was missing is listed by all as unavailable, with the reason its build left")
+    func notBuilt() async throws {
+        let folder = TestFolders.make("interop-matrix-not-built").path
+        try "no Go toolchain: ci/setup installs one\n".write(toFile: "\(folder)/peer-gone.unavailable", atomically: true, encoding: .utf8)
+        var catalog = PeerCatalog(directory: folder)
+        catalog.extraDirectories = []
+        #expect(catalog.discoverIDs() == ["gone"])
+        let loaded = try await catalog.load(["gone"], tolerating: ["gone"])
+        #expect(loaded.libraries.isEmpty)
+        #expect(loaded.unavailable.map(\.id) == ["gone"])
+        #expect(loaded.unavailable.first?.reason.contains("not built") == true && loaded.unavailable.first?.reason.contains("no Go toolchain") == true,
+                "\(loaded.unavailable)")
+        // Named on its own, it is an error with that reason.
+        await #expect { try await catalog.load(["gone"]) } throws: { ($0 as? CatalogError)?.message.contains("no Go toolchain") == true }
+        // Once built, the executable wins over a stale marker.
+        try "#!/bin/sh\nexit 1\n".write(toFile: "\(folder)/peer-gone", atomically: true, encoding: .utf8)
+        chmod("\(folder)/peer-gone", 0o755)
+        #expect(catalog.notBuiltReason("gone") == nil)
+    }
 }
