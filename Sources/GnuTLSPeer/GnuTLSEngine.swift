@@ -177,7 +177,14 @@ private func presentClientCertificate(_ session: gnutls_session_t?, _ acceptable
     // As GnuTLS's own selection does: a key of an algorithm the server did not list is not offered
     // (for TLS 1.2 it maps the CertificateRequest's certificate_types to these algorithms).
     let accepted = algorithms.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(0, algorithmCount)))) } ?? []
-    let compatible = owner.credentials.clientCertificate.map { accepted.isEmpty || accepted.contains($0.algorithm) } ?? false
+    // GnuTLS lists a signature scheme by the key it signs with: rsa_pss_rsae_* as RSA-PSS, though
+    // it signs with an rsaEncryption key. A server that names only rsa_pss_rsae_* for RSA (Go 1.27
+    // moves rsa_pkcs1_* to signature_algorithms_cert) accepts an RSA key, as GnuTLS's own selection
+    // knows (it checks each scheme against the certificate).
+    let compatible = owner.credentials.clientCertificate.map { certificate in
+        accepted.isEmpty || accepted.contains(certificate.algorithm)
+            || (certificate.algorithm == GNUTLS_PK_RSA && accepted.contains(GNUTLS_PK_RSA_PSS))
+    } ?? false
     guard let certificate = owner.credentials.clientCertificate, compatible else {
         // Nothing to present: an empty Certificate message, as GnuTLS would send.
         pcert.pointee = nil
