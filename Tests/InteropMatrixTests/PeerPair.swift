@@ -37,7 +37,7 @@ struct PeerPair {
     }
 
     /// `peer-<id>` as SwiftPM built it; a path (with a `/`) is taken as it is.
-    static func executable(_ id: String) -> String { id.contains("/") ? id : "\(Fixture.buildDirectory)/peer-\(id)" }
+    static func executable(_ id: String) -> String { id.contains("/") ? id : PeerCatalog(directory: Fixture.buildDirectory).executable(for: id) }
 
     /// Runs `server` (which prints its port), then `client` with `--port` added, and waits for both.
     /// Both run with a 5 s peer deadline; a peer still running 10 s after its start is killed.

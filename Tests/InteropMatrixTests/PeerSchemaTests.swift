@@ -50,7 +50,7 @@ struct PeerSchemaTests {
     @Test("capabilities, listening, result (ok, failed by stage with verify_reason, unsupported) and usage lines", arguments: Fixture.libraries)
     func linesKeepTheSchemas(id: String) async throws {
         let set = try #require(try await Fixture.shared.runner().certificates[.ecdsaP256])
-        let peer = "\(Fixture.buildDirectory)/peer-\(id)"
+        let peer = PeerPair.executable(id)
         let openssl = "\(Fixture.buildDirectory)/peer-openssl"
         var lines = try await Self.lines(peer, ["capabilities"])
         lines += try await Self.lines(peer, ["client", "--port", "1", "--ca", set.caCertificate, "--timeout-ms", "2000"])
