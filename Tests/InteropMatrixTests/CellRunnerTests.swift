@@ -134,4 +134,24 @@ struct UnsupportedDecisionTests {
         let forced = Cell.make("old", "new", version: .tls13, cert: .ecdsaP256)
         #expect(runner.unsupportedReason(forced)?.contains("does not support TLS1.3") == true)
     }
+
+    @Test("a suite a library negotiates but cannot be held to (forceable: false) is unsupported when forced, with that reason")
+    func unforceableSuite() throws {
+        let line = """
+        {"library":{"id":"fixed","name":"fixed","version":"1"},"versions":["TLS1.3"],"default_versions":["TLS1.3"],
+         "suites":[{"code":"0x1301","library_name":"A","default":true,"forceable":false},{"code":"0x1302","library_name":"B"}],
+         "groups":["x25519"],"certificate_types":["ecdsa-p256"],"notes":[],"features":[]}
+        """
+        let fixed = PeerLibrary(id: "fixed", executable: "/nonexistent/peer-fixed",
+                                capabilities: try JSONDecoder().decode(PeerCapabilities.self, from: Data(line.utf8)))
+        let other = try Self.library("other", versions: ["TLS1.3"], defaults: ["TLS1.3"])
+        let runner = CellRunner(libraries: ["fixed": fixed, "other": other], certificates: [:], timeout: .seconds(1))
+        var cell = Cell.make("fixed", "fixed", version: .tls13)
+        #expect(runner.unsupportedReason(cell) == nil)
+        cell.params.suite = "TLS_AES_128_GCM_SHA256"
+        cell.params.suiteCode = "0x1301"
+        #expect(runner.unsupportedReason(cell)?.contains("cannot be held to it alone") == true, "\(runner.unsupportedReason(cell) ?? "nil")")
+        cell.params.suiteCode = "0x1302"
+        #expect(runner.unsupportedReason(cell) == nil)
+    }
 }
