@@ -207,7 +207,9 @@ public struct PeerConformance: Sendable {
     // MARK: The worker protocol
 
     func workerChecks(_ set: CertificateSet) async -> [Check] {
+        // The runner's readiness request first, as a new worker gets it, then two bad requests.
         let script = [
+            PeerWorker.readyRequest,
             "not json",
             #"["client","--port","1","--no-such-option"]"#,
         ].joined(separator: "\n") + "\n"
@@ -216,11 +218,11 @@ public struct PeerConformance: Sendable {
                                                   output: .bytes(limit: 1 << 20), error: .discarded)
             let lines = String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init)
             let usages = lines.filter { $0.contains(#""event":"usage""#) }
-            let ok = result.terminationStatus.isSuccess && usages.count == 2 && lines.count == 2
-            return [Check(name: "worker: a bad request gets a usage line each, end of input exits 0", passed: ok,
-                          detail: ok ? "" : "expected two {\"event\":\"usage\",…} lines and exit 0; got \(lines.count) lines (\(lines.prefix(2).map { String($0.prefix(100)) })) and \(result.terminationStatus)")]
+            let ok = result.terminationStatus.isSuccess && usages.count == 3 && lines.count == 3
+            return [Check(name: "worker: the readiness request and a bad request get a usage line each, end of input exits 0", passed: ok,
+                          detail: ok ? "" : "expected three {\"event\":\"usage\",…} lines and exit 0; got \(lines.count) lines (\(lines.prefix(2).map { String($0.prefix(100)) })) and \(result.terminationStatus)")]
         } catch {
-            return [Check(name: "worker: a bad request gets a usage line each, end of input exits 0", passed: false, detail: "could not run the worker: \(error)")]
+            return [Check(name: "worker: the readiness request and a bad request get a usage line each, end of input exits 0", passed: false, detail: "could not run the worker: \(error)")]
         }
     }
 

@@ -54,7 +54,7 @@ final class PeerWorker: Sendable {
     var isRunning: Bool { ProcessStatus(pid: pid)?.isAlive ?? false }
 
     /// Starts `executable worker` in its own process group.
-    static func start(executable: String, ledger: ResourceLedger?) async throws -> PeerWorker {
+    static func start(executable: String, ledger: ResourceLedger?, readyTimeout: Duration = PeerWorker.readyTimeout) async throws -> PeerWorker {
         let (requestStream, requests) = AsyncStream.makeStream(of: String.self)
         let events = Mailbox<Event>()
         let started = AsyncStream.makeStream(of: Result<Int32, any Error>.self)
@@ -117,8 +117,44 @@ final class PeerWorker: Sendable {
         var iterator = started.stream.makeAsyncIterator()
         guard let first = await iterator.next() else { throw CocoaError(.executableLoad) }
         let pid = try first.get()
-        return PeerWorker(executable: executable, pid: pid, requests: requests, events: events,
-                          process: process, stderrTail: tail, gone: gone)
+        let worker = PeerWorker(executable: executable, pid: pid, requests: requests, events: events,
+                                process: process, stderrTail: tail, gone: gone)
+        try await worker.awaitReady(within: readyTimeout)
+        return worker
+    }
+
+    /// The request a new worker answers before its first cell: it names no role, so every worker
+    /// answers it with a usage line, once its start-up (a JVM's seconds) is behind it.
+    static let readyRequest = #"["ready"]"#
+    /// How long a new worker may take to answer `readyRequest` (as long as `capabilities` may).
+    static let readyTimeout: Duration = .seconds(20)
+
+    /// Sends `readyRequest` and waits for its answer, so no cell's deadline runs while the worker
+    /// starts: a cold worker beside a warm one would otherwise let the other side's timeout pass
+    /// before it had read its request. A worker that ends, says something else or stays silent
+    /// is stopped, and the error says which.
+    private func awaitReady(within timeout: Duration) async throws {
+        let watch = PeerWatch()
+        watch.started(pid)
+        watch.arm(killing: pid, at: .now + timeout, reason: .deadline)
+        defer { watch.disarm() }
+        requests.yield(Self.readyRequest)
+        let answer = await withTaskCancellationHandler(operation: { await events.next() }, onCancel: { watch.killNow() })
+        let failure: String
+        switch answer {
+        case .line(let text):
+            if case .usage = PeerLine(text) { return }
+            failure = "answered its readiness request \(Self.readyRequest) with \(text.prefix(200)), not a usage line"
+        case .ended(let termination):
+            let last = stderrTail.value.withLock { $0 }.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            failure = watch.killReason == .deadline ? "did not answer its readiness request within \(timeout), killed"
+                                                    : "ended (\(termination)) before its first cell\(last)"
+        case nil:
+            failure = "ended before its first cell"
+        }
+        state.withLock { $0.usable = false }
+        await stop()
+        throw WorkerStartError(message: "\(executable) worker \(failure)")
     }
 
     /// Runs one cell on this worker: the same contract as `PeerProcess.run`, down to the kills.
@@ -195,6 +231,12 @@ final class PeerWorker: Sendable {
         killer.cancel()
     }
 
+}
+
+/// A worker that could not be made ready for its first cell.
+struct WorkerStartError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// The idle workers of a run, per peer executable. A cell checks out a worker (starting one when

@@ -96,4 +96,32 @@ struct PeerWorkerTests {
         await pool.checkin(worker)
         await pool.shutdown()
     }
+
+    /// A shell worker that waits `delay` before it reads anything, then answers every line with `answer`.
+    func scriptWorker(delay: String, answer: String) throws -> String {
+        let path = TestFolders.make("interop-matrix-slow-worker").appendingPathComponent("peer-slow").path
+        try "#!/bin/sh\nsleep \(delay)\nwhile read line; do echo '\(answer)'; done\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    @Test("a new worker is handed no cell before it answers the readiness request: its start-up counts against no cell")
+    func readyBeforeFirstCell() async throws {
+        let slow = try scriptWorker(delay: "1.5", answer: #"{"event":"usage","message":"unknown role ready"}"#)
+        let started = ContinuousClock.now
+        let worker = try await PeerWorker.start(executable: slow, ledger: nil)
+        #expect(ContinuousClock.now - started >= .seconds(1.4), "start returned before the worker had answered")
+        #expect(worker.isUsable)
+        await worker.stop()
+    }
+
+    @Test("a worker that never answers the readiness request, or answers with something else, is stopped with why")
+    func notReady() async throws {
+        let mute = try scriptWorker(delay: "600", answer: "")
+        let error = await #expect(throws: WorkerStartError.self) { try await PeerWorker.start(executable: mute, ledger: nil, readyTimeout: .milliseconds(500)) }
+        #expect(error?.message.contains("did not answer its readiness request") == true, "\(String(describing: error))")
+        let chatty = try scriptWorker(delay: "0", answer: #"{"event":"listening","port":1}"#)
+        let other = await #expect(throws: WorkerStartError.self) { try await PeerWorker.start(executable: chatty, ledger: nil) }
+        #expect(other?.message.contains("not a usage line") == true, "\(String(describing: other))")
+    }
 }
