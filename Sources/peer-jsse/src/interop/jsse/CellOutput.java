@@ -9,6 +9,8 @@ final class CellOutput {
     private static final PrintStream STDOUT = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
     private final boolean worker;
     private final StringBuilder log = new StringBuilder();
+    /** Told the port when a server listens (the build's training run); null otherwise. */
+    java.util.function.IntConsumer onListening;
 
     CellOutput(boolean worker) {
         this.worker = worker;
@@ -32,6 +34,9 @@ final class CellOutput {
 
     void listening(int port) {
         emit(Map.of("event", "listening", "port", port));
+        if (onListening != null) {
+            onListening.accept(port);
+        }
     }
 
     void finish(Map<String, Object> result) {

@@ -50,6 +50,10 @@ public final class PeerJsse {
                 new Worker().run();
                 System.exit(0);
             }
+            case "training" -> {
+                Training.run(args.subList(1, args.size()));
+                System.exit(0);
+            }
             case "worker-once" -> {
                 Worker.runOnce();
                 System.exit(0);
@@ -74,7 +78,8 @@ public final class PeerJsse {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + "/bin/java");
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!option.startsWith("-Dinterop.jsse.") && !option.startsWith("-Djdk.tls.")) {
+            if (!option.startsWith("-Dinterop.jsse.") && !option.startsWith("-Djdk.tls.")
+                && !option.startsWith("-XX:ArchiveClassesAtExit")) {
                 command.add(option);
             }
         }
