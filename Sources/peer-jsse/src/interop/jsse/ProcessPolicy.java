@@ -17,7 +17,7 @@ record ProcessPolicy(List<String> groups, boolean legacy, boolean noTickets) {
 
     /**
      * What --legacy removes from {@code jdk.tls.disabledAlgorithms}: TLS 1.0 and 1.1 and the 3DES
-     * suites (disabled in JDK 17's java.security), what OpenSSL's lowered security level also allows.
+     * suites (disabled in JDK 17's java.security).
      * RC4, DES, NULL, anon, static ECDH and SSLv3 stay off: SunJSSE still implements them, but they
      * are broken or unauthenticated, or (static ECDH) need certificates the runner does not make.
      */
