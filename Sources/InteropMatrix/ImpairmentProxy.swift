@@ -190,14 +190,23 @@ final class ImpairmentProxy: @unchecked Sendable {
     }
 
     private func run(until deadline: ContinuousClock.Instant) {
-        while let client = acceptClient(until: deadline), relay(client, until: deadline) {}
+        // Over a stalled network the server's connection is made at once, as the server listens:
+        // it then waits out its own timeout whenever the client comes (a JVM's first cell can
+        // take longer than that timeout to connect), instead of closing its listener first.
+        var early = impairment == .stall ? connectUpstream(until: deadline) : nil
+        while let client = acceptClient(until: deadline) {
+            let upstream = early
+            early = nil
+            guard relay(client, upstream: upstream, until: deadline) else { break }
+        }
+        if let early { close(early) }
     }
 
     /// Forwards one connection, impaired, until both sides have closed it (true: take the next one)
     /// or the proxy is stopped, the deadline passes or the impairment ends it (false).
-    private func relay(_ client: Int32, until deadline: ContinuousClock.Instant) -> Bool {
+    private func relay(_ client: Int32, upstream: Int32?, until deadline: ContinuousClock.Instant) -> Bool {
         defer { close(client) }
-        guard let server = connectUpstream(until: deadline) else { return false }
+        guard let server = upstream ?? connectUpstream(until: deadline) else { return false }
         var serverOpen = true
         defer { if serverOpen { close(server) } }
         var one: Int32 = 1
@@ -231,9 +240,10 @@ final class ImpairmentProxy: @unchecked Sendable {
                 }
                 if isClient { toClient = direction } else { toServer = direction }
             }
-            if toServer.readClosed && toServer.pending.isEmpty { shutdown(server, Int32(SHUT_WR)) }
-            // A stalled network carries nothing to the client, not even the server's close: the
-            // client must meet its own timeout, not an end of stream the server's timeout caused.
+            // A stalled network carries no close either way: each side must meet its own timeout,
+            // not an end of stream the other side's timeout caused (the client's ClientHello is
+            // all that passes).
+            if toServer.readClosed && toServer.pending.isEmpty && impairment != .stall { shutdown(server, Int32(SHUT_WR)) }
             if toClient.readClosed && toClient.pending.isEmpty && impairment != .stall { shutdown(client, Int32(SHUT_WR)) }
             if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return true }
 
