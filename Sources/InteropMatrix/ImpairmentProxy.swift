@@ -216,6 +216,9 @@ final class ImpairmentProxy: @unchecked Sendable {
         var toServer = Direction()
         var toClient = Direction()
         var forwarded = 0
+        // Stopped once the client has ended: over a stalled network the server's connection stays
+        // open until the server ends it, so it meets its own timeout rather than an end of stream.
+        var stopping = false
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let clock = ContinuousClock()
         let corruptTarget = version == .tls13 ? 2 : 1
@@ -248,7 +251,7 @@ final class ImpairmentProxy: @unchecked Sendable {
             if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return true }
 
             var fds = [
-                pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.read, events: stopping ? 0 : Int16(POLLIN), revents: 0),
                 pollfd(fd: client, events: toServer.readClosed ? 0 : Int16(POLLIN), revents: 0),
                 pollfd(fd: server, events: toClient.readClosed ? 0 : Int16(POLLIN), revents: 0),
             ]
@@ -262,7 +265,11 @@ final class ImpairmentProxy: @unchecked Sendable {
                 fail("poll: \(String(cString: strerror(errno)))")
                 return false
             }
-            if fds[0].revents != 0 { return false }
+            if fds[0].revents != 0 {
+                guard impairment == .stall && !toClient.readClosed else { return false }
+                stopping = true
+            }
+            if stopping && toClient.readClosed { return false }
 
             for (index, fromClient) in [(1, true), (2, false)] where fds[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let fd = fromClient ? client : server
