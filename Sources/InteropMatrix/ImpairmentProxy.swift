@@ -59,6 +59,12 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Cells over this network spend their time waiting on timers, not on a core, so they run
     /// beside the CPU-bound cells instead of taking one of the `--jobs` slots.
+    /// Whether the network carries each side's close to the other. A stalled one carries nothing
+    /// back (not even the server's close) and no close forward, so each side meets its own timeout:
+    /// the proxy connects to the server as it listens and keeps that connection open until the
+    /// server ends it.
+    var carriesCloses: Bool { self != .stall }
+
     public var isMostlyWaiting: Bool { self == .stall || self == .delay50ms }
 
     /// Whether a cell over this network must still succeed; the others must fail as `expectedFailure` says.
@@ -193,7 +199,7 @@ final class ImpairmentProxy: @unchecked Sendable {
         // Over a stalled network the server's connection is made at once, as the server listens:
         // it then waits out its own timeout whenever the client comes (a JVM's first cell can
         // take longer than that timeout to connect), instead of closing its listener first.
-        var early = impairment == .stall ? connectUpstream(until: deadline) : nil
+        var early = impairment.carriesCloses ? nil : connectUpstream(until: deadline)
         while let client = acceptClient(until: deadline) {
             let upstream = early
             early = nil
@@ -246,8 +252,8 @@ final class ImpairmentProxy: @unchecked Sendable {
             // A stalled network carries no close either way: each side must meet its own timeout,
             // not an end of stream the other side's timeout caused (the client's ClientHello is
             // all that passes).
-            if toServer.readClosed && toServer.pending.isEmpty && impairment != .stall { shutdown(server, Int32(SHUT_WR)) }
-            if toClient.readClosed && toClient.pending.isEmpty && impairment != .stall { shutdown(client, Int32(SHUT_WR)) }
+            if toServer.readClosed && toServer.pending.isEmpty && impairment.carriesCloses { shutdown(server, Int32(SHUT_WR)) }
+            if toClient.readClosed && toClient.pending.isEmpty && impairment.carriesCloses { shutdown(client, Int32(SHUT_WR)) }
             if toServer.readClosed && toClient.readClosed && toServer.pending.isEmpty && toClient.pending.isEmpty { return true }
 
             var fds = [
@@ -266,7 +272,7 @@ final class ImpairmentProxy: @unchecked Sendable {
                 return false
             }
             if fds[0].revents != 0 {
-                guard impairment == .stall && !toClient.readClosed else { return false }
+                guard !impairment.carriesCloses && !toClient.readClosed else { return false }
                 stopping = true
             }
             if stopping && toClient.readClosed { return false }

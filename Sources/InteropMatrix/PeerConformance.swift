@@ -112,18 +112,19 @@ public struct PeerConformance: Sendable {
                     expected: "exit 2, no result line, a message on stderr") { exit, _ in
             exit.termination == .exited(PeerProtocol.ExitCode.usage.rawValue) && exit.result == nil && !exit.log.isEmpty
         }
-        // TLS_NULL_WITH_NULL_NULL: no library offers it, so it is unsupported before any socket.
+        // A forced suite the peer cannot take is unsupported before any socket: TLS_NULL_WITH_NULL_NULL,
+        // which no library offers, and a suite it lists as not forceable.
         let unlisted = "0x0000"
+        var refusedSuites: [(name: String, code: String)] = []
         if !candidate.capabilities.suites.contains(where: { $0.code == unlisted }) {
-            await check("a suite it does not implement is unsupported (exit 3, a reason, no listening)",
-                        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", unlisted, "--timeout-ms", "2000"],
-                        expected: "exit 3 with status unsupported and a reason", listens: true) { exit, _ in
-                exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
-            }
+            refusedSuites.append(("a suite it does not implement", unlisted))
         }
         if let fixed = candidate.capabilities.suites.first(where: { $0.forceable == false }) {
-            await check("a suite it cannot be held to (forceable: false) is unsupported (exit 3, a reason, no listening)",
-                        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", fixed.code, "--timeout-ms", "2000"],
+            refusedSuites.append(("a suite it cannot be held to (forceable: false)", fixed.code))
+        }
+        for (name, code) in refusedSuites {
+            await check("\(name) is unsupported (exit 3, a reason, no listening)",
+                        ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", code, "--timeout-ms", "2000"],
                         expected: "exit 3 with status unsupported and a reason", listens: true) { exit, _ in
                 exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
             }

@@ -13,15 +13,24 @@ func library() libraryJSON {
 
 // capabilities asks crypto/tls what it implements: its suites come from tls.CipherSuites and
 // tls.InsecureCipherSuites, its default versions from handshakes over an in-memory pipe.
-func capabilities() capabilitiesJSON {
+func capabilities() (capabilitiesJSON, error) {
+	// The probes need a certificate of each key type; without one, no default can be known.
+	ecdsaCert, err := probeCertificate(false)
+	if err != nil {
+		return capabilitiesJSON{}, fmt.Errorf("probe certificate: %w", err)
+	}
+	rsaCert, err := probeCertificate(true)
+	if err != nil {
+		return capabilitiesJSON{}, fmt.Errorf("probe certificate: %w", err)
+	}
 	c := capabilitiesJSON{
 		Event:            "capabilities",
 		Protocol:         1,
 		Library:          library(),
 		Versions:         allVersions,
-		DefaultVersions:  probeDefaultVersions(),
+		DefaultVersions:  probeDefaultVersions(ecdsaCert),
 		Groups:           groupOrder,
-		DefaultGroups:    defaultGroups,
+		DefaultGroups:    probeDefaultGroups(ecdsaCert),
 		CertificateTypes: []string{"rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"},
 		// No session-id resumption: a crypto/tls server keeps no session cache, it resumes
 		// only from tickets. No key-update: crypto/tls answers a KeyUpdate but has no call to send one.
@@ -35,7 +44,7 @@ func capabilities() capabilitiesJSON {
 			"alerts this side sends are read from the wire where they travel in the clear; an encrypted one (TLS 1.3 after ServerHello) is named only when crypto/tls returns it as an error",
 		},
 	}
-	defaults := probeDefaultSuites()
+	defaults := probeDefaultSuites(ecdsaCert, rsaCert)
 	for _, s := range tls.CipherSuites() {
 		c.Suites = append(c.Suites, suiteEntry(s, defaults))
 	}
@@ -45,7 +54,7 @@ func capabilities() capabilitiesJSON {
 	for _, s := range signatureSchemeNames {
 		c.SignatureSchemes = append(c.SignatureSchemes, s.name)
 	}
-	return c
+	return c, nil
 }
 
 // suiteEntry describes one suite. crypto/tls flags some as insecure, yet a Config that lists one

@@ -27,7 +27,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: peer-gotls capabilities | worker | server|client [options]; see Sources/PeerKit/PEER-PROTOCOL.md")
 		os.Exit(0)
 	case args[0] == "capabilities":
-		emit(capabilities())
+		caps, err := capabilities()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "peer-gotls capabilities: %v\n", err)
+			os.Exit(1)
+		}
+		emit(caps)
 		os.Exit(0)
 	case args[0] == "worker":
 		worker()

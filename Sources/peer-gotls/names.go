@@ -33,8 +33,9 @@ var groupsByName = map[string]tls.CurveID{
 	"secp521r1": tls.CurveP521,
 }
 
-// The groups Go implements beyond these, and its preference order and defaults, depend on its
-// version: groups_*.go define groupOrder, defaultGroups and addedGroups for each.
+// The groups Go implements beyond these, and its preference order, depend on its version:
+// groups_*.go define groupOrder and addedGroups for each (which are on by default, the
+// capabilities probe asks).
 func init() {
 	for name, id := range addedGroups {
 		groupsByName[name] = id

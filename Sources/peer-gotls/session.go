@@ -101,9 +101,37 @@ func (c *cell) serve(cfg *tls.Config) error {
 	return nil
 }
 
-func (c *cell) serveOne(cfg *tls.Config, tcp *net.TCPConn) (err error) {
+func (c *cell) serveOne(cfg *tls.Config, tcp *net.TCPConn) error {
 	wire := newWireConn(tcp, c.deadline)
 	conn := tls.Server(wire, cfg)
+	return c.converse(tcp, wire, conn, func() error {
+		if c.req.transfer > 0 {
+			if err := c.echoTransfer(conn, wire); err != nil {
+				return err
+			}
+		} else {
+			line, err := c.readLine(conn, wire)
+			if err != nil {
+				return err
+			}
+			if err := c.write(conn, wire, append(line, []byte(" pong\n")...)); err != nil {
+				return err
+			}
+		}
+		// The client closes first; answer its close_notify with ours.
+		if err := c.awaitCloseNotify(conn, wire); err != nil {
+			return err
+		}
+		if err := conn.CloseWrite(); err != nil {
+			return classify(err, "shutdown", wire, c)
+		}
+		return nil
+	})
+}
+
+// converse runs one connection of the cell: the handshake, then the role's exchange; however it
+// ends, end() reports how the connection closed.
+func (c *cell) converse(tcp *net.TCPConn, wire *wireConn, conn *tls.Conn, exchange func() error) (err error) {
 	c.resetExchange()
 	established := false
 	defer func() { c.end(tcp, wire, conn, established, err) }()
@@ -111,27 +139,7 @@ func (c *cell) serveOne(cfg *tls.Config, tcp *net.TCPConn) (err error) {
 		return err
 	}
 	established = true
-	if c.req.transfer > 0 {
-		if err = c.echoTransfer(conn, wire); err != nil {
-			return err
-		}
-	} else {
-		line, err := c.readLine(conn, wire)
-		if err != nil {
-			return err
-		}
-		if err = c.write(conn, wire, append(line, []byte(" pong\n")...)); err != nil {
-			return err
-		}
-	}
-	// The client closes first; answer its close_notify with ours.
-	if err = c.awaitCloseNotify(conn, wire); err != nil {
-		return err
-	}
-	if err = conn.CloseWrite(); err != nil {
-		return classify(err, "shutdown", wire, c)
-	}
-	return nil
+	return exchange()
 }
 
 func (c *cell) connect(cfg *tls.Config) error {
@@ -152,42 +160,37 @@ func (c *cell) connect(cfg *tls.Config) error {
 	return nil
 }
 
-func (c *cell) connectOne(cfg *tls.Config, tcp *net.TCPConn) (err error) {
+func (c *cell) connectOne(cfg *tls.Config, tcp *net.TCPConn) error {
 	wire := newWireConn(tcp, c.deadline)
 	conn := tls.Client(wire, cfg)
-	c.resetExchange()
-	established := false
-	defer func() { c.end(tcp, wire, conn, established, err) }()
-	if err = c.handshake(conn, wire); err != nil {
-		return err
-	}
-	established = true
-	if c.req.transfer > 0 {
-		if err = c.sendTransfer(conn, wire); err != nil {
-			return err
+	return c.converse(tcp, wire, conn, func() error {
+		if c.req.transfer > 0 {
+			if err := c.sendTransfer(conn, wire); err != nil {
+				return err
+			}
+		} else {
+			if err := c.write(conn, wire, []byte(c.req.message+"\n")); err != nil {
+				return err
+			}
+			echoed, err := c.readLine(conn, wire)
+			if err != nil {
+				return err
+			}
+			if m := echoMismatch([]byte(c.req.message+" pong"), echoed); m != "" {
+				return dataFailure("%s", m)
+			}
 		}
-	} else {
-		if err = c.write(conn, wire, []byte(c.req.message+"\n")); err != nil {
-			return err
+		// A TLS 1.3 ticket arrived with the echo; the ClientSessionCache keeps it for the next connection.
+		if c.req.truncate {
+			// Ends without close_notify, on purpose.
+			c.out.logf("closing without close_notify, as asked")
+			return nil
 		}
-		echoed, err := c.readLine(conn, wire)
-		if err != nil {
-			return err
+		if err := conn.CloseWrite(); err != nil {
+			return classify(err, "shutdown", wire, c)
 		}
-		if m := echoMismatch([]byte(c.req.message+" pong"), echoed); m != "" {
-			return dataFailure("%s", m)
-		}
-	}
-	// A TLS 1.3 ticket arrived with the echo; the ClientSessionCache keeps it for the next connection.
-	if c.req.truncate {
-		// Ends without close_notify, on purpose.
-		c.out.logf("closing without close_notify, as asked")
-		return nil
-	}
-	if err = conn.CloseWrite(); err != nil {
-		return classify(err, "shutdown", wire, c)
-	}
-	return c.awaitCloseNotify(conn, wire)
+		return c.awaitCloseNotify(conn, wire)
+	})
 }
 
 func (c *cell) handshake(conn *tls.Conn, wire *wireConn) error {

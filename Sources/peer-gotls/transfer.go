@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -55,22 +54,8 @@ func (c *cell) sendTransfer(conn *tls.Conn, wire *wireConn) error {
 		}
 		written <- p
 	}()
-	buf := make([]byte, transferChunk)
-	for c.nRecvd < total {
-		n, err := conn.Read(buf)
-		if n > 0 {
-			c.recvd.add(buf[:n])
-			if cerr := checkTransfer(buf[:n], c.nRecvd); cerr != nil {
-				return cerr
-			}
-			c.nRecvd += n
-		}
-		if errors.Is(err, io.EOF) {
-			return dataFailure("peer sent close_notify after %d of %d bytes", c.nRecvd, total)
-		}
-		if err != nil {
-			return classify(err, "data", wire, c)
-		}
+	if err := c.receivePattern(conn, wire, nil); err != nil {
+		return err
 	}
 	p := <-written
 	c.sent, c.nSent = p.digest, p.sent
@@ -83,6 +68,16 @@ func (c *cell) sendTransfer(conn *tls.Conn, wire *wireConn) error {
 
 // echoTransfer reads the pattern, checks it, and writes back what it read as it reads it.
 func (c *cell) echoTransfer(conn *tls.Conn, wire *wireConn) error {
+	if err := c.receivePattern(conn, wire, func(b []byte) error { return c.write(conn, wire, b) }); err != nil {
+		return err
+	}
+	c.out.logf("transfer done: %d bytes each way, %s", c.req.transfer, c.recvd.text())
+	return nil
+}
+
+// receivePattern reads the transfer's bytes until all have come, checking each against the
+// pattern and counting it into the exchange; each chunk then goes to echo, when there is one.
+func (c *cell) receivePattern(conn *tls.Conn, wire *wireConn, echo func([]byte) error) error {
 	total := c.req.transfer
 	buf := make([]byte, transferChunk)
 	for c.nRecvd < total {
@@ -93,8 +88,10 @@ func (c *cell) echoTransfer(conn *tls.Conn, wire *wireConn) error {
 				return cerr
 			}
 			c.nRecvd += n
-			if werr := c.write(conn, wire, buf[:n]); werr != nil {
-				return werr
+			if echo != nil {
+				if werr := echo(buf[:n]); werr != nil {
+					return werr
+				}
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -104,6 +101,5 @@ func (c *cell) echoTransfer(conn *tls.Conn, wire *wireConn) error {
 			return classify(err, "data", wire, c)
 		}
 	}
-	c.out.logf("transfer done: %s", fmt.Sprintf("%d bytes each way, %s", total, c.recvd.text()))
 	return nil
 }
