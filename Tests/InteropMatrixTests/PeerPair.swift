@@ -40,9 +40,11 @@ struct PeerPair {
     static func executable(_ id: String) -> String { id.contains("/") ? id : PeerCatalog(directory: Fixture.buildDirectory).executable(for: id) }
 
     /// Runs `server` (which prints its port), then `client` with `--port` added, and waits for both.
-    /// Both run with a 5 s peer deadline; a peer still running 10 s after its start is killed.
+    /// The client runs with a 5 s peer deadline, the server with 20 s: it waits for a client that a
+    /// loaded test run may start seconds later (CI saw its listener gone before a client came). A
+    /// peer still running 10 s past its deadline is killed.
     static func run(server: String, _ serverArguments: [String], client: String, _ clientArguments: [String]) async throws -> (server: End, client: End) {
-        let server = try PeerProcessHandle(executable: executable(server), arguments: ["server", "--timeout-ms", "5000"] + serverArguments)
+        let server = try PeerProcessHandle(executable: executable(server), arguments: ["server", "--timeout-ms", "20000"] + serverArguments, lifetime: 30)
         defer { server.stop() }
         guard let port = try await offPool({ server.readPort() }) else {
             let end = try await offPool { server.finish() }
@@ -80,7 +82,7 @@ private final class PeerProcessHandle: @unchecked Sendable {
     private var pending = Data()
     private let killer: DispatchWorkItem
 
-    init(executable: String, arguments: [String]) throws {
+    init(executable: String, arguments: [String], lifetime: Double = 10) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = output
@@ -89,7 +91,7 @@ private final class PeerProcessHandle: @unchecked Sendable {
         try process.run()
         let process = self.process
         killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10, execute: killer)
+        DispatchQueue.global().asyncAfter(deadline: .now() + lifetime, execute: killer)
     }
 
     /// Reads stdout up to the `listening` line and returns its port (nil if the peer ended first).
