@@ -12,6 +12,9 @@ final class MbedTLSRandom {
     init() throws(PeerFailure) {
         mbedtls_entropy_init(entropy)
         mbedtls_ctr_drbg_init(drbg)
+        // 3.x: TLS 1.3 (and the DRBG's own PSA use) needs PSA Crypto set up first; idempotent.
+        let psa = CShimMbedTLS_crypto_init()
+        guard psa == 0 else { throw PeerFailure(stage: .setup, error: TLSError(libraryCode: String(psa), message: "psa_crypto_init failed (status \(psa))")) }
         let personalization = Array("interop-matrix".utf8)
         let rc = mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, entropy, personalization, personalization.count)
         guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ctr_drbg_seed")) }
@@ -45,9 +48,9 @@ final class MbedTLSCertificateChain {
 final class MbedTLSPrivateKey {
     let handle = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
 
-    init(path: String) throws(PeerFailure) {
+    init(path: String, random: MbedTLSRandom) throws(PeerFailure) {
         mbedtls_pk_init(handle)
-        let rc = mbedtls_pk_parse_keyfile(handle, path, nil)
+        let rc = CShimMbedTLS_pk_parse_keyfile(handle, path, random.drbg)
         guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "loading private key \(path)")) }
     }
 
@@ -66,8 +69,12 @@ final class MbedTLSConfiguration {
     private var ownChain: MbedTLSCertificateChain?
     private var ownKey: MbedTLSPrivateKey?
     private var suiteList: UnsafeMutablePointer<Int32>?
+    /// The forced groups: IANA code points (3.x) and the curve ids 2.28 takes instead.
+    private var groupList: UnsafeMutablePointer<UInt16>?
     private var curveList: UnsafeMutablePointer<mbedtls_ecp_group_id>?
     private var keyLog: KeyLog?
+    /// Where the library's secrets go: to `keyLog` (see `keyLogTarget`).
+    private(set) var keyLogTarget: UnsafeMutablePointer<CShimMbedTLS_key_log>?
     /// The NULL-terminated ALPN list Mbed TLS keeps a pointer to.
     private var alpnList: UnsafeMutablePointer<UnsafePointer<CChar>?>?
     /// The server's second certificate, for ClientHellos naming `alternateName` (SNI).
@@ -80,9 +87,7 @@ final class MbedTLSConfiguration {
         mbedtls_ssl_config_init(handle)
         // Unsupported requests are refused before anything is loaded or any socket exists.
         if let version = request.version, !MbedTLSVersion.supported.contains(version) {
-            throw Unsupported(version == .tls13
-                ? "Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3 (2.x implements TLS 1.0-1.2)"
-                : "Mbed TLS \(MbedTLSEngine.library.version) is built without \(version.rawValue) (\(MbedTLSVersion.feature(version)) is not set)")
+            throw Unsupported(MbedTLSVersion.missing(version))
         }
         random = try MbedTLSRandom()
         let endpoint = request.role == .server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT
@@ -90,8 +95,7 @@ final class MbedTLSConfiguration {
         guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_config_defaults")) }
         mbedtls_ssl_conf_rng(handle, mbedtls_ctr_drbg_random, random.drbg)
         if let version = request.version {
-            mbedtls_ssl_conf_min_version(handle, MBEDTLS_SSL_MAJOR_VERSION_3, MbedTLSVersion.minor(version))
-            mbedtls_ssl_conf_max_version(handle, MBEDTLS_SSL_MAJOR_VERSION_3, MbedTLSVersion.minor(version))
+            CShimMbedTLS_conf_set_version_range(handle, MbedTLSVersion.minor(version), MbedTLSVersion.minor(version))
         }
         if let code = request.suiteCode { try forceSuite(code) }
         if let group = request.group { try forceGroup(group) }
@@ -106,8 +110,11 @@ final class MbedTLSConfiguration {
         }
         if let log = try KeyLog.opened(for: request) {
             keyLog = log
-            // 2.28 hands over the TLS 1.2 master secret with both randoms once keys are derived.
-            mbedtls_ssl_conf_export_keys_ext_cb(handle, exportMasterSecret, Unmanaged.passUnretained(log).toOpaque())
+            let target = UnsafeMutablePointer<CShimMbedTLS_key_log>.allocate(capacity: 1)
+            target.initialize(to: CShimMbedTLS_key_log(line: appendKeyLine, context: Unmanaged.passUnretained(log).toOpaque()))
+            keyLogTarget = target
+            // 2.28 hands over the TLS 1.2 master secret here; 3.x on each connection (keyLogTarget).
+            CShimMbedTLS_conf_key_log(handle, target)
         }
         if request.role == .server {
             // Every ClientHello's SNI goes through the callback: it is reported, and picks the
@@ -126,7 +133,9 @@ final class MbedTLSConfiguration {
         mbedtls_ssl_config_free(handle)
         handle.deallocate()
         suiteList?.deallocate()
+        groupList?.deallocate()
         curveList?.deallocate()
+        keyLogTarget?.deallocate()
         if let alpnList {
             var index = 0
             while let name = alpnList[index] { free(UnsafeMutablePointer(mutating: name)); index += 1 }
@@ -141,6 +150,7 @@ final class MbedTLSConfiguration {
             mbedtls_ssl_conf_session_tickets(handle, MBEDTLS_SSL_SESSION_TICKETS_DISABLED)
         case (.client, .ticket):
             mbedtls_ssl_conf_session_tickets(handle, MBEDTLS_SSL_SESSION_TICKETS_ENABLED)
+            CShimMbedTLS_conf_signal_new_session_tickets(handle)
         case (.server, .sessionID):
             let cache = MbedTLSSessionCache()
             sessionCache = cache
@@ -165,18 +175,25 @@ final class MbedTLSConfiguration {
 
     private func forceGroup(_ group: String) throws {
         let names = group.split(separator: ",").map(String.init)
-        var curves: [mbedtls_ecp_group_id] = []
+        var codes: [UInt16] = []
         for name in names {
-            guard let curve = MbedTLSCapabilities.curve(iana: name) else {
-                throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) does not support group \(name) (it has no named finite-field groups, and only the curves of mbedtls_ecp_curve_list)")
-            }
-            curves.append(curve)
+            guard let code = NamedGroup.code(of: name) else { throw Unsupported(MbedTLSConfiguration.missing(group: name)) }
+            codes.append(code)
         }
-        let list = UnsafeMutablePointer<mbedtls_ecp_group_id>.allocate(capacity: curves.count + 1)
-        for (index, curve) in curves.enumerated() { list[index] = curve }
-        list[curves.count] = MBEDTLS_ECP_DP_NONE
-        curveList = list
-        mbedtls_ssl_conf_curves(handle, list)
+        let list = UnsafeMutablePointer<UInt16>.allocate(capacity: codes.count + 1)
+        for (index, code) in codes.enumerated() { list[index] = code }
+        list[codes.count] = 0
+        groupList = list
+        let scratch = UnsafeMutablePointer<mbedtls_ecp_group_id>.allocate(capacity: codes.count + 1)
+        curveList = scratch
+        let unknown = CShimMbedTLS_conf_groups(handle, list, scratch)
+        if unknown != 0 { throw Unsupported(MbedTLSConfiguration.missing(group: NamedGroup.name(code: unknown))) }
+    }
+
+    private static func missing(group name: String) -> String {
+        MbedTLSVersion.is2x
+            ? "Mbed TLS \(MbedTLSEngine.library.version) does not support group \(name) (it has no named finite-field groups, and only the curves of mbedtls_ecp_curve_list)"
+            : "Mbed TLS \(MbedTLSEngine.library.version) does not support group \(name) (not in the default group list of mbedtls_ssl_config_defaults, which holds every group the build has)"
     }
 
     private func loadCredentials(_ request: PeerRequest) throws(PeerFailure) {
@@ -187,14 +204,14 @@ final class MbedTLSConfiguration {
         }
         if let certificate = request.certificatePath, let key = request.keyPath {
             let chain = try MbedTLSCertificateChain(path: certificate)
-            let privateKey = try MbedTLSPrivateKey(path: key)
+            let privateKey = try MbedTLSPrivateKey(path: key, random: random)
             ownChain = chain
             ownKey = privateKey
             let rc = mbedtls_ssl_conf_own_cert(handle, chain.handle, privateKey.handle)
             guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_own_cert")) }
         }
         if let name = request.alternateName, let certificate = request.alternateCertificatePath, let key = request.alternateKeyPath {
-            alternate = (name, try MbedTLSCertificateChain(path: certificate), try MbedTLSPrivateKey(path: key))
+            alternate = (name, try MbedTLSCertificateChain(path: certificate), try MbedTLSPrivateKey(path: key, random: random))
         }
     }
 }
@@ -236,19 +253,16 @@ final class MbedTLSSession {
 /// Mbed TLS's SNI callback; the connection is the context of its I/O callbacks.
 private func chooseCertificate(_ unused: UnsafeMutableRawPointer?, _ ssl: UnsafeMutablePointer<mbedtls_ssl_context>?,
                                _ name: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
-    guard let ssl, let connection = ssl.pointee.p_bio, let name else { return 0 }
+    guard let ssl, let connection = CShimMbedTLS_bio_context(ssl), let name else { return 0 }
     let text = String(decoding: UnsafeBufferPointer(start: name, count: length), as: UTF8.self)
     return Unmanaged<MbedTLSConnection>.fromOpaque(connection).takeUnretainedValue().received(serverName: text)
 }
 
-/// Mbed TLS's key export hook: an NSS `CLIENT_RANDOM` line from the master secret (48 bytes).
-private func exportMasterSecret(_ context: UnsafeMutableRawPointer?, _ masterSecret: UnsafePointer<UInt8>?, _ keyBlock: UnsafePointer<UInt8>?,
-                                _ macLength: Int, _ keyLength: Int, _ ivLength: Int,
-                                _ clientRandom: UnsafePointer<UInt8>?, _ serverRandom: UnsafePointer<UInt8>?,
-                                _ prf: mbedtls_tls_prf_types) -> Int32 {
-    guard let context, let masterSecret, let clientRandom else { return 0 }
+/// The shim's key log hook: one NSS key log line.
+private func appendKeyLine(_ context: UnsafeMutableRawPointer?, _ label: UnsafePointer<CChar>?, _ clientRandom: UnsafePointer<UInt8>?,
+                           _ secret: UnsafePointer<UInt8>?, _ length: Int) {
+    guard let context, let label, let clientRandom, let secret else { return }
     Unmanaged<KeyLog>.fromOpaque(context).takeUnretainedValue().append(
-        label: "CLIENT_RANDOM", clientRandom: UnsafeRawBufferPointer(start: clientRandom, count: 32),
-        secret: UnsafeRawBufferPointer(start: masterSecret, count: 48))
-    return 0
+        label: String(cString: label), clientRandom: UnsafeRawBufferPointer(start: clientRandom, count: 32),
+        secret: UnsafeRawBufferPointer(start: secret, count: length))
 }

@@ -12,6 +12,10 @@ final class MbedTLSConnection {
     /// still exist: 2.28 frees them when the handshake ends and has no getter for either.
     private var group: String?
     private var resumed = false
+    /// 3.x, which cannot say whether a handshake resumed: whether it went through the state that
+    /// sends or receives the server's Certificate, which a resumption (TLS 1.2 abbreviated
+    /// handshake, TLS 1.3 PSK) skips.
+    private var certificateStateSeen = false
     /// The SNI name the server's callback received.
     private var serverName: String?
     /// The first fatal alert seen on the wire in either direction.
@@ -34,6 +38,7 @@ final class MbedTLSConnection {
             guard named == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(named, "mbedtls_ssl_set_hostname")) }
         }
         mbedtls_ssl_set_bio(ssl, Unmanaged.passUnretained(self).toOpaque(), sendRecord, receiveRecord, nil)
+        if let target = configuration.keyLogTarget { CShimMbedTLS_ssl_key_log(ssl, target) }
         if let session {
             let rc = mbedtls_ssl_set_session(ssl, session.handle)
             guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_set_session")) }
@@ -76,23 +81,32 @@ final class MbedTLSConnection {
     }
 
     func handshake() -> AsyncOperationResult<Void> {
-        while ssl.pointee.state != MBEDTLS_SSL_HANDSHAKE_OVER.rawValue {
+        while CShimMbedTLS_handshake_state(ssl) != Int32(MBEDTLS_SSL_HANDSHAKE_OVER.rawValue) {
             let rc = mbedtls_ssl_handshake_step(ssl)
             noteHandshakeParameters()
             if rc != 0 { return map(rc, "mbedtls_ssl_handshake") }
         }
+        if CShimMbedTLS_handshake_resumed(ssl) < 0 { resumed = !certificateStateSeen }
         return .complete(())
     }
 
     private func noteHandshakeParameters() {
-        if let parameters = ssl.pointee.handshake, parameters.pointee.resume != 0 { resumed = true }
+        switch CShimMbedTLS_handshake_resumed(ssl) {
+        case 1: resumed = true
+        case -1 where CShimMbedTLS_handshake_state(ssl) == Int32(MBEDTLS_SSL_SERVER_CERTIFICATE.rawValue): certificateStateSeen = true
+        default: break
+        }
         let id = mbedtls_ecp_group_id(UInt32(CShimMbedTLS_handshake_ecdh_group(ssl)))
         guard id != MBEDTLS_ECP_DP_NONE, let info = mbedtls_ecp_curve_info_from_grp_id(id) else { return }
         group = NamedGroup.name(code: info.pointee.tls_id)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> AsyncOperationResult<Int> {
-        let rc = mbedtls_ssl_read(ssl, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
+        var rc = mbedtls_ssl_read(ssl, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
+        // 3.x, TLS 1.3: a NewSessionTicket was taken in (the session now holds it); read on.
+        while rc == CShimMbedTLS_ERR_RECEIVED_NEW_SESSION_TICKET {
+            rc = mbedtls_ssl_read(ssl, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
+        }
         if rc > 0 { return .complete(Int(rc)) }
         if rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY { return .complete(0) }
         if rc == 0 {
@@ -143,9 +157,10 @@ final class MbedTLSConnection {
         switch rc {
         case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
             // The alert record's description byte stays in the input buffer.
-            if let message = ssl.pointee.in_msg { error.alert = ObservedAlert(code: message[1], direction: .received) }
-        case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE where MbedTLSVerification.isRefusal(mbedtls_ssl_get_verify_result(ssl)):
-            // 2.28 reports a certificate whose (extended) key usage does not fit as a bad Certificate
+            let code = CShimMbedTLS_received_alert(ssl)
+            if code >= 0 { error.alert = ObservedAlert(code: UInt8(code), direction: .received) }
+        case CShimMbedTLS_ERR_BAD_CERTIFICATE where MbedTLSVerification.isRefusal(mbedtls_ssl_get_verify_result(ssl)):
+            // 2.28 (BAD_HS_CERTIFICATE) and 3.x (BAD_CERTIFICATE) report a certificate whose (extended) key usage does not fit as a bad Certificate
             // message, with the verification flags set ("bad certificate (usage extensions)",
             // ssl_tls.c): a verification refusal all the same.
             let flags = mbedtls_ssl_get_verify_result(ssl)
@@ -196,8 +211,9 @@ final class MbedTLSConnection {
             view.suiteName = nil
         }
         view.group = group
-        // 2.28 keeps the handshake's signature algorithm in no field it exposes.
-        view.notReadable = ["signature_scheme"]
+        // Neither series keeps the handshake's signature algorithm in a field it exposes, and 3.x
+        // keeps the key-exchange group only in handshake parameters it does not declare.
+        view.notReadable = group == nil && !MbedTLSVersion.is2x ? ["signature_scheme", "group"] : ["signature_scheme"]
         view.resumed = resumed
         view.serverName = serverName
         if let name = mbedtls_ssl_get_alpn_protocol(ssl) { view.alpn = String(cString: name) }

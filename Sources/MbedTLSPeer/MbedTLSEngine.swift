@@ -7,8 +7,17 @@ public final class MbedTLSEngine: TLSEngine {
     public static var library: LibraryIdentity {
         var buffer = [CChar](repeating: 0, count: 18)
         mbedtls_version_get_string(&buffer)
-        return LibraryIdentity(id: "mbedtls", name: "Mbed TLS", version: String(nulTerminated: buffer))
+        return LibraryIdentity(id: id, name: "Mbed TLS", version: String(nulTerminated: buffer))
     }
+
+    /// `mbedtls` as SwiftPM builds it against the distribution's Mbed TLS; a build against another
+    /// (ci/build-swift-peer, which sets PEER_VARIANT) is a peer of its own beside it,
+    /// `mbedtls-<major>.<minor>` (Sources/peer-mbedtls-3.6/build).
+    #if PEER_VARIANT
+    static let id = "mbedtls-\(MBEDTLS_VERSION_MAJOR).\(MBEDTLS_VERSION_MINOR)"
+    #else
+    static let id = "mbedtls"
+    #endif
 
     private let request: PeerRequest
     private let configuration: MbedTLSConfiguration
@@ -19,9 +28,11 @@ public final class MbedTLSEngine: TLSEngine {
     public required init(request: PeerRequest) throws {
         self.request = request
         if request.keyUpdate {
-            throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3, so no KeyUpdate")
+            throw Unsupported(MbedTLSVersion.is2x
+                ? "Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3, so no KeyUpdate"
+                : "Mbed TLS \(MbedTLSEngine.library.version) has no function that sends a TLS 1.3 KeyUpdate (ssl.h)")
         }
-        if request.role == .client, request.serverIdentity.isIPAddress {
+        if request.role == .client, request.serverIdentity.isIPAddress, !MbedTLSCapabilities.checksAddressNames {
             throw Unsupported(MbedTLSCapabilities.noAddressNames)
         }
         configuration = try MbedTLSConfiguration(request: request)
@@ -60,14 +71,29 @@ extension String {
     func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
-/// The TLS versions of Mbed TLS 2.x as (major, minor) pairs of `mbedtls_ssl_conf_min_version`.
+/// The TLS versions of Mbed TLS, as wire minor versions for the shim's version ranges.
 enum MbedTLSVersion {
+    /// Whether this is a 2.x build (the same source builds against 3.x headers too; the two series
+    /// differ in TLS 1.3 and in what they expose).
+    static let is2x = MBEDTLS_VERSION_MAJOR < 3
+
+    /// The wire minor version (TLS 1.0 is 3.1), which the shim's version ranges use.
     static func minor(_ version: TLSVersion) -> Int32 {
         switch version {
-        case .tls10: MBEDTLS_SSL_MINOR_VERSION_1
-        case .tls11: MBEDTLS_SSL_MINOR_VERSION_2
-        case .tls12: MBEDTLS_SSL_MINOR_VERSION_3
-        case .tls13: MBEDTLS_SSL_MINOR_VERSION_4
+        case .tls10: 1
+        case .tls11: 2
+        case .tls12: 3
+        case .tls13: 4
+        }
+    }
+
+    /// Why a version cannot be had.
+    static func missing(_ version: TLSVersion) -> String {
+        let library = "Mbed TLS \(MbedTLSEngine.library.version)"
+        switch (version, MbedTLSVersion.is2x) {
+        case (.tls13, true): return "\(library) has no TLS 1.3 (2.x implements TLS 1.0-1.2)"
+        case (.tls10, false), (.tls11, false): return "\(library) has no \(version.rawValue) (3.0 removed TLS 1.0 and 1.1)"
+        default: return "\(library) is built without \(version.rawValue) (\(feature(version)) is not set)"
         }
     }
 
@@ -82,9 +108,10 @@ enum MbedTLSVersion {
     }
 
     /// Versions this build has. Mbed TLS 2.28's TLS 1.3 is a separate prototype
-    /// (`MBEDTLS_SSL_PROTO_TLS1_3_EXPERIMENTAL`) that the `ssl_tls.c` state machine used here never runs.
+    /// (`MBEDTLS_SSL_PROTO_TLS1_3_EXPERIMENTAL`) that the `ssl_tls.c` state machine used here never runs;
+    /// 3.x has no TLS 1.0 or 1.1 (their features are unknown to it).
     static var supported: [TLSVersion] {
-        [.tls10, .tls11, .tls12].filter { mbedtls_version_check_feature(feature($0)) == 0 }
+        (MbedTLSVersion.is2x ? [.tls10, .tls11, .tls12] : [.tls12, .tls13]).filter { mbedtls_version_check_feature(feature($0)) == 0 }
     }
 
     static func parse(_ text: String) -> TLSVersion? {

@@ -38,7 +38,7 @@ enum NSSCapabilities {
             notes: [
                 "initialized with NSS_NoDB_Init: certificates and keys are temporary objects, trust is the --ca given to CERT_PKIXVerifyCert as its only anchor",
                 "CERT_SetSlopTime(0): NSS by default accepts a certificate up to 24 hours before its notBefore (PENDING_SLOP); the peer enforces notBefore",
-                "no Ed25519 certificates: NSS 3.87 has no Ed25519 signatures in TLS",
+                "no Ed25519 certificates: the peer loads none into NSS (3.87, the distribution's, has no Ed25519 signatures in TLS)",
                 "no key log: NSS's SSLKEYLOGFILE is compiled out of Debian's build and its secret callback does not give the client random",
                 "default groups are not readable: NSS has no call that returns its default group list",
             ])

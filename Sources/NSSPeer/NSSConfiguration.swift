@@ -3,9 +3,13 @@ import PeerKit
 
 /// What a request asks of NSS, checked before any socket exists, and applied to each SSL socket.
 enum NSSConfiguration {
-    /// The key exchange groups NSS 3.87 implements (lib/ssl/sslgrp.c's table, `ssl_named_groups`),
-    /// by their IANA code points, which are NSS's `SSLNamedGroup` values.
+    /// The key exchange groups this NSS implements (lib/ssl/sslgrp.c's table, `ssl_named_groups`),
+    /// by their IANA code points, which are NSS's `SSLNamedGroup` values: 3.87's ECDHE and FFDHE
+    /// groups, and from 3.110 on (its sslt.h) the hybrids X25519MLKEM768 (0x11EC) and
+    /// X25519Kyber768Draft00 (0x6399), which 3.116 disabled.
     static let implementedGroups: [UInt16] = [29, 23, 24, 25, 256, 257, 258, 259, 260]
+        + (NSS_VersionCheck("3.110") != PR_FALSE ? [0x11EC] : [])
+        + (NSS_VersionCheck("3.110") != PR_FALSE && NSS_VersionCheck("3.116") == PR_FALSE ? [0x6399] : [])
 
     /// The groups this build allows: implemented and permitted for key exchange by NSS's policy.
     static var groups: [String] {
@@ -19,7 +23,10 @@ enum NSSConfiguration {
         case 23: oid = SEC_OID_ANSIX962_EC_PRIME256V1
         case 24: oid = SEC_OID_SECG_EC_SECP384R1
         case 25: oid = SEC_OID_SECG_EC_SECP521R1
-        default: return true // finite-field groups have no per-group policy OID in 3.87
+        // Their policy OIDs (secoidt.h of 3.110), by number: 3.87's header has no names for them.
+        case 0x11EC: oid = SECOidTag(rawValue: 389) // SEC_OID_MLKEM768X25519
+        case 0x6399: oid = SECOidTag(rawValue: 372) // SEC_OID_XYBER768D00
+        default: return true // finite-field groups have no per-group policy OID
         }
         var policy: UInt32 = 0
         guard NSS_GetAlgorithmPolicy(oid, &policy) == SECSuccess else { return false }

@@ -10,8 +10,16 @@ import PeerKit
 public final class NSSEngine: TLSEngine {
     public static var library: LibraryIdentity {
         NSSLibrary.initialize()
-        return LibraryIdentity(id: "nss", name: "NSS", version: String(cString: NSS_GetVersion()))
+        return LibraryIdentity(id: id, name: "NSS", version: String(cString: NSS_GetVersion()))
     }
+
+    /// `nss` as SwiftPM builds it against the distribution's NSS; a build against another NSS
+    /// (ci/build-swift-peer, which sets PEER_VARIANT) is a peer of its own, `nss-<major>.<minor>`.
+    #if PEER_VARIANT
+    static let id = "nss-\(NSS_VMAJOR).\(NSS_VMINOR)"
+    #else
+    static let id = "nss"
+    #endif
 
     private let request: PeerRequest
     private let credentials: NSSCredentials
