@@ -10,6 +10,11 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     case segment1
     /// Each chunk held 50 ms, in each direction.
     case delay50ms
+    /// The client's first flight cut at awkward offsets (inside the record header, right after it,
+    /// inside the handshake header, inside the extensions and a large key share), each piece sent
+    /// 10 ms after the last, so the server's reads end there: a ClientHello must be reassembled
+    /// across reads and records.
+    case splitFirstFlight
     /// The server's first flight is held until the client gives up.
     case stall
     /// Both connections closed once this many bytes have been forwarded.
@@ -24,6 +29,7 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
         case "none": self = .none
         case "segment-1": self = .segment1
         case "delay-50ms": self = .delay50ms
+        case "split-first-flight": self = .splitFirstFlight
         case "stall": self = .stall
         case "reset": self = .reset
         case "corrupt": self = .corrupt
@@ -38,6 +44,7 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
         case .none: "none"
         case .segment1: "segment-1"
         case .delay50ms: "delay-50ms"
+        case .splitFirstFlight: "split-first-flight"
         case .stall: "stall"
         case .truncate(let n): "truncate-after-\(n)"
         case .reset: "reset"
@@ -45,7 +52,7 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public static let names = ["none", "segment-1", "delay-50ms", "stall", "truncate-after-N", "reset", "corrupt"]
+    public static let names = ["none", "segment-1", "delay-50ms", "split-first-flight", "stall", "truncate-after-N", "reset", "corrupt"]
 
     /// A stalled network can only end in the peers' own timeouts: cells over it get this much at
     /// most. The peers give up at `peerTimeoutLimit`, so this bound costs nothing when they do; it is
@@ -65,7 +72,12 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     /// server ends it.
     var carriesCloses: Bool { self != .stall }
 
-    public var isMostlyWaiting: Bool { self == .stall || self == .delay50ms }
+    public var isMostlyWaiting: Bool { self == .stall || self == .delay50ms || self == .splitFirstFlight }
+
+    /// Where `splitFirstFlight` cuts the client's bytes: 1 (inside the 5-byte record header), 5 (right
+    /// after it), 7 (inside the handshake header), 64 (inside the random and session id), then inside
+    /// the extensions and, for a post-quantum hybrid, its key share of more than a thousand bytes.
+    static let firstFlightCuts = [1, 5, 7, 64, 300, 700, 1100, 1500]
 
     /// Whether a cell over this network must still succeed; the others must fail as `expectedFailure` says.
     public var preservesConnection: Bool { expectedFailure == nil }
@@ -74,7 +86,7 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Each impairment has its own expectation, so a cell that fails for another reason fails.
     public var expectedFailure: NetworkFailure? {
         switch self {
-        case .none, .segment1, .delay50ms:
+        case .none, .segment1, .delay50ms, .splitFirstFlight:
             nil
         case .corrupt:
             // The client's first application record arrives with a flipped byte: the server's
@@ -222,6 +234,9 @@ final class ImpairmentProxy: @unchecked Sendable {
         var toServer = Direction()
         var toClient = Direction()
         var forwarded = 0
+        /// Bytes the client has sent on this connection, and when the last cut piece leaves.
+        var fromClientOffset = 0
+        var lastPieceDue = ContinuousClock.now
         // Stopped once the client has ended: over a stalled network the server's connection stays
         // open until the server ends it, so it meets its own timeout rather than an end of stream.
         var stopping = false
@@ -309,6 +324,18 @@ final class ImpairmentProxy: @unchecked Sendable {
                     forwarded += bytes.count
                 case .corrupt where fromClient:
                     toServer.recordParser.flip(in: &bytes, applicationRecord: corruptTarget)
+                case .splitFirstFlight where fromClient && fromClientOffset < Impairment.firstFlightCuts.last!:
+                    let start = fromClientOffset
+                    fromClientOffset += bytes.count
+                    var cuts = Impairment.firstFlightCuts.filter { $0 > start && $0 < start + bytes.count }.map { $0 - start }
+                    cuts.append(bytes.count)
+                    var from = 0
+                    for cut in cuts {
+                        lastPieceDue = max(lastPieceDue, clock.now) + .milliseconds(10)
+                        toServer.pending.append((lastPieceDue, Array(bytes[from..<cut])))
+                        from = cut
+                    }
+                    continue
                 default:
                     break
                 }

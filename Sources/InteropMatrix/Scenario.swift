@@ -184,16 +184,36 @@ public struct ALPNMismatchScenario: Scenario {
     }
 }
 
-/// TLS 1.3 HelloRetryRequest: the client's first key share is x25519, which the server does not
-/// take; the server must ask again for secp384r1 (RFC 8446 §4.1.4) and both must report it.
+/// TLS 1.3 HelloRetryRequest: the client's first key share is for a group the server does not take;
+/// the server must ask again for the one it does (RFC 8446 §4.1.4) and both must report that one.
+/// `hrr`: x25519 first, the server takes secp384r1. With a post-quantum hybrid, the large share
+/// (X25519MLKEM768's is 1,216 bytes) is the first or the second ClientHello's:
+/// `hrr-hybrid-declined`: X25519MLKEM768 first, the server takes only secp256r1;
+/// `hrr-to-hybrid`: x25519 first, the server takes only X25519MLKEM768. A client that sends a share for
+/// its second group as well may get no HelloRetryRequest; the group both report must still be the
+/// server's.
 public struct HelloRetryScenario: Scenario {
-    public var name: String { "hrr" }
-    public init() {}
-    public var sideGroups: (server: [String], client: [String]) { (["secp384r1"], ["x25519", "secp384r1"]) }
+    public let name: String
+    /// The only group the server takes, and the client's groups, first key share first.
+    let serverGroup: String
+    let clientGroups: [String]
+
+    init(name: String, serverGroup: String, clientGroups: [String]) {
+        self.name = name
+        self.serverGroup = serverGroup
+        self.clientGroups = clientGroups
+    }
+
+    public static let classic = HelloRetryScenario(name: "hrr", serverGroup: "secp384r1", clientGroups: ["x25519", "secp384r1"])
+    public static let hybridDeclined = HelloRetryScenario(name: "hrr-hybrid-declined", serverGroup: "secp256r1", clientGroups: ["X25519MLKEM768", "secp256r1"])
+    public static let toHybrid = HelloRetryScenario(name: "hrr-to-hybrid", serverGroup: "X25519MLKEM768", clientGroups: ["x25519", "X25519MLKEM768"])
+    static let all = [classic, hybridDeclined, toHybrid]
+
+    public var sideGroups: (server: [String], client: [String]) { ([serverGroup], clientGroups) }
     public func applies(to params: CellParameters) -> Bool { params.version == .tls13 && params.clientAuth == .none }
     public func expectation(for params: CellParameters) -> Expectation {
         var expect = Expectation.success
-        expect.group = "secp384r1"
+        expect.group = serverGroup
         return expect
     }
 }
@@ -282,10 +302,10 @@ public struct KeyUpdateScenario: Scenario {
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
                                              ClientCertificateUntrustedScenario(), VersionMismatchScenario(), NoSharedSuiteScenario(),
-                                             ALPNScenario(), ALPNMismatchScenario(), HelloRetryScenario(), CloseNotifyScenario(),
+                                             ALPNScenario(), ALPNMismatchScenario(), CloseNotifyScenario(),
                                              SNIScenario(), AddressServerNameScenario(), ResumptionScenario(.sessionID), ResumptionScenario(.ticket),
                                              LargeTransferScenario(), KeyUpdateScenario()]
-        + FlawedServerCertificateScenario.all
+        + FlawedServerCertificateScenario.all + HelloRetryScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 }

@@ -55,12 +55,10 @@ final class NSSConnection {
             try set(SSL_ENABLE_SERVER_DHE, PR_TRUE)
             try set(SSL_REQUEST_CERTIFICATE, request.clientAuth == .none ? PR_FALSE : PR_TRUE)
             try set(SSL_REQUIRE_CERTIFICATE, request.clientAuth == .required ? SSL_REQUIRE_ALWAYS : SSL_REQUIRE_NEVER)
-            guard let leaf = credentials.chain.first, let key = credentials.key else {
+            guard !credentials.chain.isEmpty, let key = credentials.key else {
                 throw PeerFailure(stage: .setup, message: "a server needs --cert and --key")
             }
-            // NSS builds the chain it sends from its temporary database, where the file's other
-            // certificates are.
-            try check(SSL_ConfigServerCert(fd, leaf.handle, key.handle, nil, 0), "SSL_ConfigServerCert")
+            try check(configureServerCertificate(credentials.chain, key), "SSL_ConfigServerCert")
             try check(SSL_SNISocketConfigHook(fd, chooseServerCertificate, context), "SSL_SNISocketConfigHook")
         } else {
             // The URL names the host for SNI (NSS sends none for an address literal) and keys the
@@ -210,13 +208,32 @@ final class NSSConnection {
             return SECFailure
         }
         defer { CERT_DestroyCertificate(certificate) }
+        // The rest of the chain the peer sent, held while the chain is built: NSS 3.87 kept a
+        // handshake's certificates in its temporary store by itself, 3.110 only makes them (as
+        // temporary certificates its issuer lookup finds) when asked for the chain, and refused
+        // a chain through an intermediate as SEC_ERROR_UNKNOWN_ISSUER without this.
+        let chain = SSL_PeerCertificateChain(fd)
+        defer { if let chain { CERT_DestroyCertList(chain) } }
         let host = isServer ? nil : request.serverIdentity.text
-        if let code = NSSVerification.verify(certificate, anchors: credentials.trustAnchors, asClient: isServer, host: host) {
+        if let code = NSSVerification.verify(certificate, presented: chain, anchors: credentials.trustAnchors, asClient: isServer, host: host) {
             refusal = (code, NSSVerification.reason(code, certificate: certificate))
             PR_SetError(code, 0)
             return SECFailure
         }
         return SECSuccess
+    }
+
+    /// The server's certificate and exactly the chain of its file: left to itself, NSS builds the
+    /// chain from its temporary store, which may hold an intermediate another cell loaded.
+    private func configureServerCertificate(_ chain: [NSSCertificate], _ key: NSSPrivateKey) -> SECStatus {
+        guard let leaf = chain.first else { return SECFailure }
+        let handles: [UnsafeMutablePointer<CERTCertificate>?] = chain.map(\.handle)
+        guard let list = handles.withUnsafeBufferPointer({ CShimNSS_certificate_list($0.baseAddress, Int32(chain.count)) }) else { return SECFailure }
+        defer { CERT_DestroyCertificateList(list) }
+        var extra = SSLExtraServerCertData()
+        extra.authType = ssl_auth_null
+        extra.certChain = UnsafePointer(list)
+        return SSL_ConfigServerCert(fd, leaf.handle, key.handle, &extra, UInt32(MemoryLayout<SSLExtraServerCertData>.size))
     }
 
     fileprivate func serverCertificate(forNames names: UnsafePointer<SECItem>?, _ count: Int) -> Int32 {
@@ -226,8 +243,8 @@ final class NSSConnection {
             guard let data = item.data else { continue }
             let name = String(decoding: UnsafeBufferPointer(start: data, count: Int(item.len)), as: UTF8.self)
             if let alternate = request.alternateName, name.lowercased() == alternate.lowercased(),
-               let leaf = credentials.alternateChain.first, let key = credentials.alternateKey {
-                guard SSL_ConfigServerCert(fd, leaf.handle, key.handle, nil, 0) == SECSuccess else { return SSL_SNI_SEND_ALERT }
+               !credentials.alternateChain.isEmpty, let key = credentials.alternateKey {
+                guard configureServerCertificate(credentials.alternateChain, key) == SECSuccess else { return SSL_SNI_SEND_ALERT }
                 return Int32(index)
             }
         }

@@ -6,7 +6,11 @@ import PeerKit
 /// NSS sends the alert its error code calls for (`SSL3_SendAlertForCertError`).
 enum NSSVerification {
     /// The NSS error code that refuses `certificate`, or nil when it is good.
-    static func verify(_ certificate: UnsafeMutablePointer<CERTCertificate>, anchors: [NSSCertificate], asClient: Bool, host: String?) -> PRErrorCode? {
+    /// `presented` is the chain the peer sent in this handshake: a chain NSS completes with an
+    /// intermediate it kept from another cell is refused as one whose issuer is unknown, as a fresh
+    /// process would.
+    static func verify(_ certificate: UnsafeMutablePointer<CERTCertificate>, presented: UnsafeMutablePointer<CERTCertList>?,
+                       anchors: [NSSCertificate], asClient: Bool, host: String?) -> PRErrorCode? {
         // A peer without --ca trusts nothing.
         guard !anchors.isEmpty else { return SEC_ERROR_UNKNOWN_ISSUER.rawValue }
         // CERT_PKIXVerifyCert with cert_pi_trustAnchors answered SEC_ERROR_INVALID_ARGS for every
@@ -14,6 +18,10 @@ enum NSSVerification {
         // calls), with the CA marked trusted in memory (NSSCredentials).
         let usage = asClient ? certUsageSSLClient : certUsageSSLServer
         if CERT_VerifyCert(CERT_GetDefaultCertDB(), certificate, PR_TRUE, usage, PR_Now(), nil, nil) != SECSuccess { return PR_GetError() }
+        if let built = CERT_GetCertChainFromCert(certificate, PR_Now(), usage) {
+            defer { CERT_DestroyCertList(built) }
+            if CShimNSS_first_unpresented(built, presented) != nil { return SEC_ERROR_UNKNOWN_ISSUER.rawValue }
+        }
         if let host, CERT_VerifyCertName(certificate, host) != SECSuccess { return PR_GetError() }
         return nil
     }

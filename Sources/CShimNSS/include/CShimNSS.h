@@ -22,4 +22,17 @@
 SECStatus CShimNSS_SSL_KeyUpdate(PRFileDesc *fd, PRBool requestUpdate);
 SECStatus CShimNSS_SSL_SecretCallback(PRFileDesc *fd, SSLSecretCallback cb, void *arg);
 
+// A peer serves many cells in one process, and NSS keeps certificates it has seen in its temporary
+// store, where its chain building finds them. These keep each cell to its own certificates.
+
+/// The chain a server sends, exactly `certificates` (leaf first), for SSLExtraServerCertData:
+/// without one, NSS builds it from its store, which may hold another cell's intermediate.
+/// Freed with CERT_DestroyCertificateList.
+CERTCertificateList *CShimNSS_certificate_list(CERTCertificate *const *certificates, int count);
+
+/// The first certificate of `built` (a chain NSS built, leaf first; CERT_LIST_* are macros) after
+/// the leaf that is neither self-signed (a trust anchor) nor among `presented` (what the peer sent
+/// in this handshake), or NULL.
+CERTCertificate *CShimNSS_first_unpresented(CERTCertList *built, CERTCertList *presented);
+
 #endif
