@@ -212,8 +212,10 @@ public struct ConnectionFeatures: Sendable, Hashable {
         alternateHost ? CertificateAuthority.alternateHost : addressAsServerName ? "127.0.0.1" : "localhost"
     }
 
-    /// The `features` of the peer protocol's capabilities this needs on both sides.
-    public var required: [String] {
+    /// The `features` of the peer protocol's capabilities this needs of a side. `ip-server-name` is
+    /// the client's alone: naming the server by its address is all the client's doing, and the
+    /// server only reports the SNI it received (none), which `sni` covers.
+    public func required(of role: Role) -> [String] {
         var names: [String] = []
         if alternateHost { names.append("sni") }
         switch resumption {
@@ -225,7 +227,7 @@ public struct ConnectionFeatures: Sendable, Hashable {
         if keyUpdate { names.append("key-update") }
         // The server's reported SNI (none) is evidence only from a peer that reads SNI back.
         if addressAsServerName {
-            names.append("ip-server-name")
+            if role == .client { names.append("ip-server-name") }
             if !names.contains("sni") { names.append("sni") }
         }
         return names

@@ -234,7 +234,7 @@ public struct CellRunner: Sendable {
             if !caps.certificateTypes.contains(cell.params.cert.rawValue) {
                 return "\(who) cannot use \(cell.params.cert.rawValue) certificates"
             }
-            if let missing = cell.features.required.first(where: { !(caps.features ?? []).contains($0) }) {
+            if let missing = cell.features.required(of: side).first(where: { !(caps.features ?? []).contains($0) }) {
                 return "\(who): its peer does not implement \(missing) (the library or this peer lacks the API)"
             }
             // Out of the box nothing is forced, so nothing can be unsupported: a pair whose

@@ -86,9 +86,10 @@ enum MbedTLSCapabilities {
 
     /// Why there is no `ip-server-name`: 2.28 matches a server name against dNSName SANs (and the CN)
     /// only, and `mbedtls_ssl_set_hostname` would also send an address as SNI.
-    /// 3.x checks an address against iPAddress SANs (x509_crt.h: "DNS names and IP addresses are
-    /// fully supported").
-    static let checksAddressNames = !MbedTLSVersion.is2x
+    /// Why there is no `ip-server-name` in 3.x: it checks an address against iPAddress SANs
+    /// (x509_crt.h: "DNS names and IP addresses are fully supported"), but sends it as SNI too.
+    static let addressSentAsSNI = "no ip-server-name: Mbed TLS 3.x checks a certificate against an IP address, but mbedtls_ssl_set_hostname, "
+        + "its only call for the name to check, also sends the address as SNI (3.6.6 did, to every server here), which RFC 6066 §3 forbids"
 
     static let noAddressNames = "no ip-server-name: Mbed TLS 2.28 cannot check a certificate against an IP address "
         + "(x509_crt.h: subject_alt_names lists \"only dNSName and OtherName\"), and mbedtls_ssl_set_hostname would send "
@@ -99,7 +100,8 @@ enum MbedTLSCapabilities {
         let notes = MbedTLSVersion.is2x
             ? ["no TLS 1.3 in Mbed TLS 2.x", "no Ed25519 certificates", "no named FFDHE groups", noAddressNames]
             : ["no TLS 1.0 or 1.1 in Mbed TLS 3.x", "no Ed25519 certificates", "no function sends a TLS 1.3 KeyUpdate",
-               "the negotiated group is not readable: Mbed TLS \(version) keeps it in handshake parameters its headers do not declare"]
+               "the negotiated group is not readable: Mbed TLS \(version) keeps it in handshake parameters its headers do not declare",
+               addressSentAsSNI]
         var capabilities = Capabilities(
             versions: MbedTLSVersion.supported,
             defaultVersions: defaultVersions(),
@@ -111,7 +113,7 @@ enum MbedTLSCapabilities {
             certificateTypes: ["rsa2048", "rsa3072", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"],
             notes: notes)
         capabilities.signatureSchemes = signatureSchemes()
-        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"] + (checksAddressNames ? ["ip-server-name"] : [])
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
         return capabilities
     }
 

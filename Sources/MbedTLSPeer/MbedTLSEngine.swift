@@ -32,8 +32,8 @@ public final class MbedTLSEngine: TLSEngine {
                 ? "Mbed TLS \(MbedTLSEngine.library.version) has no TLS 1.3, so no KeyUpdate"
                 : "Mbed TLS \(MbedTLSEngine.library.version) has no function that sends a TLS 1.3 KeyUpdate (ssl.h)")
         }
-        if request.role == .client, request.serverIdentity.isIPAddress, !MbedTLSCapabilities.checksAddressNames {
-            throw Unsupported(MbedTLSCapabilities.noAddressNames)
+        if request.role == .client, request.serverIdentity.isIPAddress {
+            throw Unsupported(MbedTLSVersion.is2x ? MbedTLSCapabilities.noAddressNames : MbedTLSCapabilities.addressSentAsSNI)
         }
         configuration = try MbedTLSConfiguration(request: request)
     }

@@ -41,7 +41,20 @@ struct DefaultMatrixTests {
                         #expect(cell.serverView?.peerCertificate == CertificateAuthority.clientSubject)
                     }
                 }
-                let tls13 = report.results.filter { $0.server == server && $0.client == client && $0.params.version == .tls13 && $0.scenario == "basic" }
+                let tls13 = report.results.filter { $0.server == server && $0.client == client && $0.params.version == .tls13 && $0.scenario == "basic" && $0.params.group == nil }
+                // The post-quantum hybrid cells: negotiated and read back where both sides have it,
+                // unsupported (naming it, or TLS 1.3) where one lacks it.
+                let hybrid = report.results.filter { $0.server == server && $0.client == client && $0.scenario == "basic" && $0.params.group == "X25519MLKEM768" }
+                let bothHave = [server, client].allSatisfy { id in report.libraries.first { $0.id == id }?.capabilities?.groups.contains("X25519MLKEM768") == true }
+                #expect(!hybrid.isEmpty, "\(server)>\(client) X25519MLKEM768")
+                for cell in hybrid {
+                    if bothHave {
+                        #expect(cell.outcome == .pass && [cell.serverView?.group, cell.clientView?.group].contains("X25519MLKEM768"), "\(cell.id): \(cell.reason ?? "")")
+                    } else {
+                        let reason = cell.reason ?? ""
+                        #expect(cell.outcome == .unsupported && (reason.contains("X25519MLKEM768") || reason.contains("TLS1.3")), "\(cell.id): \(reason)")
+                    }
+                }
                 if let lacking = [server, client].first(where: { versions[$0]?.contains("TLS1.3") != true }) {
                     #expect(tls13.allSatisfy { $0.outcome == .unsupported && $0.reason?.contains(lacking) == true && $0.serverView == nil })
                 } else {

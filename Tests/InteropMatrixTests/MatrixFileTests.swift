@@ -16,8 +16,9 @@ struct MatrixFileTests {
         // + segment-1 for every pair × 2 versions, + 4 impairments for the ring × 2 versions, + stall for the ring × 2 versions
         // + 14 refusal, chain, ALPN and close scenarios for every pair × 2 versions, + hrr (TLS 1.3 only) for every pair
         // + sni, resumption-ticket and large-transfer for every pair × 2 versions, + resumption-id (TLS 1.2)
-        // and key-update (TLS 1.3) for every pair, + ip-address for every pair × 2 versions
-        #expect(cells.count == pairs * (2 * 2 * 3 + 2) + pairs * 2 * 14 + pairs + pairs * 2 + ring * 4 * 2 + ring * 2 + pairs * 2 * 3 + pairs * 2 + pairs * 2)
+        // and key-update (TLS 1.3) for every pair, + ip-address for every pair × 2 versions, + the hybrid
+        // group over 3 networks and 2 hybrid HelloRetryRequests (TLS 1.3 only) for every pair
+        #expect(cells.count == pairs * (2 * 2 * 3 + 2) + pairs * 2 * 14 + pairs + pairs * 2 + ring * 4 * 2 + ring * 2 + pairs * 2 * 3 + pairs * 2 + pairs * 2 + pairs * 3 + pairs * 2)
         #expect(Set(cells.filter { $0.params.network == .segment1 }.map { "\($0.server)>\($0.client)" }).count == pairs)
         let impaired = Set(cells.filter { $0.params.network == .reset }.map { "\($0.server)>\($0.client)" })
         #expect(Set(impaired.map { $0.split(separator: ">")[0] }).count == libraries, "every library serves once behind an impaired network")

@@ -12,9 +12,10 @@ struct NetworkTests {
         return Cell(server: server, client: client, scenario: "basic", params: params, expect: expect, clientPresentsCertificate: false)
     }
 
-    @Test("every byte in its own segment, or 50 ms late, still makes a verified handshake and echo",
+    @Test("every byte in its own segment, 50 ms late, or the first flight cut into pieces still makes a verified handshake and echo",
           arguments: [("openssl", "mbedtls", TLSVersion.tls12, Impairment.segment1), ("gnutls", "openssl", .tls13, .segment1),
-                      ("mbedtls", "gnutls", .tls12, .delay50ms), ("openssl", "gnutls", .tls13, .delay50ms)])
+                      ("mbedtls", "gnutls", .tls12, .delay50ms), ("openssl", "gnutls", .tls13, .delay50ms),
+                      ("gnutls", "openssl", .tls13, .splitFirstFlight), ("openssl", "mbedtls", .tls12, .splitFirstFlight)])
     func survivableNetworks(server: String, client: String, version: TLSVersion, network: Impairment) async throws {
         let runner = try await Fixture.shared.runner()
         let result = await runner.run(cell(server, client, version, network))
@@ -22,6 +23,8 @@ struct NetworkTests {
         #expect(result.params.network == network)
         #expect(result.id.hasSuffix("/net-\(network)"))
         if network == .delay50ms { #expect(result.durationMs >= 100) }
+        // The ClientHello went in at least six pieces 10 ms apart (cuts at 1, 5, 7, 64, 300 bytes).
+        if network == .splitFirstFlight { #expect(result.durationMs >= 50) }
     }
 
     @Test("the proxy carries a resuming client's two connections, both impaired, and the second still resumes")
@@ -87,7 +90,7 @@ struct NetworkTests {
         #expect(result.reason?.contains("survived") == true)
     }
 
-    @Test("network names parse and print back", arguments: ["none", "segment-1", "delay-50ms", "stall", "truncate-after-37", "reset", "corrupt"])
+    @Test("network names parse and print back", arguments: ["none", "segment-1", "delay-50ms", "split-first-flight", "stall", "truncate-after-37", "reset", "corrupt"])
     func names(name: String) {
         #expect(Impairment(name)?.description == name)
         #expect(Impairment("truncate-after-x") == nil)

@@ -128,6 +128,28 @@ struct PeerVerificationTests {
         #expect(end.result?.reason?.contains("IP address") == true, "\(end.summary)")
     }
 
+    @Test("ip-server-name is asked of the client alone; the server of an address cell needs only sni")
+    func addressFeatureIsTheClients() {
+        var features = ConnectionFeatures()
+        features.addressAsServerName = true
+        #expect(features.required(of: .client).contains("ip-server-name"))
+        #expect(!features.required(of: .server).contains("ip-server-name"))
+        #expect(features.required(of: .server).contains("sni"))
+    }
+
+    @Test("Mbed TLS 3.6 checks an address but would send it as SNI: as a client it says unsupported, as a server it serves the cell")
+    func mbedtls36AddressServerName() async throws {
+        guard Fixture.libraries.contains("mbedtls-3.6") else { return }
+        let end = try await PeerPair.runClient("mbedtls-3.6", ["--port", "9", "--server-name", "127.0.0.1"])
+        #expect(end.status == PeerProtocol.ExitCode.unsupported.rawValue, "\(end.summary)")
+        #expect(end.result?.reason?.contains("SNI") == true, "\(end.summary)")
+        let runner = try await Fixture.shared.runner()
+        let cells = MatrixRun(matrix: try MatrixFile(yaml: "servers: [mbedtls-3.6]\nclients: [openssl]\nscenarios: [ip-address]\nversions: [TLS1.3]\ncerts: [ecdsa-p256]\nclient_auth: [none]\n", source: "t")).cells()
+        let served = await runner.run(try #require(cells.first))
+        #expect(served.outcome == .pass, "\(served.reason ?? "")")
+        #expect(served.serverView?.serverName == nil)
+    }
+
     @Test("capabilities list ip-server-name where the library can check an address, and say why not where it cannot",
           arguments: [("openssl", true), ("gnutls", true), ("mbedtls", false)])
     func addressCapability(library: String, listed: Bool) async throws {

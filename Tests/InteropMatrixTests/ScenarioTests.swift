@@ -92,6 +92,26 @@ struct ScenarioTests {
         #expect(await runner.run(lying).outcome == .fail)
     }
 
+    @Test("HelloRetryRequest with a post-quantum hybrid: out of it and into it where both sides have it, unsupported where one lacks it")
+    func hybridHelloRetry() async throws {
+        let runner = try await Fixture.shared.runner()
+        let hybrid = ["boringssl", "gotls", "nss-3.110"].filter(Fixture.libraries.contains)
+        for server in hybrid {
+            for client in hybrid {
+                let declined = await runner.run(try cell("hrr-hybrid-declined", server, client, .tls13))
+                #expect(declined.outcome == .pass, "\(server)>\(client): \(declined.reason ?? "")")
+                #expect([declined.serverView?.group, declined.clientView?.group].contains("secp256r1"))
+                let into = await runner.run(try cell("hrr-to-hybrid", server, client, .tls13))
+                #expect(into.outcome == .pass, "\(server)>\(client): \(into.reason ?? "")")
+                #expect([into.serverView?.group, into.clientView?.group].contains("X25519MLKEM768"))
+            }
+        }
+        // OpenSSL 3.0 has no hybrid: decided from its capabilities, before a byte is sent.
+        let lacking = await runner.run(try cell("hrr-to-hybrid", "openssl", "gnutls", .tls13))
+        #expect(lacking.outcome == .unsupported)
+        #expect(lacking.reason?.contains("X25519MLKEM768") == true, "\(lacking.reason ?? "")")
+    }
+
     @Test("a client that leaves without close_notify is reported as a truncation by every server library", arguments: ["openssl", "mbedtls", "gnutls"])
     func truncation(server: String) async throws {
         let runner = try await Fixture.shared.runner()
