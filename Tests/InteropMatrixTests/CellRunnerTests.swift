@@ -74,18 +74,9 @@ struct CellRunnerTests {
         let runner = try await Fixture.shared.runner()
         let mbedtls = try #require(runner.libraries["mbedtls"])
         let set = try #require(runner.certificates[.ecdsaP256])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mbedtls.executable)
-        process.arguments = ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--version", "TLS1.3"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = try await offPool {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
-        #expect(process.terminationStatus == PeerProtocol.ExitCode.unsupported.rawValue)
+        let run = try await runProgram(mbedtls.executable, ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--version", "TLS1.3"])
+        let output = run.output
+        #expect(run.status == PeerProtocol.ExitCode.unsupported.rawValue)
         #expect(!output.contains("listening"))
         let line = try JSONDecoder().decode(PeerResultLine.self, from: Data(output.utf8))
         #expect(line.status == .unsupported)

@@ -70,12 +70,8 @@ struct DefaultMatrixTests {
         try report.jsonData().write(to: path)
         defer { try? FileManager.default.removeItem(at: path) }
         if let tool = Fixture.checkReport {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = [path.path]
-            try process.run()
-            try await offPool { process.waitUntilExit() }
-            #expect(process.terminationStatus == 0, "check-report rejected the default matrix report")
+            let check = try await runProgram(tool, [path.path])
+            #expect(check.status == 0, "check-report rejected the default matrix report: \(check.output)\(check.errors)")
         }
         let markdown = MarkdownReport.render(report)
         #expect(markdown.contains("| **openssl** |"))

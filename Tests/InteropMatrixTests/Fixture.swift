@@ -159,27 +159,6 @@ func runCLIKeepingErrors(_ arguments: [String], environment: [String: String] = 
 /// status, stdout and stderr (read at once, so neither pipe can fill and block it).
 func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
                 input: String? = nil) async throws -> CLIRun {
-    try await offPool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        let errors = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let errorText = LockedText()
-        let reader = Thread { errorText.value.withLock { $0 = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
-        reader.start()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return CLIRun(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: errorText.value.withLock { $0 })
-    }
+    try await TestChild.run(executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                            directory: directory?.path, input: input)
 }

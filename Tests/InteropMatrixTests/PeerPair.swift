@@ -76,21 +76,14 @@ struct PeerPair {
 
 /// A peer process with its stdout and stderr read to the end; killed if it outlives its time.
 private final class PeerProcessHandle: @unchecked Sendable {
-    private let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
+    private let child: TestChild
     private var pending = Data()
     private let killer: DispatchWorkItem
 
     init(executable: String, arguments: [String], lifetime: Double = 10) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let process = self.process
-        killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        child = try TestChild(executable, arguments)
+        let child = self.child
+        killer = DispatchWorkItem { child.kill() }
         DispatchQueue.global().asyncAfter(deadline: .now() + lifetime, execute: killer)
     }
 
@@ -106,7 +99,7 @@ private final class PeerProcessHandle: @unchecked Sendable {
                 }
                 continue
             }
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = child.readOutputChunk()
             if chunk.isEmpty { return nil }
             pending += chunk
         }
@@ -114,9 +107,8 @@ private final class PeerProcessHandle: @unchecked Sendable {
 
     /// Waits for the end; returns the exit status, the result line and the log.
     func finish() -> PeerPair.End {
-        let rest = output.fileHandleForReading.readDataToEndOfFile()
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (rest, errors) = child.readToEnd()
+        let status = child.wait()
         killer.cancel()
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -125,21 +117,20 @@ private final class PeerProcessHandle: @unchecked Sendable {
             guard (try? JSONSerialization.jsonObject(with: line) as? [String: Any])?["event"] as? String == "result" else { return nil }
             return try? decoder.decode(PeerPair.Result.self, from: line)
         }.last
-        return PeerPair.End(status: process.terminationStatus, result: result, log: log)
+        return PeerPair.End(status: status, result: result, log: String(decoding: errors, as: UTF8.self))
     }
 
     /// Waits for the end; returns stdout as it is.
     func finishRaw() -> Data {
-        let data = pending + output.fileHandleForReading.readDataToEndOfFile()
-        _ = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = pending + child.readToEnd().output
+        child.wait()
         killer.cancel()
         return data
     }
 
     func stop() {
         killer.cancel()
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        child.kill()
     }
 }
 

@@ -15,16 +15,11 @@ struct PeerSchemaTests {
     /// A server and a client through one handshake: the server's listening and result lines, the client's result.
     static func handshake(server: String, client: String, serverArguments: [String], clientArguments: [String]) async throws -> [String] {
         try await offPool {
-            let serverProcess = Process()
-            serverProcess.executableURL = URL(fileURLWithPath: server)
-            serverProcess.arguments = serverArguments
-            let serverOut = Pipe()
-            serverProcess.standardOutput = serverOut
-            serverProcess.standardError = FileHandle.nullDevice
-            try serverProcess.run()
+            let server = try TestChild(server, serverArguments, errors: .null)
+            defer { server.kill() }
             var buffer = Data()
             while !buffer.contains(UInt8(ascii: "\n")) {
-                let chunk = serverOut.fileHandleForReading.availableData
+                let chunk = server.readOutputChunk()
                 if chunk.isEmpty { break }
                 buffer += chunk
             }
@@ -32,17 +27,11 @@ struct PeerSchemaTests {
             let port = try #require(first.split(separator: "\n").first.flatMap { line in
                 line.split(separator: ":").last.map { $0.filter(\.isNumber) }
             })
-            let clientProcess = Process()
-            clientProcess.executableURL = URL(fileURLWithPath: client)
-            clientProcess.arguments = clientArguments + ["--port", String(port)]
-            let clientOut = Pipe()
-            clientProcess.standardOutput = clientOut
-            clientProcess.standardError = FileHandle.nullDevice
-            try clientProcess.run()
-            let clientData = clientOut.fileHandleForReading.readDataToEndOfFile()
-            clientProcess.waitUntilExit()
-            let rest = serverOut.fileHandleForReading.readDataToEndOfFile()
-            serverProcess.waitUntilExit()
+            let client = try TestChild(client, clientArguments + ["--port", String(port)], errors: .null)
+            let clientData = client.readToEnd().output
+            client.wait()
+            let rest = server.readToEnd().output
+            server.wait()
             return (first + String(decoding: rest, as: UTF8.self) + String(decoding: clientData, as: UTF8.self)).split(separator: "\n").map(String.init)
         }
     }

@@ -38,9 +38,11 @@ struct ReportFileTests {
         #expect(mkfifo(fifo, 0o600) == 0)
         // A reader of its own thread, reading to the end of what the runner writes.
         let reader = Task.detached { try await offPool { () -> Data in
-            let handle = try #require(FileHandle(forReadingAtPath: fifo))
-            defer { try? handle.close() }
-            return handle.readDataToEndOfFile()
+            var fd: Int32
+            repeat { fd = open(fifo, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+            try #require(fd >= 0)
+            defer { close(fd) }
+            return TestChild.readAll(fd)
         } }
         let run = try await runCLIKeepingErrors(oneCell + ["--json", fifo])
         #expect(run.status == 0, "\(run.errors)")
@@ -54,19 +56,11 @@ struct ReportFileTests {
     @Test("a report into a pipe nobody reads is an EPIPE error of that write, not a SIGPIPE death (status 141)")
     func brokenPipe() async throws {
         let run = try await offPool { () -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
-            process.arguments = oneCell + ["--json", "/dev/stdout"]
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
+            let process = try TestChild("\(Fixture.buildDirectory)/interop-matrix", oneCell + ["--json", "/dev/stdout"])
             // The reader goes away before the runner writes a byte.
-            try output.fileHandleForReading.close()
-            let text = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: text, as: UTF8.self))
+            process.closeOutput()
+            let text = process.readToEnd().errors
+            return (process.wait(), String(decoding: text, as: UTF8.self))
         }
         #expect(run.0 == 3, "status \(run.0): \(run.1)")
         #expect(run.1 == "interop-matrix: cannot write /dev/stdout: Broken pipe\n")

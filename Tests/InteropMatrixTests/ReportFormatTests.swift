@@ -272,17 +272,7 @@ struct HostileTextTests {
         // Run it in a folder of its own: it replays the cell, and nothing else.
         let work = folder.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let status = try await offPool { () -> Int32 in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = [script.path]
-            process.currentDirectoryURL = work
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        let status = try await runProgram("/bin/sh", [script.path], directory: work).status
         #expect(status == 0, "the replay itself failed")
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("PWNED").path), "replay.sh ran an injected command")
         #expect(!FileManager.default.fileExists(atPath: hostileFolder.appendingPathComponent("PWNED").path))

@@ -9,16 +9,10 @@ struct ResourceLedgerTests {
         let runner = try await Fixture.shared.runner()
         let set = try #require(runner.certificates[.ecdsaP256])
         let executable = Fixture.shared.peerDirectory + "/peer-openssl"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--timeout-ms", "20000"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // SIGKILL: a child Foundation starts from a task inherits a blocked signal mask, so SIGTERM waits.
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let line = try await offPool { output.fileHandleForReading.availableData }
+        let process = try TestChild(executable, ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--timeout-ms", "20000"],
+                                    errors: .null)
+        defer { process.kill() }
+        let line = try await offPool { process.readOutputChunk() }
         let text = String(decoding: line, as: UTF8.self)
         let port = try #require(text.split(separator: ":").last.flatMap { Int($0.filter(\.isNumber)) })
 
@@ -26,10 +20,10 @@ struct ResourceLedgerTests {
         ledger.portListened(UInt16(port))
         // Not one of this run's executables: another program's socket, not a leftover.
         #expect(ledger.check(keysRemoved: nil).listeningPortsLeft.isEmpty)
-        ledger.peerStarted(processGroup: process.processIdentifier, executable: executable)
+        ledger.peerStarted(processGroup: process.pid, executable: executable)
         #expect(ledger.check(keysRemoved: nil).listeningPortsLeft == [port])
-        kill(process.processIdentifier, SIGKILL)
-        try await offPool { process.waitUntilExit() }
+        process.kill()
+        _ = try await offPool { process.wait() }
         #expect(ledger.check(keysRemoved: nil).listeningPortsLeft.isEmpty)
     }
 }

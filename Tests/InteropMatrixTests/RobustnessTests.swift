@@ -41,32 +41,24 @@ struct RobustnessTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("interop-matrix-") }
         #expect(left.isEmpty, "left behind: \(left)")
         if let tool = Fixture.checkReport {
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: tool)
-            check.arguments = [path("stress.json")]
-            check.standardOutput = FileHandle.nullDevice
-            try check.run()
-            try await offPool { check.waitUntilExit() }
-            #expect(check.terminationStatus == 0)
+            let check = try await runProgram(tool, [path("stress.json")])
+            #expect(check.status == 0, "\(check.output)\(check.errors)")
         }
     }
 
     @Test("SIGINT, SIGTERM and SIGHUP stop the peers, remove the keys and write a partial report marked incomplete", arguments: [SIGINT, SIGTERM, SIGHUP])
     func interrupt(signal: Int32) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
         // ECDSA only, so certificates are made at once and cells are running when the signal comes;
         // all three curves, so the run is still going after three seconds.
-        process.arguments = ["--matrix", Fixture.packageRoot.appendingPathComponent("matrix/full.yml").path, "--filter", "ecdsa-p",
-                             "--jobs", "1", "--json", path("partial.json"), "--quiet"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": folder.path]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try TestChild("\(Fixture.buildDirectory)/interop-matrix",
+                                    ["--matrix", Fixture.packageRoot.appendingPathComponent("matrix/full.yml").path, "--filter", "ecdsa-p",
+                                     "--jobs", "1", "--json", path("partial.json"), "--quiet"],
+                                    environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": folder.path]) { $1 },
+                                    output: .null, errors: .null)
         try await Task.sleep(for: .seconds(3))
-        kill(process.processIdentifier, signal)
-        try await offPool { process.waitUntilExit() }
-        #expect(process.terminationStatus == 128 + signal)
+        process.kill(signal)
+        let status = try await offPool { process.wait() }
+        #expect(status == 128 + signal)
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: path("partial.json"))))
         #expect(!report.complete)
         #expect(report.stopped?.contains([SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal]!) == true)
@@ -86,13 +78,8 @@ struct RobustnessTests {
         // An openssl server worker listens for a client (peer-hang, a one-cell fault peer) that never
         // connects: without a watch on its parent it would listen for seconds after the runner died.
         try "servers: [openssl]\nclients: [hang]\nversions: [TLS1.3]\n".write(toFile: path("orphan.yml"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(Fixture.buildDirectory)/interop-matrix")
-        process.arguments = ["--matrix", path("orphan.yml"), "--timeout", "30", "--no-baseline", "--quiet"]
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try TestChild("\(Fixture.buildDirectory)/interop-matrix", ["--matrix", path("orphan.yml"), "--timeout", "30", "--no-baseline", "--quiet"],
+                                    environment: environment, output: .null, errors: .null)
         let worker = "\(peers)/peer-openssl worker"
         let started = ContinuousClock.now
         while Fixture.processes(mentioning: worker).isEmpty && ContinuousClock.now - started < .seconds(20) {
@@ -100,8 +87,8 @@ struct RobustnessTests {
         }
         try await Task.sleep(for: .milliseconds(500))
         #expect(!Fixture.processes(mentioning: worker).isEmpty)
-        kill(process.processIdentifier, SIGKILL)
-        try await offPool { process.waitUntilExit() }
+        process.kill()
+        _ = try await offPool { process.wait() }
         try await Task.sleep(for: .seconds(1))
         #expect(Fixture.processes(mentioning: worker).isEmpty, "the worker outlived the runner")
         // The one-cell fault peer has no watch (and no timeout of its own): the test ends it.
@@ -123,12 +110,10 @@ struct RobustnessTests {
         let temporary = folder.appendingPathComponent("abandoned").path
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         // A pid that was alive and is no more.
-        let gone = Process()
-        gone.executableURL = URL(fileURLWithPath: "/bin/true")
-        try gone.run()
-        gone.waitUntilExit()
+        let gone = try TestChild("/bin/true", [], output: .null, errors: .null)
+        gone.wait()
         let me = getpid()
-        let owners = ["interop-matrix-dead01": "\(gone.processIdentifier) 1\n",
+        let owners = ["interop-matrix-dead01": "\(gone.pid) 1\n",
                       "interop-matrix-live01": "\(me) \(ProcessStatus(pid: me)!.startTime)\n",
                       // Our pid, but another start time: the pid was reused by someone else.
                       "interop-matrix-reuse1": "\(me) 1\n"]
