@@ -17,6 +17,9 @@ public enum HTMLReport {
             if after.hasPrefix("__REPORT_JSON__") {
                 out += scriptSafe(data)
                 rest = after.dropFirst("__REPORT_JSON__".count)
+            } else if after.hasPrefix("__UPGRADES__") {
+                out += ComparisonReport.upgradeHTML(report)
+                rest = after.dropFirst("__UPGRADES__".count)
             } else if after.hasPrefix("__TITLE__") {
                 out += title
                 rest = after.dropFirst("__TITLE__".count)
@@ -77,6 +80,8 @@ public enum HTMLReport {
     .result summary { cursor: pointer; }
     .mark { font-weight: 700; margin-right: .5em; }
     pre { background: #f6f7f9; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+    details.change { margin: .6em 0; } details.change > summary { cursor: pointer; }
+    section.upgrade table.grid th, section.upgrade table.grid td { text-align: left; vertical-align: top; }
     .kv { display: grid; grid-template-columns: 10em 1fr; gap: .1em .8em; }
     </style>
     </head>
@@ -93,6 +98,7 @@ public enum HTMLReport {
     </div>
     <div id="grids"></div>
     <div id="details"></div>
+    __UPGRADES__
     <script type="application/json" id="report-data">__REPORT_JSON__</script>
     <script>
     (function () {

@@ -17,6 +17,7 @@ public enum MarkdownReport {
         out.append("")
         out.append(contentsOf: baselineSection(report))
         out.append(contentsOf: pairTable(report))
+        out.append(contentsOf: ComparisonReport.upgradeSections(report))
         out.append(contentsOf: scenarioTable(report))
         out.append(contentsOf: alertTable(report))
         out.append(contentsOf: alertDeviations(report))

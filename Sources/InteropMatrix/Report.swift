@@ -96,6 +96,21 @@ public struct Report: Codable, Sendable {
         case durationS = "duration_s"
     }
 
+    /// A report file as `merge` and `compare` read it: readable, a report, of the schema this tool reads.
+    public static func load(path: String) throws(ReportLoadError) -> Report {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ReportLoadError(message: "\(path): cannot read the report") }
+        let report: Report
+        do {
+            report = try JSONDecoder().decode(Report.self, from: data)
+        } catch {
+            throw ReportLoadError(message: "\(path): not an interop-matrix report: \(error)")
+        }
+        guard report.schema == schemaVersion else {
+            throw ReportLoadError(message: "\(path): schema \(MatrixFile.shown(report.schema)), but this interop-matrix reads only \(schemaVersion)")
+        }
+        return report
+    }
+
     public func jsonData() throws -> Data {
         try Report.encoder.encode(self)
     }
@@ -135,6 +150,11 @@ public struct Report: Codable, Sendable {
         try file.write(contentsOf: Data(chunk.utf8))
         try file.write(contentsOf: Data(text[close...].utf8))
     }
+}
+
+public struct ReportLoadError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }
 
 /// What happened in one cell compared with what was expected.

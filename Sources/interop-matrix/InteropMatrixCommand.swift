@@ -20,7 +20,7 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         by SIGINT, SIGTERM, SIGHUP: the peers stopped, the keys removed, the partial report written.
         """,
         version: InteropMatrixVersion.current,
-        subcommands: [Run.self, List.self, Capabilities.self, CheckPeer.self, Merge.self, Bench.self],
+        subcommands: [Run.self, List.self, Capabilities.self, CheckPeer.self, Merge.self, Compare.self, Bench.self],
         defaultSubcommand: Run.self)
 
     /// Parses and runs; a bad option or matrix file gets one line naming it, and exit code 64.
@@ -174,12 +174,7 @@ extension InteropMatrixCommand {
         func run() async throws {
             var loaded: [(path: String, report: Report)] = []
             for path in reports {
-                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read the report") }
-                do {
-                    loaded.append((path, try JSONDecoder().decode(Report.self, from: data)))
-                } catch {
-                    throw ValidationError("\(path): not an interop-matrix report: \(error)")
-                }
+                do { loaded.append((path, try Report.load(path: path))) } catch { throw ValidationError("\(error)") }
             }
             let merged: Report
             do {
