@@ -38,9 +38,9 @@ public enum ComparisonReport {
             let kinds = ReportComparison.Kind.allCases.filter { c.count($0) > 0 }
             let width = max(20, c.pairs.map { $0.server.count + $0.client.count + 1 }.max() ?? 0) + 2
             func pad(_ text: String, _ n: Int) -> String { text.count >= n ? text + " " : text + String(repeating: " ", count: n - text.count) }
-            out.append(pad("pair", width) + kinds.map { pad($0.rawValue, $0.rawValue.count + 2) }.joined())
+            out.append(pad("pair", width) + kinds.map { pad($0.rawValue, $0.rawValue.count + 2) }.joined().trimmingTrailingSpaces)
             for pair in c.pairs {
-                out.append(pad("\(pair.server)>\(pair.client)", width) + kinds.map { pad(String(pair.counts[$0.rawValue] ?? 0), $0.rawValue.count + 2) }.joined())
+                out.append((pad("\(pair.server)>\(pair.client)", width) + kinds.map { pad(String(pair.counts[$0.rawValue] ?? 0), $0.rawValue.count + 2) }.joined()).trimmingTrailingSpaces)
             }
         }
         for kind in ReportComparison.Kind.allCases {
@@ -111,7 +111,7 @@ public enum ComparisonReport {
         var out: [String] = []
         for c in ReportComparison.upgrades(in: report) {
             out += ["## What the upgrade changes: \(MarkdownReport.escape(c.old.label)) → \(MarkdownReport.escape(c.new.label))", "",
-                    "The cells where the newer version does otherwise than the older one, against the same partner and parameters (cells crossing the two versions are left out).", ""]
+                    MarkdownReport.escape(upgradeScope(c)), ""]
             out += markdownBody(c, level: 3)
         }
         return out
@@ -163,11 +163,19 @@ public enum ComparisonReport {
         """
     }
 
+    /// What an in-run comparison covers, in one sentence.
+    static func upgradeScope(_ c: ReportComparison) -> String {
+        var text = "The cells where \(c.new.label) does otherwise than \(c.old.label) against the same partner and parameters (\(c.old.cells) cells each); cells crossing the two versions are left out"
+        let (old, new) = (c.old.withoutCounterpart ?? 0, c.new.withoutCounterpart ?? 0)
+        if old + new > 0 { text += ", and so are cells without a counterpart (blocks that cross each version with other partners): \(old) of \(c.old.label), \(new) of \(c.new.label)" }
+        return text + "."
+    }
+
     /// The run report's HTML section for each library beside another version of itself.
     static func upgradeHTML(_ report: Report) -> String {
         ReportComparison.upgrades(in: report).map { c in
             "<section class=\"upgrade\"><h2>What the upgrade changes: \(JUnitReport.escape(c.old.label)) → \(JUnitReport.escape(c.new.label))</h2>\n"
-                + "<p>The cells where the newer version does otherwise than the older one, against the same partner and parameters (cells crossing the two versions are left out).</p>\n"
+                + "<p>\(JUnitReport.escape(upgradeScope(c)))</p>\n"
                 + htmlBody(c, level: 3) + "</section>\n"
         }.joined()
     }
@@ -182,4 +190,8 @@ public enum ComparisonReport {
     details.regression > summary, details.lost_support > summary, details.new_failure > summary { color: #8a1111; }
     details.fixed > summary, details.gained_support > summary { color: #12551f; }
     """
+}
+
+extension String {
+    var trimmingTrailingSpaces: String { String(self.reversed().drop { $0 == " " }.reversed()) }
 }

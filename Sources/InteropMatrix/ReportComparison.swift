@@ -140,10 +140,14 @@ public struct ReportComparison: Codable, Sendable {
         public var startedAt: String?
         public var libraries: [String]
         public var cells: Int
+        /// Within one run: this version's cells with no counterpart in the other's (a block that
+        /// crosses each with other partners), left out of the comparison.
+        public var withoutCounterpart: Int?
 
         enum CodingKeys: String, CodingKey {
             case label, libraries, cells
             case startedAt = "started_at"
+            case withoutCounterpart = "without_counterpart"
         }
     }
 
@@ -314,7 +318,7 @@ public struct ReportComparison: Codable, Sendable {
 extension ReportComparison.Side {
     public init(report: Report, label: String) {
         self.init(label: label, startedAt: report.startedAt, libraries: report.libraries.map { "\($0.id) \($0.version)" },
-                  cells: report.results.count)
+                  cells: report.results.count, withoutCounterpart: nil)
     }
 }
 
@@ -331,13 +335,21 @@ extension ReportComparison {
                 func only(_ mine: String, not other: String) -> [CellResult] {
                     report.results.filter { ($0.server == mine || $0.client == mine) && $0.server != other && $0.client != other }
                 }
-                let oldResults = only(older.id, not: newer.id)
-                let newResults = only(newer.id, not: older.id)
-                found.append(ReportComparison(
-                    old: Side(label: "\(older.id) \(older.version)", startedAt: nil, libraries: ["\(older.id) \(older.version)"], cells: oldResults.count),
-                    oldResults: oldResults,
-                    new: Side(label: "\(newer.id) \(newer.version)", startedAt: nil, libraries: ["\(newer.id) \(newer.version)"], cells: newResults.count),
-                    newResults: newResults, renaming: [newer.id: older.id]))
+                let renaming = [newer.id: older.id]
+                let allOld = only(older.id, not: newer.id)
+                let allNew = only(newer.id, not: older.id)
+                // Against the same partner and parameters only: a cell the other version has no
+                // counterpart of is not a change the upgrade made.
+                let newKeys = Set(allNew.map { renamedID($0.id, renaming) })
+                let oldResults = allOld.filter { newKeys.contains($0.id) }
+                let oldKeys = Set(oldResults.map(\.id))
+                let newResults = allNew.filter { oldKeys.contains(renamedID($0.id, renaming)) }
+                func side(_ library: Report.Library, _ kept: [CellResult], of all: [CellResult]) -> Side {
+                    Side(label: "\(library.id) \(library.version)", startedAt: nil, libraries: ["\(library.id) \(library.version)"],
+                         cells: kept.count, withoutCounterpart: all.count - kept.count)
+                }
+                found.append(ReportComparison(old: side(older, oldResults, of: allOld), oldResults: oldResults,
+                                              new: side(newer, newResults, of: allNew), newResults: newResults, renaming: renaming))
             }
         }
         return found

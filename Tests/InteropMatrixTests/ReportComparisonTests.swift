@@ -110,12 +110,12 @@ struct ReportComparisonTests {
         #expect(c.pairs.map { "\($0.server)>\($0.client)" } == ["mbedtls>gnutls", "mbedtls>nss", "openssl>mbedtls"])
     }
 
-    @Test("within a run, the newer version is compared with the older against the same partners; cells crossing them are left out")
+    @Test("within a run, the newer version is compared with the older against the same partners; cells crossing them, or without a counterpart, are left out")
     func upgradeWithinRun() throws {
         let results = [try Self.result("nss", "openssl", .pass), try Self.result("nss-3.110", "openssl", .fail),
                        try Self.result("openssl", "nss", .unsupported), try Self.result("openssl", "nss-3.110", .pass),
                        try Self.result("nss", "nss-3.110", .fail), try Self.result("nss-3.110", "nss", .fail),
-                       try Self.result("openssl", "openssl", .pass)]
+                       try Self.result("openssl", "openssl", .pass), try Self.result("nss", "botan", .pass)]
         let library = { (id: String, version: String) in Report.Library(id: id, name: id, version: version) }
         let report = Report(startedAt: "", durationS: 0, matrix: "m",
                             libraries: [library("nss-3.110", "3.110"), library("openssl", "3.0.19"), library("nss", "3.87.1")],
@@ -125,9 +125,11 @@ struct ReportComparisonTests {
         #expect(upgrades[0].old.label == "nss 3.87.1" && upgrades[0].new.label == "nss-3.110 3.110", "3.110 is newer than 3.87")
         #expect(upgrades[0].changes.map(\.kind) == [.regression, .gainedSupport])
         #expect(upgrades[0].old.cells == 2 && upgrades[0].new.cells == 2)
+        #expect(upgrades[0].old.withoutCounterpart == 1 && upgrades[0].new.withoutCounterpart == 0, "nss>botan has no nss-3.110>botan: left out")
         let markdown = MarkdownReport.render(report)
         #expect(markdown.contains("## What the upgrade changes: nss 3.87.1 → nss-3.110 3.110"))
         #expect(markdown.contains("| nss>openssl | 1 | 0 |") && markdown.contains("| openssl>nss | 0 | 1 |"))
+        #expect(markdown.contains("other partners): 1 of nss 3.87.1, 0 of nss-3.110 3.110."))
         let html = HTMLReport.render(report)
         #expect(html.contains("What the upgrade changes: nss 3.87.1 → nss-3.110 3.110"))
         #expect(!HTMLReport.render(Report(startedAt: "", durationS: 0, matrix: "m", libraries: [library("nss", "3.87.1")],
