@@ -266,6 +266,13 @@ public struct CellRunner: Sendable {
                 return "\(who) does not support group \(missing)"
             }
         }
+        // A forced or expected group passes only when a side shows it in effect (Verdict): when
+        // neither library can ever read the group back, the cell cannot be decided.
+        if let group = cell.expect.group ?? cell.params.group,
+           let server = libraries[cell.server], let client = libraries[cell.client],
+           server.capabilities.notReadable?.contains("group") == true, client.capabilities.notReadable?.contains("group") == true {
+            return "neither server \(cell.server) \(server.version) nor client \(cell.client) \(client.version) can read the negotiated group back (not_readable in both capabilities), so \(group) cannot be seen in effect"
+        }
         return nil
     }
 }

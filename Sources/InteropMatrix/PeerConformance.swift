@@ -85,6 +85,10 @@ public struct PeerConformance: Sendable {
         check("capabilities: features are the protocol's", unknownFeatures.isEmpty, "expected some of \(features.sorted().joined(separator: ", ")); got \(unknownFeatures)")
         check("capabilities: certificate_types include ecdsa-p256, which the other checks use", caps.certificateTypes.contains("ecdsa-p256"),
               "got \(caps.certificateTypes)")
+        let viewFields: Set<String> = ["group", "signature_scheme", "peer_certificate"]
+        let unknownFields = (caps.notReadable ?? []).filter { !viewFields.contains($0) }
+        check("capabilities: not_readable names view fields", unknownFields.isEmpty,
+              "expected some of \(viewFields.sorted().joined(separator: ", ")); got \(unknownFields)")
         return checks
     }
 
@@ -188,8 +192,16 @@ public struct PeerConformance: Sendable {
         }
         let runner = CellRunner(libraries: libraries, certificates: certificates, timeout: timeout)
         var checks: [Check] = []
+        // What capabilities call never readable, every view of the candidate's must say is not readable.
+        let neverReadable = candidate.capabilities.notReadable ?? []
+        var overclaimed: [String] = []
         for cell in cells {
             let result = await runner.run(cell)
+            for (side, view) in [(cell.server, result.serverView), (cell.client, result.clientView)] where side == c {
+                guard let view else { continue }
+                let missing = neverReadable.filter { !(view.notReadable ?? []).contains($0) }
+                if !missing.isEmpty { overclaimed.append("\(cell.id): \(missing.joined(separator: ", "))") }
+            }
             // What the candidate could not do is said in its capabilities; it is not a failure here.
             guard result.outcome != .unsupported else { continue }
             let ok = result.outcome == .pass
@@ -201,6 +213,11 @@ public struct PeerConformance: Sendable {
                 detail = "expected \(expected); got \(result.outcome.rawValue): \(result.reason ?? "")"
             }
             checks.append(Check(name: "\(cell.id)", passed: ok, detail: detail))
+        }
+        if !neverReadable.isEmpty {
+            checks.append(Check(name: "views name the capabilities' not_readable fields (\(neverReadable.joined(separator: ", "))) as not readable",
+                                passed: overclaimed.isEmpty,
+                                detail: overclaimed.isEmpty ? "" : "expected each view's not_readable to hold them; missing in \(overclaimed.prefix(3).joined(separator: "; "))"))
         }
         return checks
     }

@@ -45,9 +45,12 @@ public struct PeerCapabilities: Codable, Sendable {
     /// Optional parts of the peer protocol the peer implements (`sni`, `resume-ticket`, …); absent
     /// in older peers, which then implement none.
     public var features: [String]?
+    /// View fields this build can never read back (`group`, …); absent: none.
+    public var notReadable: [String]?
 
     enum CodingKeys: String, CodingKey {
         case library, versions, suites, groups, notes, features
+        case notReadable = "not_readable"
         case defaultVersions = "default_versions"
         case defaultGroups = "default_groups"
         case signatureSchemes = "signature_schemes"

@@ -114,6 +114,9 @@ enum MbedTLSCapabilities {
             notes: notes)
         capabilities.signatureSchemes = signatureSchemes()
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
+        // The handshake's signature algorithm is in no field either series exposes; 3.x keeps the
+        // key-exchange group only in handshake parameters its headers do not declare.
+        capabilities.notReadable = MbedTLSVersion.is2x ? ["signature_scheme"] : ["group", "signature_scheme"]
         return capabilities
     }
 

@@ -138,6 +138,9 @@ public struct Capabilities: Sendable {
     /// The optional parts of the peer protocol this peer implements: `sni` (`--alt-*`),
     /// `resume-session-id`, `resume-ticket` (`--resume`), `transfer`, `key-update`.
     public var features: [String] = []
+    /// View fields this build can never read back, in either role (`group`, `signature_scheme`,
+    /// `peer_certificate`): a cell whose verdict needs one that neither side can read is unsupported.
+    public var notReadable: [String] = []
 
     public init(versions: [TLSVersion], defaultVersions: [TLSVersion], suites: [Suite], groups: [String],
                 defaultGroups: [String]?, certificateTypes: [String], notes: [String]) {
@@ -174,6 +177,7 @@ public struct Capabilities: Sendable {
             ("certificate_types", .array(certificateTypes.map(JSON.string))),
             ("notes", .array(notes.map(JSON.string))),
             ("features", .array(features.map(JSON.string))),
+            ("not_readable", .array(notReadable.map(JSON.string))),
         ])
     }
 }

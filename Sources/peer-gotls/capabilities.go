@@ -35,6 +35,7 @@ func capabilities() (capabilitiesJSON, error) {
 		// No session-id resumption: a crypto/tls server keeps no session cache, it resumes
 		// only from tickets. No key-update: crypto/tls answers a KeyUpdate but has no call to send one.
 		Features: []string{"sni", "resume-ticket", "transfer", "worker", "ip-server-name"},
+		NotReadable: notReadable(),
 		Notes: []string{
 			"the negotiated group is not readable before Go 1.25 (ConnectionState.CurveID)",
 			"the handshake's signature scheme is not readable (ConnectionState has no field for it)",
@@ -85,4 +86,12 @@ func suiteEntry(s *tls.CipherSuite, defaults map[uint16]bool) suiteJSON {
 		e.Default, e.Forceable = &on, &fixed
 	}
 	return e
+}
+
+// notReadable lists the view fields crypto/tls never exposes in this build.
+func notReadable() []string {
+	if groupReadable {
+		return []string{"signature_scheme"}
+	}
+	return []string{"group", "signature_scheme"}
 }

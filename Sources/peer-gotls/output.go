@@ -38,6 +38,7 @@ type capabilitiesJSON struct {
 	CertificateTypes []string    `json:"certificate_types"`
 	Notes            []string    `json:"notes"`
 	Features         []string    `json:"features"`
+	NotReadable      []string    `json:"not_readable"`
 }
 
 // viewJSON is what one connection negotiated, every field read back from crypto/tls.

@@ -145,4 +145,29 @@ struct UnsupportedDecisionTests {
         cell.params.suiteCode = "0x1302"
         #expect(runner.unsupportedReason(cell) == nil)
     }
+
+    @Test("a forced group that neither side can ever read back (not_readable: group in both) is unsupported; one side reading it is enough")
+    func unreadableGroup() throws {
+        func library(_ id: String, notReadable: [String]) throws -> PeerLibrary {
+            let line = """
+            {"library":{"id":"\(id)","name":"\(id)","version":"1"},"versions":["TLS1.3"],"default_versions":["TLS1.3"],
+             "suites":[{"code":"0x1301","library_name":"A","default":true}],"groups":["x25519","secp384r1"],
+             "certificate_types":["ecdsa-p256"],"notes":[],"features":[],"not_readable":\(notReadable)}
+            """
+            return PeerLibrary(id: id, executable: "/nonexistent/peer-\(id)", capabilities: try JSONDecoder().decode(PeerCapabilities.self, from: Data(line.utf8)))
+        }
+        let runner = CellRunner(libraries: ["blind": try library("blind", notReadable: ["group", "signature_scheme"]),
+                                            "sees": try library("sees", notReadable: ["signature_scheme"])],
+                                certificates: [:], timeout: .seconds(1))
+        var cell = Cell.make("blind", "blind", version: .tls13)
+        #expect(runner.unsupportedReason(cell) == nil, "nothing forced: nothing to see")
+        cell.params.group = "secp384r1"
+        #expect(runner.unsupportedReason(cell)?.contains("neither server blind 1 nor client blind 1 can read the negotiated group back") == true,
+                "\(runner.unsupportedReason(cell) ?? "nil")")
+        let hrr = Cell.make("blind", "blind", scenario: try #require(Scenarios.named("hrr")), version: .tls13)
+        #expect(runner.unsupportedReason(hrr)?.contains("secp384r1 cannot be seen in effect") == true, "an expected group, as forced")
+        cell.client = "sees"
+        #expect(runner.unsupportedReason(cell) == nil)
+    }
+
 }
