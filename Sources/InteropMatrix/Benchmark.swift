@@ -116,7 +116,9 @@ public struct Benchmark: Sendable {
             input += PeerKit.JSON.array(line.map(PeerKit.JSON.string)).serialized + "\n"
         }
         let executable = run.catalog.directory + "/interop-floor"
-        let result = try await Subprocess.run(.path(FilePath(executable)), input: .string(input), output: .string(limit: 64 << 20), error: .discarded)
+        let result = try await PeerProcess.retryingTextFileBusy {
+            try await Subprocess.run(.path(FilePath(executable)), input: .string(input), output: .string(limit: 64 << 20), error: .discarded)
+        }
         let last = result.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
         // "cells N failed F seconds S"
         let words = last.split(separator: " ")

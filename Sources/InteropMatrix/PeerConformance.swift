@@ -232,8 +232,10 @@ public struct PeerConformance: Sendable {
             #"["client","--port","1","--no-such-option"]"#,
         ].joined(separator: "\n") + "\n"
         do {
-            let result = try await Subprocess.run(.path(FilePath(candidate.executable)), arguments: ["worker"], input: .string(script),
-                                                  output: .bytes(limit: 1 << 20), error: .discarded)
+            let result = try await PeerProcess.retryingTextFileBusy {
+                try await Subprocess.run(.path(FilePath(candidate.executable)), arguments: ["worker"], input: .string(script),
+                                         output: .bytes(limit: 1 << 20), error: .discarded)
+            }
             let lines = String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init)
             let usages = lines.filter { $0.contains(#""event":"usage""#) }
             let ok = result.terminationStatus.isSuccess && usages.count == 3 && lines.count == 3

@@ -207,7 +207,7 @@ public struct PeerCatalog: Sendable {
         // Killed with its process group if it does not answer in time.
         let watch = PeerWatch()
         let result = try await PeerProcess.killable(watch) { options in
-            try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], platformOptions: options,
+            try await PeerProcess.retryingTextFileBusy { try await Subprocess.run(.path(FilePath(path)), arguments: ["capabilities"], platformOptions: options,
                                      input: .none, output: .sequence, error: .sequence) { execution in
                 let pid = execution.processIdentifier.value
                 watch.started(pid)
@@ -215,7 +215,7 @@ public struct PeerCatalog: Sendable {
                 async let said = PeerProcess.boundedText(execution.standardError, limit: 64 << 10)
                 let line = await PeerProcess.boundedText(execution.standardOutput, limit: 4 << 20)
                 return (line, await said)
-            }
+            } }
         }
         let (line, said) = result.closureResult
         if watch.killReason == .deadline {

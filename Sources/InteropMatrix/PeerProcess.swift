@@ -97,7 +97,7 @@ enum PeerProcess {
         executable: String, arguments: [String], deadline: ContinuousClock.Instant, options: PlatformOptions, watch: PeerWatch,
         ledger: ResourceLedger?, onListening: ((UInt16) async -> Void)?
     ) async throws -> ExecutionResult<(PeerResultLine?, [String], String, Int32), SequenceOutput, SequenceOutput> {
-        try await Subprocess.run(
+        try await retryingTextFileBusy { try await Subprocess.run(
             .path(FilePath(executable)),
             arguments: Arguments(arguments),
             // Swift's crash backtracer would keep a crashed Swift peer alive while it writes a report;
@@ -143,11 +143,27 @@ enum PeerProcess {
                 violations.append("reading stdout: \(error)")
             }
             return (result, violations, await logTask.value, pid)
-        }
+        } }
     }
 
 
     /// Reads a stream to its end, keeping the first `limit` bytes.
+    /// Runs `spawn`, and again while the launch fails with ETXTBSY ("Text file busy", up to a
+    /// second): the executable is still open for writing somewhere (a peer just rebuilt, or a file
+    /// descriptor another thread's fork holds for the moment before its exec). The body has not
+    /// run when the launch fails, so running it again is safe.
+    static func retryingTextFileBusy<R>(_ spawn: () async throws -> R) async throws -> R {
+        var attempt = 0
+        while true {
+            do {
+                return try await spawn()
+            } catch let error as SubprocessError where error.underlyingError?.rawValue == ETXTBSY && attempt < 40 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(25))
+            }
+        }
+    }
+
     static func boundedText(_ sequence: SubprocessOutputSequence, limit: Int) async -> String {
         var kept: [UInt8] = []
         var dropped = 0

@@ -65,7 +65,7 @@ final class PeerWorker: Sendable {
             options.processGroupID = 0
             options.teardownSequence = []
             do {
-                let outcome = try await Subprocess.run(
+                let outcome = try await PeerProcess.retryingTextFileBusy { try await Subprocess.run(
                     .path(FilePath(executable)), arguments: ["worker"],
                     environment: .inherit.updating(["SWIFT_BACKTRACE": "enable=no", Environment.Key(stringLiteral: ParentWatch.parentVariable): String(getpid())]),
                     platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
@@ -104,7 +104,7 @@ final class PeerWorker: Sendable {
                     gone.value.withLock { $0 = true }
                     writes.cancel()
                     await errors.value
-                }
+                } }
                 gone.value.withLock { $0 = true }
                 events.put(.ended(PeerExit.Termination(outcome.terminationStatus)))
             } catch {

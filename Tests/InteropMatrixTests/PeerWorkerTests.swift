@@ -105,6 +105,18 @@ struct PeerWorkerTests {
         return path
     }
 
+    @Test("a worker whose executable is still open for writing (ETXTBSY) starts once the writer lets go, not a failed launch")
+    func textFileBusy() async throws {
+        let path = try scriptWorker(delay: "0", answer: #"{"event":"usage","message":"unknown role ready"}"#)
+        let writer = open(path, O_WRONLY | O_CLOEXEC)
+        try #require(writer >= 0)
+        let release = Task.detached { try? await Task.sleep(for: .milliseconds(300)); close(writer) }
+        let worker = try await PeerWorker.start(executable: path, ledger: nil)
+        #expect(worker.isUsable)
+        await worker.stop()
+        await release.value
+    }
+
     @Test("a new worker is handed no cell before it answers the readiness request: its start-up counts against no cell")
     func readyBeforeFirstCell() async throws {
         let slow = try scriptWorker(delay: "1.5", answer: #"{"event":"usage","message":"unknown role ready"}"#)
