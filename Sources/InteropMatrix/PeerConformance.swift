@@ -133,14 +133,15 @@ public struct PeerConformance: Sendable {
                 exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
             }
         }
-        // Two loopback sockets of the runner's own: one closed (a connect to it is refused), one
-        // listening that never accepts nor answers (the kernel completes TCP, no TLS byte comes).
-        guard let closed = SilentListener(), let silent = SilentListener() else {
+        // Two loopback sockets of the runner's own: one bound but not listening (a connect to it is
+        // refused, and while it is held no other program can take the port: a port merely closed
+        // was taken by another test's listener under a parallel run), one listening that never
+        // accepts nor answers (the kernel completes TCP, no TLS byte comes).
+        guard let closed = SilentListener(listening: false), let silent = SilentListener() else {
             checks.append(Check(name: "a refused connection and a silent server", passed: false,
                                 detail: "the runner could not open a loopback listener: \(String(cString: strerror(errno)))"))
             return checks
         }
-        closed.close()
         await check("a refused connection fails at tcp_connect with ECONNREFUSED",
                     ["client", "--port", String(closed.port), "--ca", set.caCertificate, "--timeout-ms", "3000"],
                     expected: "exit 1, stage tcp_connect, library_code ECONNREFUSED") { exit, _ in
@@ -263,18 +264,19 @@ public struct PeerConformance: Sendable {
 }
 
 /// A loopback listener that accepts nothing and says nothing: the kernel completes the TCP handshake,
-/// no TLS byte ever comes back. Owns its descriptor, closed by `close()` or at the latest in `deinit`.
+/// no TLS byte ever comes back. With `listening: false`, a port held but refusing: a connect to it
+/// meets a reset (ECONNREFUSED). Owns its descriptor, closed by `close()` or at the latest in `deinit`.
 final class SilentListener: @unchecked Sendable {
     let port: UInt16
     private var fd: Int32?
 
-    init?() {
+    init?(listening: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         var address = ImpairmentProxy.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && (!listening || listen(fd, 4) == 0) && getsockname(fd, $0, &length) == 0 }
         }
         guard ok else {
             Glibc.close(fd)

@@ -88,9 +88,10 @@ struct CellRunnerTests {
         let runner = try await Fixture.shared.runner()
         let openssl = try #require(runner.libraries["openssl"])
         let set = try #require(runner.certificates[.ecdsaP256])
-        let listener = try TCPListener()
-        let closedPort = listener.port
-        _ = consume listener
+        // Bound, not listening: refused, and no parallel test's listener can take the port meanwhile.
+        let refusing = try #require(SilentListener(listening: false))
+        let closedPort = refusing.port
+        defer { refusing.close() }
         let exit = try await PeerProcess.run(
             executable: openssl.executable,
             arguments: ["client", "--port", String(closedPort), "--ca", set.caCertificate, "--timeout-ms", "2000"],
