@@ -14,17 +14,29 @@ pub const NOT_READABLE: &[&str] = &["group", "signature_scheme"];
 /// `ALL_CIPHER_SUITES` and `ALL_KX_GROUPS`, the defaults from the tables a `with_safe_defaults()`
 /// builder takes (`DEFAULT_VERSIONS`, `DEFAULT_CIPHER_SUITES`, and `ALL_KX_GROUPS` again).
 pub fn capabilities() -> Json {
-    let versions: Vec<&str> = ordered(rustls::ALL_VERSIONS.iter().filter_map(|v| names::version_name(v.version)));
-    let defaults: Vec<&str> =
-        ordered(rustls::DEFAULT_VERSIONS.iter().filter_map(|v| names::version_name(v.version)));
+    let versions: Vec<&str> = ordered(
+        rustls::ALL_VERSIONS
+            .iter()
+            .filter_map(|v| names::version_name(v.version)),
+    );
+    let defaults: Vec<&str> = ordered(
+        rustls::DEFAULT_VERSIONS
+            .iter()
+            .filter_map(|v| names::version_name(v.version)),
+    );
     let suites = rustls::ALL_CIPHER_SUITES
         .iter()
         .map(|&s| {
             let version = names::version_name(s.version().version);
-            let is_default = rustls::DEFAULT_CIPHER_SUITES.iter().any(|d| d.suite() == s.suite());
+            let is_default = rustls::DEFAULT_CIPHER_SUITES
+                .iter()
+                .any(|d| d.suite() == s.suite());
             Json::Object(vec![
                 ("code", Json::Str(names::suite_code(s))),
-                ("name", names::iana_suite_name(s).map_or(Json::Null, Json::Str)),
+                (
+                    "name",
+                    names::iana_suite_name(s).map_or(Json::Null, Json::Str),
+                ),
                 ("library_name", Json::Str(names::library_suite_name(s))),
                 ("min_version", Json::opt_str(version)),
                 ("max_version", Json::opt_str(version)),
@@ -32,7 +44,10 @@ pub fn capabilities() -> Json {
             ])
         })
         .collect();
-    let groups: Vec<String> = rustls::ALL_KX_GROUPS.iter().map(|g| names::group_name(g)).collect();
+    let groups: Vec<String> = rustls::ALL_KX_GROUPS
+        .iter()
+        .map(|g| names::group_name(g))
+        .collect();
     Json::Object(vec![
         ("event", Json::str("capabilities")),
         ("protocol", Json::Int(1)),

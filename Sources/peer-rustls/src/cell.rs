@@ -4,7 +4,9 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection, ServerName};
+use rustls::{
+    ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection, ServerName,
+};
 
 use crate::capabilities::NOT_READABLE;
 use crate::config::{new_config, TlsConfig};
@@ -55,7 +57,8 @@ pub fn run_cell(req: &Request, mut out: Output) -> i32 {
     ];
     let code = match &outcome {
         Ok(()) => {
-            cell.out.log("done: handshake, echo and close_notify both ways");
+            cell.out
+                .log("done: handshake, echo and close_notify both ways");
             fields.push(("status", Json::str("ok")));
             fields.push(("reason", Json::Null));
             0
@@ -79,8 +82,18 @@ pub fn run_cell(req: &Request, mut out: Output) -> i32 {
         fields.push(("exchange", cell.exchange.json()));
     }
     fields.push(("view", view.unwrap_or(Json::Null)));
-    fields.push(("error", if let Err(CellError::Failed(f)) = &outcome { f.json() } else { Json::Null }));
-    fields.push(("handshake_ms", cell.handshake_ms.map_or(Json::Null, Json::Float)));
+    fields.push((
+        "error",
+        if let Err(CellError::Failed(f)) = &outcome {
+            f.json()
+        } else {
+            Json::Null
+        },
+    ));
+    fields.push((
+        "handshake_ms",
+        cell.handshake_ms.map_or(Json::Null, Json::Float),
+    ));
     out.finish(fields);
     code
 }
@@ -89,9 +102,14 @@ impl Cell<'_> {
     fn serve(&mut self, config: Arc<ServerConfig>) -> Result<(), Failure> {
         let (listener, port) = net::listen()?;
         self.out.listening(port);
-        self.out.log(&format!("rustls {} server listening on 127.0.0.1:{}", env!("PEER_RUSTLS_VERSION"), port));
+        self.out.log(&format!(
+            "rustls {} server listening on 127.0.0.1:{}",
+            env!("PEER_RUSTLS_VERSION"),
+            port
+        ));
         let socket = net::accept(&listener, self.deadline, self.req.timeout_ms)?;
-        let conn = ServerConnection::new(config).map_err(|e| Failure::setup(format!("rustls: {}", e)))?;
+        let conn =
+            ServerConnection::new(config).map_err(|e| Failure::setup(format!("rustls: {}", e)))?;
         self.converse(Connection::Server(conn), socket, |cell, link| {
             if cell.req.transfer > 0 {
                 cell.echo_transfer(link)?;
@@ -103,14 +121,20 @@ impl Cell<'_> {
             // The client closes first; its close_notify is answered with ours.
             cell.await_close_notify(link)?;
             link.conn.send_close_notify();
-            link.flush().map_err(|s| cell.failure(s, Stage::Shutdown, link))
+            link.flush()
+                .map_err(|s| cell.failure(s, Stage::Shutdown, link))
         })
     }
 
     fn connect(&mut self, config: Arc<ClientConfig>, name: ServerName) -> Result<(), Failure> {
         let socket = net::connect(self.req.port, self.deadline, self.req.timeout_ms)?;
-        self.out.log(&format!("rustls {} client connected to 127.0.0.1:{}", env!("PEER_RUSTLS_VERSION"), self.req.port));
-        let conn = ClientConnection::new(config, name).map_err(|e| Failure::setup(format!("rustls: {}", e)))?;
+        self.out.log(&format!(
+            "rustls {} client connected to 127.0.0.1:{}",
+            env!("PEER_RUSTLS_VERSION"),
+            self.req.port
+        ));
+        let conn = ClientConnection::new(config, name)
+            .map_err(|e| Failure::setup(format!("rustls: {}", e)))?;
         self.converse(Connection::Client(conn), socket, |cell, link| {
             if cell.req.transfer > 0 {
                 cell.send_transfer(link)?;
@@ -128,7 +152,8 @@ impl Cell<'_> {
                 return Ok(());
             }
             link.conn.send_close_notify();
-            link.flush().map_err(|s| cell.failure(s, Stage::Shutdown, link))?;
+            link.flush()
+                .map_err(|s| cell.failure(s, Stage::Shutdown, link))?;
             cell.await_close_notify(link)
         })
     }
@@ -169,7 +194,8 @@ impl Cell<'_> {
                     link.close_notify_within(PARTING);
                     self.out.log("close_notify sent after the failure");
                 } else if f.stage == Stage::Timeout {
-                    self.out.log("no user_canceled: rustls 0.20 has no call to send an alert");
+                    self.out
+                        .log("no user_canceled: rustls 0.20 has no call to send an alert");
                 }
                 link.linger_close(PARTING);
             }
@@ -191,7 +217,8 @@ impl Cell<'_> {
     }
 
     pub fn write(&mut self, link: &mut Link, bytes: &[u8]) -> Result<(), Failure> {
-        link.write_plain(bytes).map_err(|s| self.failure(s, Stage::Data, link))?;
+        link.write_plain(bytes)
+            .map_err(|s| self.failure(s, Stage::Data, link))?;
         self.exchange.count_sent(bytes);
         Ok(())
     }
@@ -201,7 +228,10 @@ impl Cell<'_> {
         let mut line = Vec::new();
         let mut chunk = [0u8; 16384];
         loop {
-            match link.read_plain(&mut chunk).map_err(|s| self.failure(s, Stage::Data, link))? {
+            match link
+                .read_plain(&mut chunk)
+                .map_err(|s| self.failure(s, Stage::Data, link))?
+            {
                 Plain::Data(n) => {
                     self.exchange.count_received(&chunk[..n]);
                     line.extend_from_slice(&chunk[..n]);
@@ -216,13 +246,19 @@ impl Cell<'_> {
                 Plain::CloseNotify => {
                     return Err(Failure::ours(
                         Stage::Data,
-                        format!("peer sent close_notify before a full line ({} bytes)", line.len()),
+                        format!(
+                            "peer sent close_notify before a full line ({} bytes)",
+                            line.len()
+                        ),
                     ))
                 }
                 Plain::Truncated => {
                     return Err(Failure::ours(
                         Stage::Data,
-                        format!("the stream ended without close_notify before a full line ({} bytes)", line.len()),
+                        format!(
+                            "the stream ended without close_notify before a full line ({} bytes)",
+                            line.len()
+                        ),
                     ))
                 }
             }
@@ -249,13 +285,17 @@ impl Cell<'_> {
     fn view(&mut self, conn: &Connection) -> Json {
         let version = conn.protocol_version().and_then(names::version_name);
         let suite = conn.negotiated_cipher_suite();
-        let alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
+        let alpn = conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
         let peer = conn
             .peer_certificates()
             .and_then(|certs| certs.first())
             .map(|c| subject_of(&c.0).unwrap_or_else(|| "unparsable subject".to_string()));
         let server_name = match conn {
-            Connection::Server(s) if self.req.role == Role::Server => s.sni_hostname().map(str::to_string),
+            Connection::Server(s) if self.req.role == Role::Server => {
+                s.sni_hostname().map(str::to_string)
+            }
             _ => None,
         };
         self.out.log(&format!(
@@ -269,9 +309,20 @@ impl Cell<'_> {
         not_readable.push("resumed");
         Json::Object(vec![
             ("version", Json::opt_str(version)),
-            ("suite", suite.and_then(names::iana_suite_name).map_or(Json::Null, Json::Str)),
-            ("suite_code", suite.map_or(Json::Null, |s| Json::Str(names::suite_code(s)))),
-            ("library_suite", suite.map_or(Json::Null, |s| Json::Str(names::library_suite_name(s)))),
+            (
+                "suite",
+                suite
+                    .and_then(names::iana_suite_name)
+                    .map_or(Json::Null, Json::Str),
+            ),
+            (
+                "suite_code",
+                suite.map_or(Json::Null, |s| Json::Str(names::suite_code(s))),
+            ),
+            (
+                "library_suite",
+                suite.map_or(Json::Null, |s| Json::Str(names::library_suite_name(s))),
+            ),
             ("group", Json::Null),
             ("signature_scheme", Json::Null),
             ("alpn", alpn.map_or(Json::Null, Json::Str)),

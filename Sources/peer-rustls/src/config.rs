@@ -11,8 +11,8 @@ use rustls::server::{
 };
 use rustls::sign::CertifiedKey;
 use rustls::{
-    Certificate, ClientConfig, KeyLog, PrivateKey, RootCertStore, ServerConfig, ServerName, SupportedCipherSuite,
-    SupportedKxGroup, SupportedProtocolVersion,
+    Certificate, ClientConfig, KeyLog, PrivateKey, RootCertStore, ServerConfig, ServerName,
+    SupportedCipherSuite, SupportedKxGroup, SupportedProtocolVersion,
 };
 
 use crate::failure::{CellError, Failure};
@@ -34,7 +34,9 @@ pub fn new_config(req: &Request) -> Result<TlsConfig, CellError> {
         ));
     }
     if req.key_update {
-        return Err(CellError::Unsupported("rustls 0.20 has no call to send a KeyUpdate".into()));
+        return Err(CellError::Unsupported(
+            "rustls 0.20 has no call to send a KeyUpdate".into(),
+        ));
     }
     if req.role == Role::Client && req.server_name.parse::<IpAddr>().is_ok() {
         return Err(CellError::Unsupported(
@@ -54,7 +56,8 @@ pub fn new_config(req: &Request) -> Result<TlsConfig, CellError> {
         Some(path) => Some(Arc::new(KeyLogTo::open(path)?)),
         None => None,
     };
-    let bad_versions = |e: rustls::Error| Failure::setup(format!("rustls refused the versions and suites: {}", e));
+    let bad_versions =
+        |e: rustls::Error| Failure::setup(format!("rustls refused the versions and suites: {}", e));
 
     match req.role {
         Role::Client => {
@@ -94,7 +97,10 @@ pub fn new_config(req: &Request) -> Result<TlsConfig, CellError> {
                 Some(alt) => {
                     let certs = load_certs(&alt.cert_path, "--alt-cert")?;
                     let key = load_key(&alt.key_path, "--alt-key")?;
-                    Some((alt.name.clone(), certified_key(certs, &key, "--alt-cert/--alt-key")?))
+                    Some((
+                        alt.name.clone(),
+                        certified_key(certs, &key, "--alt-cert/--alt-key")?,
+                    ))
                 }
                 None => None,
             };
@@ -124,12 +130,20 @@ fn suites_and_versions(req: &Request) -> Result<(Suites, Versions), CellError> {
     if let Some(name) = &req.version {
         match names::find_version(name) {
             Some(v) => versions = vec![v],
-            None => return Err(CellError::Unsupported(format!("rustls 0.20 does not implement {}", name))),
+            None => {
+                return Err(CellError::Unsupported(format!(
+                    "rustls 0.20 does not implement {}",
+                    name
+                )))
+            }
         }
     }
     let mut suites: Suites = rustls::DEFAULT_CIPHER_SUITES.to_vec();
     if let Some(code) = req.suite {
-        let suite = rustls::ALL_CIPHER_SUITES.iter().copied().find(|s| s.suite().get_u16() == code);
+        let suite = rustls::ALL_CIPHER_SUITES
+            .iter()
+            .copied()
+            .find(|s| s.suite().get_u16() == code);
         match suite {
             Some(s) => {
                 if !versions.iter().any(|v| v.version == s.version().version) {
@@ -142,7 +156,12 @@ fn suites_and_versions(req: &Request) -> Result<(Suites, Versions), CellError> {
                 versions = vec![s.version()];
                 suites = vec![s];
             }
-            None => return Err(CellError::Unsupported(format!("rustls 0.20 does not implement suite 0x{:04X}", code))),
+            None => {
+                return Err(CellError::Unsupported(format!(
+                    "rustls 0.20 does not implement suite 0x{:04X}",
+                    code
+                )))
+            }
         }
     }
     Ok((suites, versions))
@@ -155,21 +174,27 @@ fn groups(req: &Request) -> Result<Vec<&'static SupportedKxGroup>, CellError> {
     req.groups
         .iter()
         .map(|name| {
-            names::find_group(name)
-                .ok_or_else(|| CellError::Unsupported(format!("rustls 0.20 does not implement group {}", name)))
+            names::find_group(name).ok_or_else(|| {
+                CellError::Unsupported(format!("rustls 0.20 does not implement group {}", name))
+            })
         })
         .collect()
 }
 
 fn open(path: &str, option: &str) -> Result<BufReader<File>, Failure> {
-    File::open(path).map(BufReader::new).map_err(|e| Failure::setup(format!("reading {} {}: {}", option, path, e)))
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| Failure::setup(format!("reading {} {}: {}", option, path, e)))
 }
 
 fn load_certs(path: &str, option: &str) -> Result<Vec<Certificate>, Failure> {
     let ders = rustls_pemfile::certs(&mut open(path, option)?)
         .map_err(|e| Failure::setup(format!("{} {}: {}", option, path, e)))?;
     if ders.is_empty() {
-        return Err(Failure::setup(format!("{} {}: no PEM certificate in it", option, path)));
+        return Err(Failure::setup(format!(
+            "{} {}: no PEM certificate in it",
+            option, path
+        )));
     }
     Ok(ders.into_iter().map(Certificate).collect())
 }
@@ -180,13 +205,16 @@ fn load_key(path: &str, option: &str) -> Result<PrivateKey, Failure> {
         .map_err(|e| Failure::setup(format!("{} {}: {}", option, path, e)))?;
     for item in items {
         match item {
-            rustls_pemfile::Item::PKCS8Key(der) | rustls_pemfile::Item::RSAKey(der) | rustls_pemfile::Item::ECKey(der) => {
-                return Ok(PrivateKey(der))
-            }
+            rustls_pemfile::Item::PKCS8Key(der)
+            | rustls_pemfile::Item::RSAKey(der)
+            | rustls_pemfile::Item::ECKey(der) => return Ok(PrivateKey(der)),
             _ => {}
         }
     }
-    Err(Failure::setup(format!("{} {}: no PEM private key in it", option, path)))
+    Err(Failure::setup(format!(
+        "{} {}: no PEM private key in it",
+        option, path
+    )))
 }
 
 /// The trust anchors of `--ca`; none without it, so every certificate is refused (never the
@@ -195,17 +223,28 @@ fn load_roots(path: Option<&str>) -> Result<RootCertStore, Failure> {
     let mut roots = RootCertStore::empty();
     if let Some(path) = path {
         for cert in load_certs(path, "--ca")? {
-            roots.add(&cert).map_err(|e| Failure::setup(format!("--ca {}: webpki refused a root: {:?}", path, e)))?;
+            roots.add(&cert).map_err(|e| {
+                Failure::setup(format!("--ca {}: webpki refused a root: {:?}", path, e))
+            })?;
         }
     }
     Ok(roots)
 }
 
-fn certified_key(certs: Vec<Certificate>, key: &PrivateKey, what: &str) -> Result<CertifiedKey, Failure> {
-    let signer = rustls::sign::any_supported_type(key)
-        .map_err(|_| Failure::setup(format!("loading {}: rustls cannot sign with this key type", what)))?;
+fn certified_key(
+    certs: Vec<Certificate>,
+    key: &PrivateKey,
+    what: &str,
+) -> Result<CertifiedKey, Failure> {
+    let signer = rustls::sign::any_supported_type(key).map_err(|_| {
+        Failure::setup(format!(
+            "loading {}: rustls cannot sign with this key type",
+            what
+        ))
+    })?;
     let pair = CertifiedKey::new(certs, signer);
-    crate::keycheck::check_pair(&pair).map_err(|e| Failure::setup(format!("loading {}: {}", what, e)))?;
+    crate::keycheck::check_pair(&pair)
+        .map_err(|e| Failure::setup(format!("loading {}: {}", what, e)))?;
     Ok(pair)
 }
 
@@ -240,7 +279,9 @@ impl KeyLogTo {
             .create(true)
             .open(path)
             .map_err(|e| Failure::setup(format!("opening --keylog {}: {}", path, e)))?;
-        Ok(KeyLogTo { file: Mutex::new(file) })
+        Ok(KeyLogTo {
+            file: Mutex::new(file),
+        })
     }
 }
 

@@ -33,7 +33,12 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn new() -> Exchange {
-        Exchange { sent: 0, received: 0, digest_sent: Fnv::new(), digest_received: Fnv::new() }
+        Exchange {
+            sent: 0,
+            received: 0,
+            digest_sent: Fnv::new(),
+            digest_received: Fnv::new(),
+        }
     }
 
     pub fn count_sent(&mut self, bytes: &[u8]) {
@@ -66,14 +71,18 @@ pub fn transfer_byte(i: usize) -> u8 {
 
 /// The first byte of `bytes` (at stream offset `offset`) that is not the pattern's.
 pub fn pattern_mismatch(bytes: &[u8], offset: usize) -> Option<String> {
-    bytes.iter().enumerate().find(|&(i, &b)| b != transfer_byte(offset + i)).map(|(i, &b)| {
-        format!(
-            "byte {} of the transfer is 0x{:02X}, not 0x{:02X} as the pattern has it",
-            offset + i,
-            b,
-            transfer_byte(offset + i)
-        )
-    })
+    bytes
+        .iter()
+        .enumerate()
+        .find(|&(i, &b)| b != transfer_byte(offset + i))
+        .map(|(i, &b)| {
+            format!(
+                "byte {} of the transfer is 0x{:02X}, not 0x{:02X} as the pattern has it",
+                offset + i,
+                b,
+                transfer_byte(offset + i)
+            )
+        })
 }
 
 /// `None` when `received` is `expected` byte for byte, else what differs, written so that two
@@ -82,7 +91,11 @@ pub fn echo_mismatch(expected: &[u8], received: &[u8]) -> Option<String> {
     if expected == received {
         return None;
     }
-    let offset = expected.iter().zip(received).take_while(|(a, b)| a == b).count();
+    let offset = expected
+        .iter()
+        .zip(received)
+        .take_while(|(a, b)| a == b)
+        .count();
     let detail = match (expected.get(offset), received.get(offset)) {
         (Some(e), Some(r)) => format!("expected 0x{:02X}, got 0x{:02X}", e, r),
         (Some(_), None) => "the echo ends there".to_string(),
@@ -104,7 +117,11 @@ const WINDOW: usize = 160;
 /// Printable ASCII as is, `\"` `\\` `\n` `\r` `\t`, any other byte as `\xHH`; a long line is cut
 /// to a window around `offset`, marked with `…`.
 fn escaped(bytes: &[u8], offset: usize) -> String {
-    let start = if bytes.len() > WINDOW { offset.saturating_sub(WINDOW / 4).min(bytes.len() - WINDOW) } else { 0 };
+    let start = if bytes.len() > WINDOW {
+        offset.saturating_sub(WINDOW / 4).min(bytes.len() - WINDOW)
+    } else {
+        0
+    };
     let end = (start + WINDOW).min(bytes.len());
     let mut s = String::new();
     if start > 0 {
@@ -144,7 +161,11 @@ mod tests {
     #[test]
     fn a_mismatch_names_the_offset_and_bytes() {
         let m = echo_mismatch(b"ab pong", b"ab\tpong").unwrap();
-        assert!(m.contains("first difference at byte 2 (expected 0x20, got 0x09)"), "{}", m);
+        assert!(
+            m.contains("first difference at byte 2 (expected 0x20, got 0x09)"),
+            "{}",
+            m
+        );
         assert!(m.contains("\"ab\\tpong\""), "{}", m);
     }
 }

@@ -56,7 +56,14 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(stage: Stage, message: impl Into<String>) -> Failure {
-        Failure { stage, alert: None, library_code: None, verify_reason: None, message: message.into(), ours: false }
+        Failure {
+            stage,
+            alert: None,
+            library_code: None,
+            verify_reason: None,
+            message: message.into(),
+            ours: false,
+        }
     }
 
     pub fn setup(message: impl Into<String>) -> Failure {
@@ -65,7 +72,10 @@ impl Failure {
 
     /// A fault this peer found itself.
     pub fn ours(stage: Stage, message: impl Into<String>) -> Failure {
-        Failure { ours: true, ..Failure::new(stage, message) }
+        Failure {
+            ours: true,
+            ..Failure::new(stage, message)
+        }
     }
 
     /// An operating system error at a stage, with its C name as the library code.
@@ -80,7 +90,10 @@ impl Failure {
     pub fn timeout(stage: Stage, timeout_ms: u64) -> Failure {
         Failure {
             library_code: Some("ETIMEDOUT".to_string()),
-            ..Failure::ours(Stage::Timeout, format!("{} did not finish within {} ms", stage.name(), timeout_ms))
+            ..Failure::ours(
+                Stage::Timeout,
+                format!("{} did not finish within {} ms", stage.name(), timeout_ms),
+            )
         }
     }
 
@@ -94,7 +107,8 @@ impl Failure {
                 f.stage = Stage::Verify;
                 f.verify_reason = Some(webpki_reason(webpki_name(text)));
             }
-            rustls::Error::InvalidCertificateSignature | rustls::Error::InvalidCertificateSignatureType => {
+            rustls::Error::InvalidCertificateSignature
+            | rustls::Error::InvalidCertificateSignatureType => {
                 f.stage = Stage::Verify;
                 f.verify_reason = Some("signature");
             }
@@ -106,7 +120,9 @@ impl Failure {
                 f.stage = Stage::Verify;
                 f.verify_reason = Some("no_certificate");
             }
-            rustls::Error::AlertReceived(alert) => f.alert = Some((alert.get_u8(), Direction::Received)),
+            rustls::Error::AlertReceived(alert) => {
+                f.alert = Some((alert.get_u8(), Direction::Received))
+            }
             _ => {}
         }
         f
@@ -124,7 +140,11 @@ impl Failure {
             ),
             None => (Json::Null, Json::Null, Json::Null),
         };
-        let reason = if self.stage == Stage::Verify { Json::opt_str(self.verify_reason) } else { Json::Null };
+        let reason = if self.stage == Stage::Verify {
+            Json::opt_str(self.verify_reason)
+        } else {
+            Json::Null
+        };
         Json::Object(vec![
             ("stage", Json::str(self.stage.name())),
             ("alert", alert),
@@ -141,7 +161,11 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "failed at {}: {}", self.stage.name(), self.message)?;
         if let Some((code, direction)) = self.alert {
-            let way = if direction == Direction::Sent { "sent" } else { "received" };
+            let way = if direction == Direction::Sent {
+                "sent"
+            } else {
+                "received"
+            };
             write!(f, " (alert {} {})", alert_name(code), way)?;
         }
         Ok(())
@@ -176,14 +200,20 @@ fn webpki_reason(name: &str) -> &'static str {
 /// the variant carries one (`InvalidCertificateData(CertExpired)`, `AlertReceived(UnknownCA)`).
 fn library_code(err: &rustls::Error) -> String {
     match err {
-        rustls::Error::InvalidCertificateData(text) => format!("InvalidCertificateData({})", webpki_name(text)),
+        rustls::Error::InvalidCertificateData(text) => {
+            format!("InvalidCertificateData({})", webpki_name(text))
+        }
         rustls::Error::AlertReceived(alert) => format!("AlertReceived({:?})", alert),
         rustls::Error::PeerIncompatibleError(_) => "PeerIncompatibleError".to_string(),
         rustls::Error::PeerMisbehavedError(_) => "PeerMisbehavedError".to_string(),
         rustls::Error::General(_) => "General".to_string(),
         other => {
             let debug = format!("{:?}", other);
-            debug.split(|c: char| c == '(' || c == ' ' || c == '{').next().unwrap_or(&debug).to_string()
+            debug
+                .split(|c: char| c == '(' || c == ' ' || c == '{')
+                .next()
+                .unwrap_or(&debug)
+                .to_string()
         }
     }
 }
@@ -229,13 +259,22 @@ mod tests {
         let cases = [
             ("invalid peer certificate: CertExpired", "expired"),
             ("invalid peer certificate: CertNotValidYet", "not_yet_valid"),
-            ("invalid peer certificate: CertNotValidForName", "name_mismatch"),
+            (
+                "invalid peer certificate: CertNotValidForName",
+                "name_mismatch",
+            ),
             ("invalid peer certificate: UnknownIssuer", "untrusted"),
             ("invalid peer certificate: RequiredEkuNotFound", "key_usage"),
-            ("invalid peer certificate: PathLenConstraintViolated", "other"),
+            (
+                "invalid peer certificate: PathLenConstraintViolated",
+                "other",
+            ),
         ];
         for (text, reason) in cases {
-            let f = Failure::tls(Stage::Handshake, &rustls::Error::InvalidCertificateData(text.to_string()));
+            let f = Failure::tls(
+                Stage::Handshake,
+                &rustls::Error::InvalidCertificateData(text.to_string()),
+            );
             assert_eq!(f.stage, Stage::Verify);
             assert_eq!(f.verify_reason, Some(reason), "{}", text);
         }
@@ -243,7 +282,10 @@ mod tests {
 
     #[test]
     fn a_received_alert_keeps_the_stage() {
-        let f = Failure::tls(Stage::Data, &rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA));
+        let f = Failure::tls(
+            Stage::Data,
+            &rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA),
+        );
         assert_eq!(f.stage, Stage::Data);
         assert_eq!(f.alert.map(|a| a.0), Some(48));
         assert_eq!(f.library_code.as_deref(), Some("AlertReceived(UnknownCA)"));

@@ -94,7 +94,10 @@ fn write_string(s: &str, out: &mut String) {
 
 /// Reads a JSON array of strings (a worker request); `None` for anything else.
 pub fn parse_string_array(text: &str) -> Option<Vec<String>> {
-    let mut p = Parser { chars: text.trim().chars().collect(), at: 0 };
+    let mut p = Parser {
+        chars: text.trim().chars().collect(),
+        at: 0,
+    };
     p.expect('[')?;
     let mut items = Vec::new();
     p.skip_space();

@@ -97,7 +97,13 @@ pub struct Link {
 
 impl Link {
     pub fn new(conn: Connection, socket: TcpStream, deadline: Instant) -> Link {
-        Link { conn, socket, deadline, tcp_eof: false, watch: RecordWatch::default() }
+        Link {
+            conn,
+            socket,
+            deadline,
+            tcp_eof: false,
+            watch: RecordWatch::default(),
+        }
     }
 
     /// The fatal alert this side sent in the clear, if any.
@@ -109,7 +115,10 @@ impl Link {
     pub fn flush_once(&mut self) -> Result<bool, Stop> {
         let mut moved = false;
         while self.conn.wants_write() {
-            let mut out = Watched { socket: &self.socket, watch: &mut self.watch };
+            let mut out = Watched {
+                socket: &self.socket,
+                watch: &mut self.watch,
+            };
             match self.conn.write_tls(&mut out) {
                 Ok(_) => moved = true,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -138,7 +147,12 @@ impl Link {
                     Err(Stop::Tls(e))
                 }
             },
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => Ok(false),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(Stop::Os(e)),
         }
     }
@@ -149,7 +163,14 @@ impl Link {
             read: read && !self.tcp_eof && self.conn.wants_read(),
             write: self.conn.wants_write(),
         };
-        let interest = if interest.read || interest.write { interest } else { Interest { read: true, write: false } };
+        let interest = if interest.read || interest.write {
+            interest
+        } else {
+            Interest {
+                read: true,
+                write: false,
+            }
+        };
         match wait(self.socket.as_raw_fd(), interest, self.deadline) {
             Ok(true) => Ok(()),
             Ok(false) => Err(Stop::Timeout),
@@ -176,7 +197,14 @@ impl Link {
     pub fn flush(&mut self) -> Result<(), Stop> {
         while self.conn.wants_write() {
             if !self.flush_once()? {
-                match wait(self.socket.as_raw_fd(), Interest { read: false, write: true }, self.deadline) {
+                match wait(
+                    self.socket.as_raw_fd(),
+                    Interest {
+                        read: false,
+                        write: true,
+                    },
+                    self.deadline,
+                ) {
                     Ok(true) => {}
                     Ok(false) => return Err(Stop::Timeout),
                     Err(e) => return Err(Stop::Os(e)),
@@ -252,7 +280,14 @@ impl Link {
                 Ok(0) => break,
                 Ok(_) => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    match wait(self.socket.as_raw_fd(), Interest { read: true, write: false }, until) {
+                    match wait(
+                        self.socket.as_raw_fd(),
+                        Interest {
+                            read: true,
+                            write: false,
+                        },
+                        until,
+                    ) {
                         Ok(true) => continue,
                         _ => break,
                     }

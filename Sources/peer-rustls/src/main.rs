@@ -87,13 +87,19 @@ fn worker() {
 }
 
 fn usage_line(message: &str) {
-    emit(&json::Json::Object(vec![("event", json::Json::str("usage")), ("message", json::Json::str(message))]));
+    emit(&json::Json::Object(vec![
+        ("event", json::Json::str("usage")),
+        ("message", json::Json::str(message)),
+    ]));
 }
 
 /// Ends the worker once the runner that started it (INTEROP_MATRIX_PARENT_PID) is gone: an
 /// orphan's parent changes. End of stdin, which the runner's death also brings, ends it too.
 fn watch_parent() {
-    let parent = match std::env::var("INTEROP_MATRIX_PARENT_PID").ok().and_then(|p| p.parse::<u32>().ok()) {
+    let parent = match std::env::var("INTEROP_MATRIX_PARENT_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+    {
         Some(p) if p > 0 => p,
         _ => return,
     };

@@ -1,6 +1,8 @@
 //! The protocol's names for what rustls calls by its own: versions, suites, groups, alerts.
 
-use rustls::{NamedGroup, ProtocolVersion, SupportedCipherSuite, SupportedKxGroup, SupportedProtocolVersion};
+use rustls::{
+    NamedGroup, ProtocolVersion, SupportedCipherSuite, SupportedKxGroup, SupportedProtocolVersion,
+};
 
 /// The protocol's name of a version rustls implements (it has no TLS 1.0 or 1.1).
 pub fn version_name(v: ProtocolVersion) -> Option<&'static str> {
@@ -15,7 +17,10 @@ pub fn version_name(v: ProtocolVersion) -> Option<&'static str> {
 
 /// The rustls version a protocol name stands for, among those rustls implements.
 pub fn find_version(name: &str) -> Option<&'static SupportedProtocolVersion> {
-    rustls::ALL_VERSIONS.iter().copied().find(|v| version_name(v.version) == Some(name))
+    rustls::ALL_VERSIONS
+        .iter()
+        .copied()
+        .find(|v| version_name(v.version) == Some(name))
 }
 
 /// rustls's own spelling of a suite (`TLS13_AES_128_GCM_SHA256`, from its Debug form).
@@ -53,7 +58,10 @@ pub fn group_name(g: &SupportedKxGroup) -> String {
 }
 
 pub fn find_group(name: &str) -> Option<&'static SupportedKxGroup> {
-    rustls::ALL_KX_GROUPS.iter().copied().find(|g| group_name(g) == name)
+    rustls::ALL_KX_GROUPS
+        .iter()
+        .copied()
+        .find(|g| group_name(g) == name)
 }
 
 /// RFC 8446 §6 / RFC 5246 §7.2 names of alerts by code.

@@ -30,7 +30,11 @@ pub fn wait(fd: RawFd, interest: Interest, deadline: Instant) -> io::Result<bool
         }
         // Rounded up, so a wait never ends a little before the deadline and spins.
         let ms = (deadline - now).as_micros().saturating_add(999) / 1000;
-        let mut pfd = libc::pollfd { fd, events, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
         // SAFETY: one pollfd that lives across the call.
         let n = unsafe { libc::poll(&mut pfd, 1, ms.min(i32::MAX as u128) as i32) };
         if n < 0 {
@@ -48,24 +52,45 @@ pub fn wait(fd: RawFd, interest: Interest, deadline: Instant) -> io::Result<bool
 
 /// Binds 127.0.0.1 port 0 and listens, non-blocking.
 pub fn listen() -> Result<(TcpListener, u16), Failure> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| Failure::os(Stage::Setup, "listening", &e))?;
-    listener.set_nonblocking(true).map_err(|e| Failure::os(Stage::Setup, "listening", &e))?;
-    let port = listener.local_addr().map_err(|e| Failure::os(Stage::Setup, "getsockname", &e))?.port();
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| Failure::os(Stage::Setup, "listening", &e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Failure::os(Stage::Setup, "listening", &e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Failure::os(Stage::Setup, "getsockname", &e))?
+        .port();
     Ok((listener, port))
 }
 
 /// Polls the listener, then accepts the connection the kernel completed.
-pub fn accept(listener: &TcpListener, deadline: Instant, timeout_ms: u64) -> Result<TcpStream, Failure> {
+pub fn accept(
+    listener: &TcpListener,
+    deadline: Instant,
+    timeout_ms: u64,
+) -> Result<TcpStream, Failure> {
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
-                stream.set_nonblocking(true).map_err(|e| Failure::os(Stage::TcpAccept, "accept", &e))?;
+                stream
+                    .set_nonblocking(true)
+                    .map_err(|e| Failure::os(Stage::TcpAccept, "accept", &e))?;
                 return Ok(stream);
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
-                let ready = wait(listener.as_raw_fd(), Interest { read: true, write: false }, deadline)
-                    .map_err(|e| Failure::os(Stage::TcpAccept, "poll", &e))?;
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                let ready = wait(
+                    listener.as_raw_fd(),
+                    Interest {
+                        read: true,
+                        write: false,
+                    },
+                    deadline,
+                )
+                .map_err(|e| Failure::os(Stage::TcpAccept, "poll", &e))?;
                 if !ready {
                     return Err(Failure::timeout(Stage::TcpAccept, timeout_ms));
                 }
@@ -80,7 +105,13 @@ pub fn accept(listener: &TcpListener, deadline: Instant, timeout_ms: u64) -> Res
 pub fn connect(port: u16, deadline: Instant, timeout_ms: u64) -> Result<TcpStream, Failure> {
     let fail = |e: &io::Error| Failure::os(Stage::TcpConnect, "connect", e);
     // SAFETY: plain system calls on a descriptor this function owns from here on.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_INET,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
     if fd < 0 {
         return Err(fail(&io::Error::last_os_error()));
     }
@@ -89,7 +120,9 @@ pub fn connect(port: u16, deadline: Instant, timeout_ms: u64) -> Result<TcpStrea
     let addr = libc::sockaddr_in {
         sin_family: libc::AF_INET as libc::sa_family_t,
         sin_port: port.to_be(),
-        sin_addr: libc::in_addr { s_addr: u32::from(Ipv4Addr::LOCALHOST).to_be() },
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(Ipv4Addr::LOCALHOST).to_be(),
+        },
         sin_zero: [0; 8],
     };
     // SAFETY: addr is a sockaddr_in of the size passed.
@@ -105,7 +138,15 @@ pub fn connect(port: u16, deadline: Instant, timeout_ms: u64) -> Result<TcpStrea
         if err.raw_os_error() != Some(libc::EINPROGRESS) {
             return Err(fail(&err));
         }
-        let ready = wait(fd, Interest { read: false, write: true }, deadline).map_err(|e| fail(&e))?;
+        let ready = wait(
+            fd,
+            Interest {
+                read: false,
+                write: true,
+            },
+            deadline,
+        )
+        .map_err(|e| fail(&e))?;
         if !ready {
             return Err(Failure::timeout(Stage::TcpConnect, timeout_ms));
         }

@@ -30,7 +30,10 @@ pub struct Output {
 
 impl Output {
     pub fn new(worker: bool) -> Output {
-        Output { worker, log: String::new() }
+        Output {
+            worker,
+            log: String::new(),
+        }
     }
 
     pub fn log(&mut self, line: &str) {
@@ -43,7 +46,10 @@ impl Output {
     }
 
     pub fn listening(&self, port: u16) {
-        emit(&Json::Object(vec![("event", Json::str("listening")), ("port", Json::Int(port as i64))]));
+        emit(&Json::Object(vec![
+            ("event", Json::str("listening")),
+            ("port", Json::Int(port as i64)),
+        ]));
     }
 
     /// The result line, with the log in a worker.

@@ -83,11 +83,14 @@ const VERSIONS: [&str; 4] = ["TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"];
 impl Request {
     /// Reads `server|client --option value …` exactly as PEER-PROTOCOL.md lists the options.
     pub fn parse(args: &[String]) -> Result<Request, UsageError> {
-        let role = match args.first().map(String::as_str) {
-            Some("server") => Role::Server,
-            Some("client") => Role::Client,
-            _ => return usage("expected 'server', 'client', 'capabilities' or 'worker' as the first argument"),
-        };
+        let role =
+            match args.first().map(String::as_str) {
+                Some("server") => Role::Server,
+                Some("client") => Role::Client,
+                _ => return usage(
+                    "expected 'server', 'client', 'capabilities' or 'worker' as the first argument",
+                ),
+            };
         let mut r = Request {
             role,
             version: None,
@@ -129,9 +132,10 @@ impl Request {
                 _ => {}
             }
             let value = match option.as_str() {
-                "--version" | "--suite" | "--group" | "--cert" | "--key" | "--ca" | "--client-auth"
-                | "--server-name" | "--port" | "--timeout-ms" | "--message" | "--keylog" | "--alt-name"
-                | "--alt-cert" | "--alt-key" | "--resume" | "--transfer" | "--alpn" => match rest.next() {
+                "--version" | "--suite" | "--group" | "--cert" | "--key" | "--ca"
+                | "--client-auth" | "--server-name" | "--port" | "--timeout-ms" | "--message"
+                | "--keylog" | "--alt-name" | "--alt-cert" | "--alt-key" | "--resume"
+                | "--transfer" | "--alpn" => match rest.next() {
                     Some(v) => v.clone(),
                     None => return usage(format!("{} needs a value", option)),
                 },
@@ -140,15 +144,26 @@ impl Request {
             match option.as_str() {
                 "--version" => {
                     if !VERSIONS.contains(&value.as_str()) {
-                        return usage(format!("--version {}: expected one of {}", value, VERSIONS.join(", ")));
+                        return usage(format!(
+                            "--version {}: expected one of {}",
+                            value,
+                            VERSIONS.join(", ")
+                        ));
                     }
                     r.version = Some(value);
                 }
                 "--suite" => {
-                    let code = value.strip_prefix("0x").and_then(|hex| u16::from_str_radix(hex, 16).ok());
+                    let code = value
+                        .strip_prefix("0x")
+                        .and_then(|hex| u16::from_str_radix(hex, 16).ok());
                     match code {
                         Some(c) if value.len() <= 6 => r.suite = Some(c),
-                        _ => return usage(format!("--suite {}: expected an IANA code point such as 0xC02B", value)),
+                        _ => {
+                            return usage(format!(
+                                "--suite {}: expected an IANA code point such as 0xC02B",
+                                value
+                            ))
+                        }
                     }
                 }
                 "--group" => r.groups = value.split(',').map(str::to_string).collect(),
@@ -160,7 +175,12 @@ impl Request {
                         "none" => ClientAuth::None,
                         "optional" => ClientAuth::Optional,
                         "required" => ClientAuth::Required,
-                        _ => return usage(format!("--client-auth {}: expected none, optional or required", value)),
+                        _ => {
+                            return usage(format!(
+                                "--client-auth {}: expected none, optional or required",
+                                value
+                            ))
+                        }
                     }
                 }
                 "--server-name" => r.server_name = value,
@@ -170,7 +190,12 @@ impl Request {
                 },
                 "--timeout-ms" => match value.parse::<u64>() {
                     Ok(t) if t > 0 => r.timeout_ms = t,
-                    _ => return usage(format!("--timeout-ms {}: expected a positive number", value)),
+                    _ => {
+                        return usage(format!(
+                            "--timeout-ms {}: expected a positive number",
+                            value
+                        ))
+                    }
                 },
                 "--message" => r.message = value,
                 "--keylog" => r.keylog_path = Some(value),
@@ -181,12 +206,22 @@ impl Request {
                     r.resume = match value.as_str() {
                         "session-id" => Some(Resume::SessionId),
                         "ticket" => Some(Resume::Ticket),
-                        _ => return usage(format!("--resume {}: expected session-id or ticket", value)),
+                        _ => {
+                            return usage(format!(
+                                "--resume {}: expected session-id or ticket",
+                                value
+                            ))
+                        }
                     }
                 }
                 "--transfer" => match value.parse::<usize>() {
                     Ok(n) if n > 0 && n <= 1 << 30 => r.transfer = n,
-                    _ => return usage(format!("--transfer {}: expected a byte count from 1 to 1073741824", value)),
+                    _ => {
+                        return usage(format!(
+                            "--transfer {}: expected a byte count from 1 to 1073741824",
+                            value
+                        ))
+                    }
                 },
                 "--alpn" => {
                     r.alpn = value.split(',').map(str::to_string).collect();
@@ -211,7 +246,11 @@ impl Request {
         }
         match (alt_name, alt_cert, alt_key) {
             (Some(name), Some(cert_path), Some(key_path)) => {
-                r.alt = Some(AltCertificate { name, cert_path, key_path })
+                r.alt = Some(AltCertificate {
+                    name,
+                    cert_path,
+                    key_path,
+                })
             }
             (None, None, None) => {}
             _ => return usage("--alt-name, --alt-cert and --alt-key go together"),

@@ -31,7 +31,13 @@ fn element(input: &[u8]) -> Option<(Element, &[u8])> {
     if rest.len() < length {
         return None;
     }
-    Some((Element { tag, contents: &rest[..length] }, &rest[length..]))
+    Some((
+        Element {
+            tag,
+            contents: &rest[..length],
+        },
+        &rest[length..],
+    ))
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -139,7 +145,11 @@ fn dotted(oid: &[u8]) -> String {
             n = 0;
         }
     }
-    parts.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+    parts
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// RFC 4514 §2.4: `"+,;<>\` anywhere, `#` or a space first, a space last.
@@ -175,6 +185,9 @@ mod tests {
 
     #[test]
     fn names_oids_without_a_short_name() {
-        assert_eq!(dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]), "1.2.840.113549.1.9.1");
+        assert_eq!(
+            dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]),
+            "1.2.840.113549.1.9.1"
+        );
     }
 }

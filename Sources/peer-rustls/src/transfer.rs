@@ -17,7 +17,10 @@ impl Cell<'_> {
         let total = self.req.transfer;
         let mut chunk = vec![0u8; CHUNK];
         let mut buf = vec![0u8; CHUNK];
-        while self.exchange.received < total || self.exchange.sent < total || link.conn.wants_write() {
+        while self.exchange.received < total
+            || self.exchange.sent < total
+            || link.conn.wants_write()
+        {
             let mut moved = false;
             if self.exchange.sent < total {
                 let start = self.exchange.sent;
@@ -33,10 +36,15 @@ impl Cell<'_> {
             moved |= self.pump(link)?;
             moved |= self.take_pattern(link, &mut buf, None)?;
             if !moved {
-                link.wait(true).map_err(|s| self.failure(s, Stage::Data, link))?;
+                link.wait(true)
+                    .map_err(|s| self.failure(s, Stage::Data, link))?;
             }
         }
-        self.out.log(&format!("transfer done: {} bytes each way, {}", total, self.exchange.digest_received.text()));
+        self.out.log(&format!(
+            "transfer done: {} bytes each way, {}",
+            total,
+            self.exchange.digest_received.text()
+        ));
         Ok(())
     }
 
@@ -55,33 +63,54 @@ impl Cell<'_> {
                 moved |= accepted > 0;
             }
             let reading = pending.len() < MAX_UNECHOED;
-            let wrote = link.flush_once().map_err(|s| self.failure(s, Stage::Data, link))?;
+            let wrote = link
+                .flush_once()
+                .map_err(|s| self.failure(s, Stage::Data, link))?;
             moved |= wrote;
             if reading {
-                moved |= link.read_once().map_err(|s| self.failure(s, Stage::Data, link))?;
+                moved |= link
+                    .read_once()
+                    .map_err(|s| self.failure(s, Stage::Data, link))?;
                 moved |= self.take_pattern(link, &mut buf, Some(&mut pending))?;
             }
             if !moved {
-                link.wait(reading).map_err(|s| self.failure(s, Stage::Data, link))?;
+                link.wait(reading)
+                    .map_err(|s| self.failure(s, Stage::Data, link))?;
             }
         }
-        self.out.log(&format!("transfer done: {} bytes each way, {}", total, self.exchange.digest_received.text()));
+        self.out.log(&format!(
+            "transfer done: {} bytes each way, {}",
+            total,
+            self.exchange.digest_received.text()
+        ));
         Ok(())
     }
 
     /// One write and one read on the socket.
     fn pump(&mut self, link: &mut Link) -> Result<bool, Failure> {
-        let wrote = link.flush_once().map_err(|s| self.failure(s, Stage::Data, link))?;
-        let read = link.read_once().map_err(|s| self.failure(s, Stage::Data, link))?;
+        let wrote = link
+            .flush_once()
+            .map_err(|s| self.failure(s, Stage::Data, link))?;
+        let read = link
+            .read_once()
+            .map_err(|s| self.failure(s, Stage::Data, link))?;
         Ok(wrote || read)
     }
 
     /// Takes the pattern bytes rustls holds, checks and counts them, and queues them for the echo.
-    fn take_pattern(&mut self, link: &mut Link, buf: &mut [u8], mut echo: Option<&mut Vec<u8>>) -> Result<bool, Failure> {
+    fn take_pattern(
+        &mut self,
+        link: &mut Link,
+        buf: &mut [u8],
+        mut echo: Option<&mut Vec<u8>>,
+    ) -> Result<bool, Failure> {
         let total = self.req.transfer;
         let mut moved = false;
         while self.exchange.received < total {
-            match link.try_read_plain(buf).map_err(|s| self.failure(s, Stage::Data, link))? {
+            match link
+                .try_read_plain(buf)
+                .map_err(|s| self.failure(s, Stage::Data, link))?
+            {
                 None => break,
                 Some(Plain::Data(n)) => {
                     if let Some(m) = pattern_mismatch(&buf[..n], self.exchange.received) {
@@ -97,13 +126,19 @@ impl Cell<'_> {
                 Some(Plain::CloseNotify) => {
                     return Err(Failure::ours(
                         Stage::Data,
-                        format!("peer sent close_notify after {} of {} bytes", self.exchange.received, total),
+                        format!(
+                            "peer sent close_notify after {} of {} bytes",
+                            self.exchange.received, total
+                        ),
                     ))
                 }
                 Some(Plain::Truncated) => {
                     return Err(Failure::ours(
                         Stage::Data,
-                        format!("the stream ended without close_notify after {} of {} bytes", self.exchange.received, total),
+                        format!(
+                            "the stream ended without close_notify after {} of {} bytes",
+                            self.exchange.received, total
+                        ),
                     ))
                 }
             }
