@@ -76,6 +76,7 @@ pub fn accept(
                 stream
                     .set_nonblocking(true)
                     .map_err(|e| Failure::os(Stage::TcpAccept, "accept", &e))?;
+                no_delay(&stream).map_err(|e| Failure::os(Stage::TcpAccept, "TCP_NODELAY", &e))?;
                 return Ok(stream);
             }
             Err(e)
@@ -154,5 +155,13 @@ pub fn connect(port: u16, deadline: Instant, timeout_ms: u64) -> Result<TcpStrea
             return Err(fail(&err));
         }
     }
+    no_delay(&stream).map_err(|e| fail(&e))?;
     Ok(stream)
+}
+
+/// rustls writes a flight as several records, each its own `write_tls`: without TCP_NODELAY,
+/// Nagle's algorithm holds the second segment until the first is acknowledged, and a delayed ACK
+/// adds some 40 ms to a handshake.
+fn no_delay(stream: &TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)
 }
