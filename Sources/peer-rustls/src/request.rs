@@ -232,7 +232,7 @@ impl Request {
                         ));
                     }
                 }
-                _ => unreachable!("every option that takes a value is matched above"),
+                _ => return usage(format!("unknown option {}", option)),
             }
         }
         if r.role == Role::Client && r.port == 0 {
