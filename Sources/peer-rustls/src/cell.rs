@@ -176,6 +176,15 @@ impl Cell<'_> {
                 self.views.push(view);
                 exchange(self, &mut link)
             }
+            // The handshake ended, and a record read with its last flight (the same read) then
+            // failed: rustls reports both from one process_new_packets, but the failure is the data's.
+            Err(stop) if !link.conn.is_handshaking() => {
+                self.handshake_ms = Some(started.elapsed().as_micros() as f64 / 1000.0);
+                self.established = true;
+                let view = self.view(&link.conn);
+                self.views.push(view);
+                Err(self.failure(stop, Stage::Data, &link))
+            }
             Err(stop) => Err(self.failure(stop, Stage::Handshake, &link)),
         };
         self.end(&mut link, &outcome);
