@@ -15,7 +15,7 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     /// 10 ms after the last, so the server's reads end there: a ClientHello must be reassembled
     /// across reads and records.
     case splitFirstFlight
-    /// The server's first flight is held until the client gives up.
+    /// The server's first flight is held until the client gives up, and from then on whatever the client sends.
     case stall
     /// Both connections closed once this many bytes have been forwarded.
     case truncate(after: Int)
@@ -305,6 +305,12 @@ final class ImpairmentProxy: @unchecked Sendable {
                 switch impairment {
                 case .stall where !fromClient:
                     toClient.held += bytes
+                    continue
+                case .stall where !toClient.held.isEmpty:
+                    // Once the server has spoken nothing crosses either way: the alert a side sends
+                    // at its own timeout must not reach the other before that one's timeout (a
+                    // BoringSSL client's reached a wolfSSL server first, which failed at handshake).
+                    toServer.held += bytes
                     continue
                 case .reset where !fromClient:
                     resetBoth()

@@ -85,19 +85,6 @@ public struct ReportComparison: Codable, Sendable {
             failedAt = result.error.map { "\($0.side.rawValue) \($0.stage.rawValue)" }
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(outcome, forKey: .outcome)
-            try c.encodeIfPresent(reason, forKey: .reason)
-            try c.encodeIfPresent(version, forKey: .version)
-            try c.encodeIfPresent(suite, forKey: .suite)
-            try c.encodeIfPresent(group, forKey: .group)
-            try c.encodeIfPresent(signatureScheme, forKey: .signatureScheme)
-            try c.encodeIfPresent(alert, forKey: .alert)
-            try c.encodeIfPresent(failedAt, forKey: .failedAt)
-        }
-
         /// `fail at client handshake (alert handshake_failure): reason`, for one line of text.
         public var text: String {
             var words = outcome.rawValue
@@ -250,8 +237,8 @@ public struct ReportComparison: Codable, Sendable {
     /// new, now fails), 4 only improvements besides unchanged cells, 5 other changes only, 0 nothing changed.
     public var exitCode: Int32 {
         if changes.contains(where: \.isRegression) { return 1 }
-        if changes.contains(where: { $0.isImprovement }) && changes.allSatisfy({ $0.isImprovement }) { return 4 }
-        return changes.isEmpty ? 0 : 5
+        if changes.isEmpty { return 0 }
+        return changes.allSatisfy(\.isImprovement) ? 4 : 5
     }
 
     /// NEW ids OLD lacks, matched to OLD ids NEW lacks when they differ only by a version suffix
@@ -327,10 +314,9 @@ extension ReportComparison {
     /// `mbedtls-3.6`), the cells where the newer version does otherwise than the older one against
     /// the same partner and parameters. Cells that cross the two versions with each other are left out.
     public static func upgrades(in report: Report) -> [ReportComparison] {
-        let ids = report.libraries.map(\.id)
         var found: [ReportComparison] = []
         for library in report.libraries {
-            for sibling in report.libraries where sibling.id != library.id && unversioned(sibling.id) == library.id && ids.contains(sibling.id) {
+            for sibling in report.libraries where sibling.id != library.id && unversioned(sibling.id) == library.id {
                 let (older, newer) = LibraryVersionOrder.isOlder(library.version, than: sibling.version) ? (library, sibling) : (sibling, library)
                 func only(_ mine: String, not other: String) -> [CellResult] {
                     report.results.filter { ($0.server == mine || $0.client == mine) && $0.server != other && $0.client != other }

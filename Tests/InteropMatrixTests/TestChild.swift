@@ -162,17 +162,6 @@ final class TestChild: @unchecked Sendable {
         return status
     }
 
-    /// Whether the child has not ended (it is reaped if it has).
-    var isRunning: Bool {
-        if ended.withLock({ $0 }) != nil { return false }
-        var raw: Int32 = 0
-        var result: pid_t
-        repeat { result = waitpid(pid, &raw, WNOHANG) } while result < 0 && errno == EINTR
-        guard result == pid else { return result == 0 }
-        ended.withLock { $0 = raw & 0x7f == 0 ? (raw >> 8) & 0xff : raw & 0x7f }
-        return false
-    }
-
     /// Sends `signal` unless the child has already been reaped (its pid may belong to another by then).
     func kill(_ signal: Int32 = SIGKILL) {
         if ended.withLock({ $0 }) == nil { Glibc.kill(pid, signal) }

@@ -170,25 +170,27 @@ impl Cell<'_> {
         let started = Instant::now();
         let outcome = match link.handshake() {
             Ok(()) => {
-                self.handshake_ms = Some(started.elapsed().as_micros() as f64 / 1000.0);
-                self.established = true;
-                let view = self.view(&link.conn);
-                self.views.push(view);
+                self.note_established(&link, started);
                 exchange(self, &mut link)
             }
             // The handshake ended, and a record read with its last flight (the same read) then
             // failed: rustls reports both from one process_new_packets, but the failure is the data's.
             Err(stop) if !link.conn.is_handshaking() => {
-                self.handshake_ms = Some(started.elapsed().as_micros() as f64 / 1000.0);
-                self.established = true;
-                let view = self.view(&link.conn);
-                self.views.push(view);
+                self.note_established(&link, started);
                 Err(self.failure(stop, Stage::Data, &link))
             }
             Err(stop) => Err(self.failure(stop, Stage::Handshake, &link)),
         };
         self.end(&mut link, &outcome);
         outcome
+    }
+
+    /// The handshake is done: its time, and the view read back from rustls.
+    fn note_established(&mut self, link: &Link, started: Instant) {
+        self.handshake_ms = Some(started.elapsed().as_micros() as f64 / 1000.0);
+        self.established = true;
+        let view = self.view(&link.conn);
+        self.views.push(view);
     }
 
     /// After a failure this peer found (an echo that differs, a deadline) rustls sent nothing, so

@@ -28,9 +28,7 @@ impl Cell<'_> {
                 for (i, b) in chunk[..n].iter_mut().enumerate() {
                     *b = transfer_byte(start + i);
                 }
-                let accepted = std::io::Write::write(&mut link.conn.writer(), &chunk[..n])
-                    .map_err(|e| Failure::os(Stage::Data, "rustls writer", &e))?;
-                self.exchange.count_sent(&chunk[..accepted]);
+                let accepted = self.hand_to_rustls(link, &chunk[..n])?;
                 moved |= accepted > 0;
             }
             moved |= self.pump(link)?;
@@ -40,11 +38,7 @@ impl Cell<'_> {
                     .map_err(|s| self.failure(s, Stage::Data, link))?;
             }
         }
-        self.out.log(&format!(
-            "transfer done: {} bytes each way, {}",
-            total,
-            self.exchange.digest_received.text()
-        ));
+        self.log_transfer_done(total);
         Ok(())
     }
 
@@ -56,9 +50,7 @@ impl Cell<'_> {
         while self.exchange.received < total || !pending.is_empty() || link.conn.wants_write() {
             let mut moved = false;
             if !pending.is_empty() {
-                let accepted = std::io::Write::write(&mut link.conn.writer(), &pending)
-                    .map_err(|e| Failure::os(Stage::Data, "rustls writer", &e))?;
-                self.exchange.count_sent(&pending[..accepted]);
+                let accepted = self.hand_to_rustls(link, &pending)?;
                 pending.drain(..accepted);
                 moved |= accepted > 0;
             }
@@ -78,12 +70,24 @@ impl Cell<'_> {
                     .map_err(|s| self.failure(s, Stage::Data, link))?;
             }
         }
+        self.log_transfer_done(total);
+        Ok(())
+    }
+
+    /// Gives rustls as much of `bytes` as it takes, counted as sent; how much it took.
+    fn hand_to_rustls(&mut self, link: &mut Link, bytes: &[u8]) -> Result<usize, Failure> {
+        let accepted = std::io::Write::write(&mut link.conn.writer(), bytes)
+            .map_err(|e| Failure::os(Stage::Data, "rustls writer", &e))?;
+        self.exchange.count_sent(&bytes[..accepted]);
+        Ok(accepted)
+    }
+
+    fn log_transfer_done(&mut self, total: usize) {
         self.out.log(&format!(
             "transfer done: {} bytes each way, {}",
             total,
             self.exchange.digest_received.text()
         ));
-        Ok(())
     }
 
     /// One write and one read on the socket.
