@@ -99,21 +99,22 @@ public struct PeerConformance: Sendable {
         /// Runs the candidate alone and judges its exit; a peer that cannot even be started fails
         /// the check, with the reason, rather than the check going missing.
         func check(_ name: String, _ arguments: [String], expected: String, listens: Bool = false,
-                   _ passes: (PeerExit, Duration) -> Bool) async {
+                   _ passes: (PeerExit) -> Bool, then measured: () async -> String? = { nil }) async {
             let start = ContinuousClock.now
             do {
                 let exit = try await PeerProcess.run(executable: candidate.executable, arguments: arguments, deadline: start + timeout,
                                                      onListening: listens ? { _ in } : nil)
                 let took = ContinuousClock.now - start
-                let ok = passes(exit, took)
-                checks.append(Check(name: name, passed: ok, detail: ok ? "" : "expected \(expected); got \(describe(exit)) after \(took)"))
+                var problem = passes(exit) ? nil : "got \(describe(exit)) after \(took)"
+                if problem == nil { problem = await measured() }
+                checks.append(Check(name: name, passed: problem == nil, detail: problem.map { "expected \(expected); \($0)" } ?? ""))
             } catch {
                 checks.append(Check(name: name, passed: false, detail: "expected \(expected); the peer could not be started: \(error)"))
             }
         }
 
         await check("an unknown option is a usage error (exit 2, a line on stderr)", ["client", "--port", "1", "--no-such-option"],
-                    expected: "exit 2, no result line, a message on stderr") { exit, _ in
+                    expected: "exit 2, no result line, a message on stderr") { exit in
             exit.termination == .exited(PeerProtocol.ExitCode.usage.rawValue) && exit.result == nil && !exit.log.isEmpty
         }
         // A forced suite the peer cannot take is unsupported before any socket: TLS_NULL_WITH_NULL_NULL,
@@ -129,14 +130,14 @@ public struct PeerConformance: Sendable {
         for (name, code) in refusedSuites {
             await check("\(name) is unsupported (exit 3, a reason, no listening)",
                         ["server", "--cert", set.serverCertificate, "--key", set.serverKey, "--suite", code, "--timeout-ms", "2000"],
-                        expected: "exit 3 with status unsupported and a reason", listens: true) { exit, _ in
+                        expected: "exit 3 with status unsupported and a reason", listens: true) { exit in
                 exit.termination == .exited(PeerProtocol.ExitCode.unsupported.rawValue) && exit.result?.status == .unsupported && exit.result?.reason != nil
             }
         }
         // Two loopback sockets of the runner's own: one bound but not listening (a connect to it is
         // refused, and while it is held no other program can take the port: a port merely closed
-        // was taken by another test's listener under a parallel run), one listening that never
-        // accepts nor answers (the kernel completes TCP, no TLS byte comes).
+        // was taken by another test's listener under a parallel run), one that accepts
+        // and never answers (TCP completes, no TLS byte comes), timing how long the client waits.
         guard let closed = SilentListener(listening: false), let silent = SilentListener() else {
             checks.append(Check(name: "a refused connection and a silent server", passed: false,
                                 detail: "the runner could not open a loopback listener: \(String(cString: strerror(errno)))"))
@@ -144,14 +145,19 @@ public struct PeerConformance: Sendable {
         }
         await check("a refused connection fails at tcp_connect with ECONNREFUSED",
                     ["client", "--port", String(closed.port), "--ca", set.caCertificate, "--timeout-ms", "3000"],
-                    expected: "exit 1, stage tcp_connect, library_code ECONNREFUSED") { exit, _ in
+                    expected: "exit 1, stage tcp_connect, library_code ECONNREFUSED") { exit in
             exit.termination == .exited(PeerProtocol.ExitCode.failed.rawValue) && exit.result?.error?.stage == .tcpConnect
                 && exit.result?.error?.libraryCode == "ECONNREFUSED"
         }
         await check("a silent server: the client reports stage timeout within its --timeout-ms",
                     ["client", "--port", String(silent.port), "--ca", set.caCertificate, "--timeout-ms", "700"],
-                    expected: "stage timeout about 700 ms in") { exit, took in
-            exit.result?.error?.stage == .timeout && took < .seconds(3)
+                    expected: "stage timeout about 700 ms after connecting, timed by the silent server") { exit in
+            exit.result?.error?.stage == .timeout
+        } then: {
+            // The client's own wait, from the silent server's accept to the client's end of stream:
+            // the runner's clock would count the peer's start-up and the runner's own wake-up too.
+            guard let stayed = await silent.connectedFor() else { return "the client never connected, or never left" }
+            return stayed < .seconds(3) ? nil : "the client stayed \(stayed) on the silent connection"
         }
         return checks
     }
@@ -263,12 +269,16 @@ public struct PeerConformance: Sendable {
     }
 }
 
-/// A loopback listener that accepts nothing and says nothing: the kernel completes the TCP handshake,
-/// no TLS byte ever comes back. With `listening: false`, a port held but refusing: a connect to it
-/// meets a reset (ECONNREFUSED). Owns its descriptor, closed by `close()` or at the latest in `deinit`.
-final class SilentListener: @unchecked Sendable {
+/// A loopback server that says nothing: it accepts one connection on a thread of its own and reads
+/// it to its end, never writing a byte, noting when the client arrived and when it left. Its clock,
+/// not the runner's, judges a client's timeout: on a loaded machine a peer's start-up or the runner's
+/// wake-up may take seconds, the client's wait on the silent socket does not. With
+/// `listening: false`, a port held but refusing: a connect to it meets a reset (ECONNREFUSED). Its
+/// descriptors are closed by `close()` or at the latest in `deinit`.
+final class SilentListener: Sendable {
     let port: UInt16
-    private var fd: Int32?
+    private let connection: SilentConnection?
+    private let refusing: FileDescriptorOwner?
 
     init?(listening: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -282,15 +292,93 @@ final class SilentListener: @unchecked Sendable {
             Glibc.close(fd)
             return nil
         }
-        self.fd = fd
         port = UInt16(bigEndian: address.sin_port)
+        if listening {
+            let connection = SilentConnection()
+            Thread.detachNewThread { connection.serve(fd) }
+            self.connection = connection
+            refusing = nil
+        } else {
+            connection = nil
+            refusing = FileDescriptorOwner(fd)
+        }
     }
 
-    /// Stops listening: a connect to `port` is then refused.
+    /// How long the one client stayed connected, from the accept to its end of the stream; waits up
+    /// to `patience` for the accepting thread to see the end (the client may have just exited); nil
+    /// when no client came or it has not left.
+    func connectedFor(patience: Duration = .seconds(5)) async -> Duration? {
+        guard let connection else { return nil }
+        let giveUp = ContinuousClock.now + patience
+        while ContinuousClock.now < giveUp {
+            if let stayed = connection.stayed { return stayed }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return connection.stayed
+    }
+
+    /// Stops listening: a connect to `port` is then refused (at once when not listening, within
+    /// 100 ms when listening), and the accepting thread ends.
     func close() {
-        if let fd { Glibc.close(fd) }
-        fd = nil
+        connection?.stop()
+        refusing?.close()
     }
 
     deinit { close() }
+}
+
+/// A descriptor closed once, by `close()` or `deinit`.
+private final class FileDescriptorOwner: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fd: Int32?
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    func close() {
+        lock.withLock {
+            if let fd { Glibc.close(fd) }
+            fd = nil
+        }
+    }
+
+    deinit { close() }
+}
+
+/// The silent server's side of its one connection, shared with its thread, which owns the descriptors.
+private final class SilentConnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var arrived: ContinuousClock.Instant?
+    private var left: ContinuousClock.Instant?
+    private var stopping = false
+
+    var stayed: Duration? { lock.withLock { arrived.flatMap { start in left.map { $0 - start } } } }
+
+    func stop() { lock.withLock { stopping = true } }
+
+    /// Waits (100 ms at a time, so `stop()` ends it) for one client, reads until its end of stream
+    /// or a reset, then idles until told to stop, and closes both descriptors.
+    func serve(_ listener: Int32) {
+        var connection: Int32 = -1
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !lock.withLock({ stopping }) {
+            if connection >= 0 && lock.withLock({ left != nil }) {
+                usleep(100_000)
+                continue
+            }
+            var ready = pollfd(fd: connection >= 0 ? connection : listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 100) == 1 else { continue }
+            if connection < 0 {
+                connection = accept(listener, nil, nil)
+                if connection >= 0 {
+                    _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+                    lock.withLock { arrived = .now }
+                }
+            } else {
+                let n = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
+                if n <= 0 { lock.withLock { left = .now } }
+            }
+        }
+        if connection >= 0 { Glibc.close(connection) }
+        Glibc.close(listener)
+    }
 }

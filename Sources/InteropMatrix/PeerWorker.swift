@@ -114,8 +114,14 @@ final class PeerWorker: Sendable {
             }
             events.finish()
         }
-        var iterator = started.stream.makeAsyncIterator()
-        guard let first = await iterator.next() else { throw CocoaError(.executableLoad) }
+        // Waited for in a task of its own, which the cell's cancellation does not reach: a cancelled
+        // wait would leave a worker spawned a moment later unowned, running (or dead and unreaped)
+        // past the run's resource check. Cancelled, the readiness wait below kills and reaps it.
+        let first = await Task {
+            var iterator = started.stream.makeAsyncIterator()
+            return await iterator.next()
+        }.value
+        guard let first else { throw CocoaError(.executableLoad) }
         let pid = try first.get()
         let worker = PeerWorker(executable: executable, pid: pid, requests: requests, events: events,
                                 process: process, stderrTail: tail, gone: gone)

@@ -24,6 +24,7 @@ import Glibc
 //   peer-lookalike    the server echoes the line with a no-break space before "pong", which prints
 //                     like the space it should be
 //   peer-noecho       the server reads the line and never answers it (the client's deadline passes)
+//   peer-latetimeout  waits five times its --timeout-ms before it reports a timeout
 // `capabilities` answers as the real peer-openssl beside it does, under the fault peer's id, so the
 // runner accepts it as a library and runs it in every cell peer-openssl could take.
 // Under any other name (a stale build product, say) it is no peer at all: a usage error for every
@@ -33,7 +34,7 @@ let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) 
 let id = name.hasPrefix("peer-") ? String(name.dropFirst(5)) : name
 let arguments = Array(CommandLine.arguments.dropFirst())
 let modes: Set<String> = ["hang", "listenhang", "crash", "garbage", "flood", "silent", "forkhang", "flaky",
-                          "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "lookalike", "noecho"]
+                          "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "lookalike", "noecho", "latetimeout"]
 guard modes.contains(id) else {
     let message = "fault-peer: started as \(name), which names no fault mode (\(modes.sorted().joined(separator: ", "))); link it as peer-<mode>\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
@@ -87,6 +88,12 @@ case "lookalike":
 case "noecho":
     PeerFaults.withholdEcho = true
     openSSLPeer()
+case "latetimeout":
+    var stretched = arguments
+    if let index = stretched.firstIndex(of: "--timeout-ms"), index + 1 < stretched.count, let milliseconds = Int(stretched[index + 1]) {
+        stretched[index + 1] = String(milliseconds * 5)
+    }
+    Peer.main(OpenSSLEngine.self, arguments: stretched)
 case "flaky":
     // The marker is named after the arguments, which hold this run's certificate paths.
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -16,7 +16,7 @@ struct InteropMatrixCommand: AsyncParsableCommand {
         certificates could not be made, a report could not be written); 4 with --baseline, no \
         regression but known failures now pass (update the baseline); 5 with --baseline, only cells \
         new to or gone from the baseline, or refusals that now carry another alert; 64 a bad option or matrix file, a report path that cannot \
-        be written or a baseline that cannot be read (said before any cell runs); 130, 143, 129 stopped \
+        be written or a baseline that cannot be read (said before any cell runs); a run cut short by --deadline exits 1 whatever the baseline; 130, 143, 129 stopped \
         by SIGINT, SIGTERM, SIGHUP: the peers stopped, the keys removed, the partial report written.
         """,
         version: InteropMatrixVersion.current,
@@ -152,7 +152,10 @@ struct ReportOutputs: ParsableArguments {
 
 /// The exit code a finished report calls for (see the root command's discussion).
 func runExitCode(for report: Report) -> Int32 {
-    if let comparison = report.baseline { return report.complete ? comparison.exitCode : max(1, comparison.exitCode) }
+    // A run cut short is a failure whatever the baseline says: 4 and 5 ask for a baseline update,
+    // which a partial run must never prompt.
+    guard report.complete else { return 1 }
+    if let comparison = report.baseline { return comparison.exitCode }
     let s = report.summary
     return s.failed + s.errors > 0 || !report.complete ? 1 : 0
 }

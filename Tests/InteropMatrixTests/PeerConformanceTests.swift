@@ -20,7 +20,8 @@ struct PeerConformanceTests {
     }
 
     @Test("a peer that lies is failed, naming the check it broke",
-          arguments: [("noverify", "/expired-cert/"), ("nosni", "/sni/"), ("noresume", "/resumption-"), ("nokeyupdate", "/key-update/"), ("badecho", "/large-transfer/")])
+          arguments: [("noverify", "/expired-cert/"), ("nosni", "/sni/"), ("noresume", "/resumption-"), ("nokeyupdate", "/key-update/"), ("badecho", "/large-transfer/"),
+                      ("latetimeout", "a silent server")])
     func liarsAreCaught(mode: String, check: String) async throws {
         let checks = try await PeerConformance(candidate: try await library(mode), reference: try await library("openssl")).run()
         let failed = checks.filter { !$0.passed }

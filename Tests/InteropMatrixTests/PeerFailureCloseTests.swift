@@ -41,7 +41,8 @@ struct PeerFailureCloseTests {
         #expect(run.client.result?.error?.stage == FailureStage.timeout.rawValue, "\(run.client.summary)")
         #expect(run.client.log.contains("close_notify sent after the failure"), "\(run.client.log)")
         #expect(run.server.result?.status == "ok", "the server read the client's close_notify: \(run.server.summary)")
-        #expect(ContinuousClock.now - started < .seconds(4), "the client ended at its own deadline")
+        // Two peers' start-up included, seconds on a loaded machine; the 10 s default timeout far more.
+        #expect(ContinuousClock.now - started < .seconds(8), "the client ended at its own deadline")
     }
 
     @Test("a client whose deadline passes mid-handshake sends user_canceled where its library lets it",

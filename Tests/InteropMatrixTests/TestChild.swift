@@ -118,8 +118,12 @@ final class TestChild: @unchecked Sendable {
     func closeOutput() { closeDescriptor(\.output) }
 
     /// One read of stdout: what is there, waiting for something; empty at its end.
-    func readOutputChunk() -> Data {
-        let fd = descriptors.withLock { $0.output }
+    func readOutputChunk() -> Data { readChunk(descriptors.withLock { $0.output }) }
+
+    /// One read of stderr, as `readOutputChunk` reads stdout.
+    func readErrorsChunk() -> Data { readChunk(descriptors.withLock { $0.errors }) }
+
+    private func readChunk(_ fd: Int32) -> Data {
         guard fd >= 0 else { return Data() }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
