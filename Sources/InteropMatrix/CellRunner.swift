@@ -136,7 +136,8 @@ public struct CellRunner: Sendable {
                 // Whatever the peers said, the network between them was not the one the cell names.
                 result = harnessError(cell, "the \(cell.params.network) impairment proxy failed: \(failure)", elapsed())
             } else {
-                result = Verdict.judge(cell, server: serverExit!, client: clientExit.withLock { $0 }, durationMs: elapsed())
+                result = Verdict.judge(cell, server: serverExit!, client: clientExit.withLock { $0 }, durationMs: elapsed(),
+                                       cellTimeout: cellTimeout(cell))
             }
         } catch {
             result = harnessError(cell, "could not start peer-\(cell.server): \(error)", elapsed())

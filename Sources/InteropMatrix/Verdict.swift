@@ -5,7 +5,8 @@ import PeerKit
 /// Every pass rests on values the peers read back from their own libraries, and every expected
 /// failure on the reason the cell is about.
 enum Verdict {
-    static func judge(_ cell: Cell, server: PeerExit, client: PeerExit?, durationMs: Double) -> CellResult {
+    /// `cellTimeout` is the deadline the runner killed a hung peer at, named in its error.
+    static func judge(_ cell: Cell, server: PeerExit, client: PeerExit?, durationMs: Double, cellTimeout: Duration? = nil) -> CellResult {
         var result = CellResult(cell: cell, outcome: .error, durationMs: durationMs)
         result.serverError = server.result?.error.map { ReportError(side: .server, $0) }
         result.clientError = client?.result?.error.map { ReportError(side: .client, $0) }
@@ -13,7 +14,7 @@ enum Verdict {
         result.clientView = ReportView(client?.result)
         result.handshakeMs = client?.result?.handshakeMs ?? server.result?.handshakeMs
 
-        let decided = decide(cell, server: server, client: client, result: &result)
+        let decided = decide(cell, server: server, client: client, cellTimeout: cellTimeout, result: &result)
         result.outcome = decided.outcome
         result.reason = decided.reason
         if decided.outcome == .unsupported {
@@ -32,7 +33,11 @@ enum Verdict {
 
     private typealias Decision = (outcome: Outcome, reason: String?)
 
-    private static func decide(_ cell: Cell, server: PeerExit, client: PeerExit?, result: inout CellResult) -> Decision {
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    private static func decide(_ cell: Cell, server: PeerExit, client: PeerExit?, cellTimeout: Duration?, result: inout CellResult) -> Decision {
         let sides: [(ReportError.Side, PeerExit, String)] = [(.server, server, cell.server)] + (client.map { [(.client, $0, cell.client)] } ?? [])
 
         // A peer that died on its own, or ended without the protocol's result line, crashed.
@@ -49,7 +54,7 @@ enum Verdict {
         }
         // A peer the runner had to kill at the cell deadline hung.
         for (side, exit, library) in sides where exit.killedAtDeadline {
-            result.error = ReportError(side: side, stage: .timeout, message: "peer-\(library) was still running at the cell timeout and was killed with its process group")
+            result.error = ReportError(side: side, stage: .timeout, message: "peer-\(library) was still running at the cell timeout\(cellTimeout.map { " (\(Self.milliseconds($0)) ms)" } ?? "") and was killed with its process group")
             return (.timeout, "\(side.rawValue) peer-\(library) did not finish before the cell timeout")
         }
         // Unsupported is decided from capabilities before any process starts (CellRunner). A peer

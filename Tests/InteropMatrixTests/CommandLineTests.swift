@@ -67,8 +67,8 @@ struct CommandLineTests {
             #expect(run.errorLines.count == 1 && run.errors.contains("18000000 cells") && run.errors.contains("upper bound"), "\(run.errors)")
         }
         // Expanding 18 million cells would take minutes and gigabytes; two refusals, even on a
-        // loaded machine, take seconds.
-        #expect(ContinuousClock.now - start < .seconds(15))
+        // loaded machine, take seconds (a busy test process has resumed a test 20 s late).
+        #expect(ContinuousClock.now - start < .seconds(45))
     }
 
     @Test("the bound is never below the real count, and the shipped matrices are within it")

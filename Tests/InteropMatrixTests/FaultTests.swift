@@ -12,9 +12,10 @@ struct FaultTests {
         let result = await runner.run(.make(mode, "openssl"))
         #expect(result.outcome == .timeout, "\(result.reason ?? "")")
         #expect(result.error?.stage == .timeout)
-        // The cell's own time (starting its workers, seconds on a loaded CI machine, is not in it):
-        // the 10 s default would take at least 10 s.
-        #expect(result.durationMs < 6000, "killed at the 1 s cell timeout, not at the 10 s default")
+        // Killed at the 1 s cell timeout, not at the 10 s default: the runner names the deadline it
+        // killed at. (Not the wall clock: a test process whose few threads are busy with the other
+        // suites' certificates has seen this cell reported ten seconds late.)
+        #expect(result.error?.message.contains("at the cell timeout (1000 ms)") == true, "\(result.error?.message ?? "")")
         // Killed with its process group: nothing of it is left running.
         let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
@@ -29,9 +30,8 @@ struct FaultTests {
         #expect(result.error?.side == .client)
         #expect(result.error?.stage == .tcpConnect)
         #expect(result.error?.libraryCode == "ECONNREFUSED")
-        // The runner stops a server 1.5 s after its client ended; a loaded machine adds seconds, the
-        // 20 s cell timeout far more (the cell's own time: its workers' start is not in it).
-        #expect(result.durationMs < 10_000, "the server must be stopped soon after the client ends, not at the cell timeout")
+        // The runner stops a server 1.5 s after its client ended: one killed at the 20 s cell timeout
+        // instead would make the cell a timeout, not this fail.
         let peerDirectory = Fixture.shared.peerDirectory
         try await Task.sleep(for: .milliseconds(100))
         #expect(Fixture.processes(mentioning: "\(peerDirectory)/peer-listenhang").isEmpty)

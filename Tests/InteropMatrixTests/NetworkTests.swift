@@ -64,9 +64,9 @@ struct NetworkTests {
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
         #expect(result.serverError?.stage == network.expectedFailure?.serverStage)
         #expect(result.clientError?.stage == network.expectedFailure?.clientStage)
-        // By their own failures (a stall's peers give up after 1.5 s, the others fail at once), before
-        // the runner's kill (9 s for a stall) — with room for a machine busy with the rest of the suite.
-        #expect(result.durationMs < 8500)
+        // By their own failures (a stall's peers give up after 1.5 s, the others fail at once): a peer
+        // the runner had to kill at the cell deadline would make the cell a timeout, not a pass.
+        #expect(result.serverError?.message.contains("killed") != true && result.clientError?.message.contains("killed") != true)
     }
 
     @Test("a network failure at another stage than its impairment causes fails: a corrupt network whose handshake never completes")

@@ -113,7 +113,8 @@ struct ReportFileTests {
                                                  "--json", path("ok.json"), "--markdown", name.hasPrefix("/") ? name : path(name)])
         #expect(run.status == 64)
         #expect(run.errorLines.count == 1 && run.errorLines.first?.contains("cannot write \(name.hasPrefix("/") ? name : path(name))") == true, "\(run.errors)")
-        #expect(ContinuousClock.now - start < .seconds(10), "refused before the first cell (the whole matrix takes minutes)")
+        // (A loose bound: a test process busy with the other suites has resumed this test 20 s late.)
+        #expect(ContinuousClock.now - start < .seconds(40), "refused before the first cell (the whole matrix takes minutes)")
         #expect(!FileManager.default.fileExists(atPath: path("ok.json")))
     }
 
@@ -125,7 +126,8 @@ struct ReportFileTests {
                                                  "--baseline", path("corrupt.json"), "--json", path("r.json")] + (update ? ["--update-baseline"] : []))
         #expect(run.status == 64)
         #expect(run.errorLines.count == 1 && run.errorLines.first?.contains(path("corrupt.json")) == true, "\(run.errors)")
-        #expect(ContinuousClock.now - start < .seconds(10), "refused before the first cell (the whole matrix takes minutes)")
+        // (A loose bound: a test process busy with the other suites has resumed this test 20 s late.)
+        #expect(ContinuousClock.now - start < .seconds(40), "refused before the first cell (the whole matrix takes minutes)")
         #expect(!FileManager.default.fileExists(atPath: path("r.json")))
     }
 
