@@ -1,6 +1,7 @@
 import Foundation
 import PeerKit
 import Subprocess
+import Synchronization
 #if canImport(System)
 import System
 #else
@@ -278,7 +279,8 @@ public struct PeerConformance: Sendable {
 final class SilentListener: Sendable {
     let port: UInt16
     private let connection: SilentConnection?
-    private let refusing: FileDescriptorOwner?
+    /// The bound, not listening, socket of `listening: false`; nil once closed.
+    private let refusing: Mutex<Int32?>
 
     init?(listening: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -297,10 +299,10 @@ final class SilentListener: Sendable {
             let connection = SilentConnection()
             Thread.detachNewThread { connection.serve(fd) }
             self.connection = connection
-            refusing = nil
+            refusing = Mutex(nil)
         } else {
             connection = nil
-            refusing = FileDescriptorOwner(fd)
+            refusing = Mutex(fd)
         }
     }
 
@@ -321,22 +323,8 @@ final class SilentListener: Sendable {
     /// 100 ms when listening), and the accepting thread ends.
     func close() {
         connection?.stop()
-        refusing?.close()
-    }
-
-    deinit { close() }
-}
-
-/// A descriptor closed once, by `close()` or `deinit`.
-private final class FileDescriptorOwner: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fd: Int32?
-
-    init(_ fd: Int32) { self.fd = fd }
-
-    func close() {
-        lock.withLock {
-            if let fd { Glibc.close(fd) }
+        refusing.withLock { fd in
+            if let open = fd { Glibc.close(open) }
             fd = nil
         }
     }
@@ -345,23 +333,25 @@ private final class FileDescriptorOwner: @unchecked Sendable {
 }
 
 /// The silent server's side of its one connection, shared with its thread, which owns the descriptors.
-private final class SilentConnection: @unchecked Sendable {
-    private let lock = NSLock()
-    private var arrived: ContinuousClock.Instant?
-    private var left: ContinuousClock.Instant?
-    private var stopping = false
+private final class SilentConnection: Sendable {
+    private struct State {
+        var arrived: ContinuousClock.Instant?
+        var left: ContinuousClock.Instant?
+        var stopping = false
+    }
+    private let state = Mutex(State())
 
-    var stayed: Duration? { lock.withLock { arrived.flatMap { start in left.map { $0 - start } } } }
+    var stayed: Duration? { state.withLock { s in s.arrived.flatMap { start in s.left.map { $0 - start } } } }
 
-    func stop() { lock.withLock { stopping = true } }
+    func stop() { state.withLock { $0.stopping = true } }
 
     /// Waits (100 ms at a time, so `stop()` ends it) for one client, reads until its end of stream
     /// or a reset, then idles until told to stop, and closes both descriptors.
     func serve(_ listener: Int32) {
         var connection: Int32 = -1
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while !lock.withLock({ stopping }) {
-            if connection >= 0 && lock.withLock({ left != nil }) {
+        while !state.withLock({ $0.stopping }) {
+            if connection >= 0 && state.withLock({ $0.left != nil }) {
                 usleep(100_000)
                 continue
             }
@@ -371,11 +361,11 @@ private final class SilentConnection: @unchecked Sendable {
                 connection = accept(listener, nil, nil)
                 if connection >= 0 {
                     _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-                    lock.withLock { arrived = .now }
+                    state.withLock { $0.arrived = .now }
                 }
             } else {
                 let n = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
-                if n <= 0 { lock.withLock { left = .now } }
+                if n <= 0 { state.withLock { $0.left = .now } }
             }
         }
         if connection >= 0 { Glibc.close(connection) }

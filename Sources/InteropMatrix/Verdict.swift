@@ -33,10 +33,6 @@ enum Verdict {
 
     private typealias Decision = (outcome: Outcome, reason: String?)
 
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-
     private static func decide(_ cell: Cell, server: PeerExit, client: PeerExit?, cellTimeout: Duration?, result: inout CellResult) -> Decision {
         let sides: [(ReportError.Side, PeerExit, String)] = [(.server, server, cell.server)] + (client.map { [(.client, $0, cell.client)] } ?? [])
 
@@ -54,7 +50,7 @@ enum Verdict {
         }
         // A peer the runner had to kill at the cell deadline hung.
         for (side, exit, library) in sides where exit.killedAtDeadline {
-            result.error = ReportError(side: side, stage: .timeout, message: "peer-\(library) was still running at the cell timeout\(cellTimeout.map { " (\(Self.milliseconds($0)) ms)" } ?? "") and was killed with its process group")
+            result.error = ReportError(side: side, stage: .timeout, message: "peer-\(library) was still running at the cell timeout\(cellTimeout.map { " (\($0.inMilliseconds) ms)" } ?? "") and was killed with its process group")
             return (.timeout, "\(side.rawValue) peer-\(library) did not finish before the cell timeout")
         }
         // Unsupported is decided from capabilities before any process starts (CellRunner). A peer

@@ -65,8 +65,7 @@ struct NetworkTests {
         #expect(result.serverError?.stage == network.expectedFailure?.serverStage)
         #expect(result.clientError?.stage == network.expectedFailure?.clientStage)
         // By their own failures (a stall's peers give up after 1.5 s, the others fail at once): a peer
-        // the runner had to kill at the cell deadline would make the cell a timeout, not a pass.
-        #expect(result.serverError?.message.contains("killed") != true && result.clientError?.message.contains("killed") != true)
+        // the runner had to kill at the cell deadline would make the cell a timeout, not the pass above.
     }
 
     @Test("a network failure at another stage than its impairment causes fails: a corrupt network whose handshake never completes")
