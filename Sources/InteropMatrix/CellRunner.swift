@@ -33,11 +33,11 @@ public struct CellRunner: Sendable {
 
     /// Peers get a little less time than the cell, so they report their own timeout (with the
     /// stage they were in) before the runner has to kill them.
-    func peerTimeoutMilliseconds(_ cell: Cell) -> Int {
+    func peerTimeoutMilliseconds(_ cell: Cell, role: Role) -> Int {
         let limit = cellTimeout(cell)
         let total = limit.inMilliseconds
         let share = max(100, total - min(1000, max(600, total / 5)))
-        guard let cap = cell.params.network.peerTimeoutLimit else { return share }
+        guard let cap = cell.params.network.peerTimeoutLimit(for: role) else { return share }
         return min(share, cap.inMilliseconds)
     }
 
@@ -181,7 +181,7 @@ public struct CellRunner: Sendable {
     }
 
     func common(_ cell: Cell, role: Role) -> [String] {
-        var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds(cell))]
+        var arguments = ["--timeout-ms", String(peerTimeoutMilliseconds(cell, role: role))]
         if let mode = cell.features.resumption { arguments += ["--resume", mode.rawValue] }
         if let bytes = cell.features.transferBytes { arguments += ["--transfer", String(bytes)] }
         if cell.usesLibraryDefaults { return arguments }

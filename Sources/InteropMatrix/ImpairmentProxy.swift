@@ -55,15 +55,23 @@ public enum Impairment: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let names = ["none", "segment-1", "delay-50ms", "split-first-flight", "stall", "truncate-after-N", "reset", "corrupt"]
 
     /// A stalled network can only end in the peers' own timeouts: cells over it get this much at
-    /// most. The peers give up at `peerTimeoutLimit`, so this bound costs nothing when they do; it is
-    /// six times theirs so a machine loaded by other work still sees the peers' own timeouts, not
-    /// the runner's kill (6 s was not enough once, in CI's first seconds, when every suite starts
-    /// its peers at once).
+    /// most. The peers give up at `peerTimeoutLimit(for:)`, so this bound costs nothing when they
+    /// do; it is three times the server's so a machine loaded by other work still sees the peers'
+    /// own timeouts, not the runner's kill (6 s was not enough once, in CI's first seconds, when
+    /// every suite starts its peers at once).
     public var cellTimeoutLimit: Duration? { self == .stall ? .seconds(9) : nil }
 
-    /// The peers' own timeout over this network, when it is shorter than the usual share of the
-    /// cell's, so a stalled cell takes 1.5 s, not most of the default 10.
-    public var peerTimeoutLimit: Duration? { self == .stall ? .milliseconds(1500) : nil }
+    /// A side's own timeout over this network, when it is shorter than the usual share of the
+    /// cell's, so a stalled cell takes seconds, not most of the default 10. The server's is twice
+    /// the client's: its clock starts before it listens, and the proxy's connection reaches it only
+    /// once the runner has read its port. With 1.5 s for both, a JSSE server on a CI machine busy
+    /// with the test suite gave up waiting for that connection before it came, and the cell was
+    /// the harness's error instead of two timeouts. The client has no such race: the proxy is
+    /// listening before the client starts.
+    public func peerTimeoutLimit(for role: Role) -> Duration? {
+        guard self == .stall else { return nil }
+        return role == .server ? .milliseconds(3000) : .milliseconds(1500)
+    }
 
     /// Cells over this network spend their time waiting on timers, not on a core, so they run
     /// beside the CPU-bound cells instead of taking one of the `--jobs` slots.

@@ -42,7 +42,7 @@ struct FaultTests {
         // A cell time no other test uses, so the server's --timeout-ms marks this test's processes alone.
         let runner = try await Fixture.shared.runner(timeout: .milliseconds(1370), libraries: ["openssl", "hang"])
         let cell = Cell.make("openssl", "hang")
-        let serverTimeout = "--timeout-ms \(runner.peerTimeoutMilliseconds(cell))"
+        let serverTimeout = "--timeout-ms \(runner.peerTimeoutMilliseconds(cell, role: .server))"
         let result = await runner.run(cell)
         #expect(result.outcome == .timeout)
         #expect(result.error?.side == .client)

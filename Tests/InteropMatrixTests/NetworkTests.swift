@@ -64,7 +64,7 @@ struct NetworkTests {
         #expect(result.outcome == .pass, "\(result.reason ?? "")")
         #expect(result.serverError?.stage == network.expectedFailure?.serverStage)
         #expect(result.clientError?.stage == network.expectedFailure?.clientStage)
-        // By their own failures (a stall's peers give up after 1.5 s, the others fail at once): a peer
+        // By their own failures (a stall's client gives up after 1.5 s, its server after 3 s, the others fail at once): a peer
         // the runner had to kill at the cell deadline would make the cell a timeout, not the pass above.
     }
 
