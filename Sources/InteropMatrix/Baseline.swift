@@ -12,6 +12,11 @@ public struct Baseline: Codable, Sendable {
         /// For an expected refusal or a broken network: the alert it carried (`observed_alert`),
         /// so a library that starts sending another one is reported as a change.
         public var alert: String?
+        /// A known failure that a library's race makes pass now and then (set by hand, with the
+        /// evidence in `reason`): a pass is not an unexpected pass, a failure is a known one, and
+        /// `--update-baseline` keeps the entry whichever it was. Anything else (unsupported, no
+        /// longer in the matrix) is judged as for any known failure.
+        public var intermittent: Bool?
     }
 
     public var schema = "interop-matrix/baseline/v1"
@@ -46,6 +51,10 @@ public struct Baseline: Codable, Sendable {
         matrix = report.matrixName ?? report.matrix
         var cells: [String: Entry] = [:]
         for result in report.results {
+            if let old = earlier?.cells[result.id], old.intermittent == true, result.outcome != .unsupported {
+                cells[result.id] = old
+                continue
+            }
             var entry = Entry(outcome: result.outcome)
             entry.alert = result.observedAlert
             if ![.pass, .unsupported].contains(result.outcome) {
@@ -75,7 +84,7 @@ public struct Baseline: Codable, Sendable {
             let passedOrCannot = [Outcome.pass, .unsupported].contains(result.outcome)
             guard let expected = cells[result.id] else {
                 comparison.newCells.append(result.id)
-                report.results[index].baselineStatus = passedOrCannot ? "new" : "regression"
+                report.results[index].baselineStatus = passedOrCannot ? .new : .regression
                 if !passedOrCannot { comparison.regressions.append(result.id) }
                 continue
             }
@@ -87,20 +96,46 @@ public struct Baseline: Codable, Sendable {
             if (expected.outcome == .pass && result.outcome != .pass) || (expectedGood && !passedOrCannot)
                 || (!expectedGood && result.outcome == .unsupported) {
                 comparison.regressions.append(result.id)
-                report.results[index].baselineStatus = "regression"
+                report.results[index].baselineStatus = .regression
+            } else if !expectedGood && passedOrCannot && expected.intermittent == true {
+                comparison.intermittentPasses.append(result.id)
+                report.results[index].baselineStatus = .intermittentPass
+                report.results[index].knownFailure = expected.knownFailureText
             } else if !expectedGood && passedOrCannot {
                 comparison.unexpectedPasses.append(result.id)
-                report.results[index].baselineStatus = "unexpected_pass"
+                report.results[index].baselineStatus = .unexpectedPass
             } else if !expectedGood {
                 comparison.knownFailures.append(result.id)
-                report.results[index].baselineStatus = "known_failure"
-                report.results[index].knownFailure = [expected.reason, expected.link].compactMap { $0 }.joined(separator: " — ")
+                report.results[index].baselineStatus = .knownFailure
+                report.results[index].knownFailure = expected.knownFailureText
             }
         }
         comparison.vanishedCells = cells.keys.filter { inScope($0) && !ran.contains($0) }.sorted()
         report.baseline = comparison
         return comparison
     }
+}
+
+extension Baseline.Entry {
+    /// The reason and link a report shows beside a known failure.
+    var knownFailureText: String {
+        let text = [reason, link].compactMap { $0 }.joined(separator: " — ")
+        return intermittent == true ? "intermittent: " + text : text
+    }
+}
+
+/// What a cell is against the baseline (a report's `baseline` field).
+public enum BaselineStatus: String, Codable, Sendable {
+    /// It passed (or was unsupported) in the baseline and now does not pass, or is new and fails.
+    case regression
+    /// A known failure that now passes or is unsupported: update the baseline.
+    case unexpectedPass = "unexpected_pass"
+    /// It fails as the baseline expects.
+    case knownFailure = "known_failure"
+    /// An intermittent known failure that passed this time.
+    case intermittentPass = "intermittent_pass"
+    /// Not in the baseline, and passed or was unsupported.
+    case new
 }
 
 /// What changed against a baseline. The exit code tells the kinds apart (README, "Exit codes").
@@ -111,6 +146,8 @@ public struct BaselineComparison: Codable, Sendable {
     /// Known failures that now pass or are unsupported: update the baseline.
     public var unexpectedPasses: [String] = []
     public var knownFailures: [String] = []
+    /// Intermittent known failures that passed this time: nothing to update.
+    public var intermittentPasses: [String] = []
     public var newCells: [String] = []
     public var vanishedCells: [String] = []
     /// Passing refusals whose alert is not the one the baseline recorded.
@@ -121,6 +158,7 @@ public struct BaselineComparison: Codable, Sendable {
         case alertChanges = "alert_changes"
         case unexpectedPasses = "unexpected_passes"
         case knownFailures = "known_failures"
+        case intermittentPasses = "intermittent_passes"
         case newCells = "new_cells"
         case vanishedCells = "vanished_cells"
     }
@@ -136,6 +174,7 @@ public struct BaselineComparison: Codable, Sendable {
         newCells = try c.decode([String].self, forKey: .newCells)
         vanishedCells = try c.decode([String].self, forKey: .vanishedCells)
         alertChanges = try c.decodeIfPresent([AlertChange].self, forKey: .alertChanges) ?? []
+        intermittentPasses = try c.decodeIfPresent([String].self, forKey: .intermittentPasses) ?? []
     }
 
     /// 1 regressions, 4 unexpected passes, 5 cells new or vanished or alerts changed, 0 nothing changed.

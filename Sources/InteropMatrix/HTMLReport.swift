@@ -126,7 +126,7 @@ public enum HTMLReport {
       if (report.baseline) {
         var b = report.baseline;
         summary.appendChild(el("div", { "class": "meta", id: "baseline" }, "Baseline " + b.file + ": " + b.regressions.length + " regressions, " +
-          b.unexpected_passes.length + " unexpected passes, " + b.known_failures.length + " known failures, " +
+          b.unexpected_passes.length + " unexpected passes, " + b.known_failures.length + " known failures, " + (b.intermittent_passes || []).length + " intermittent ones passed, " +
           b.new_cells.length + " new cells, " + b.vanished_cells.length + " vanished cells, " + (b.alert_changes || []).length + " changed alerts"));
       }
       function fill(id, values) {

@@ -24,7 +24,7 @@ public enum JUnitReport {
                 let name = String(cell.id.dropFirst(pair.count + 1))
                 out.append(#"    <testcase classname="\#(escape(pair)).\#(escape(cell.scenario))" name="\#(escape(name))" time="\#(seconds(cell.durationMs))">"#)
                 if isFailure(cell) {
-                    let type = cell.baselineStatus == "regression" ? "regression" : cell.outcome.rawValue
+                    let type = cell.baselineStatus == .regression ? "regression" : cell.outcome.rawValue
                     out.append(#"      <failure type="\#(type)" message="\#(escape(cell.reason ?? cell.outcome.rawValue))">\#(escape(details(cell)))</failure>"#)
                 } else if isSkipped(cell) {
                     let message = cell.outcome == .unsupported ? "unsupported: \(cell.reason ?? "")" : "known failure: \(cell.knownFailure ?? cell.reason ?? "")"
@@ -36,7 +36,8 @@ public enum JUnitReport {
                 }
                 var notes = cell.notes ?? []
                 if cell.flaky == true { notes.append("flaky: passed on attempt \(cell.attempts ?? 0) after " + (cell.earlierAttempts ?? []).joined(separator: "; ")) }
-                if cell.baselineStatus == "unexpected_pass" { notes.append("unexpected pass: the baseline lists this cell as failing; update the baseline") }
+                if cell.baselineStatus == .intermittentPass { notes.append("an intermittent known failure that passed this time: \(cell.knownFailure ?? "")") }
+                if cell.baselineStatus == .unexpectedPass { notes.append("unexpected pass: the baseline lists this cell as failing; update the baseline") }
                 if let replay = cell.replay { notes.append("replay: \(replay)") }
                 if !notes.isEmpty { out.append("      <system-out>\(escape(notes.joined(separator: "\n")))</system-out>") }
                 out.append("    </testcase>")
@@ -48,11 +49,11 @@ public enum JUnitReport {
     }
 
     static func isFailure(_ cell: CellResult) -> Bool {
-        ![.pass, .unsupported].contains(cell.outcome) && cell.baselineStatus != "known_failure"
+        ![.pass, .unsupported].contains(cell.outcome) && cell.baselineStatus != .knownFailure
     }
 
     static func isSkipped(_ cell: CellResult) -> Bool {
-        cell.outcome == .unsupported || cell.baselineStatus == "known_failure"
+        cell.outcome == .unsupported || cell.baselineStatus == .knownFailure
     }
 
     static func details(_ cell: CellResult) -> String {

@@ -293,7 +293,7 @@ public enum MarkdownReport {
         var out = ["## Cells that did not meet their expectation", ""]
         guard !bad.isEmpty else { return out + ["None.", ""] }
         for r in bad {
-            let known = r.baselineStatus == "known_failure" ? " (known failure\(r.knownFailure.map { ": \($0)" } ?? ""))" : ""
+            let known = r.baselineStatus == .knownFailure ? " (known failure\(r.knownFailure.map { ": \($0)" } ?? ""))" : ""
             out.append("- **\(r.outcome.rawValue)** `\(r.id)`\(known): \(escape(r.reason ?? ""))")
             for error in [r.serverError, r.clientError].compactMap({ $0 }) {
                 let alert = error.alert.map { ", alert \($0) \(error.alertDirection?.rawValue ?? "")" } ?? ""
@@ -308,7 +308,7 @@ public enum MarkdownReport {
     /// What changed against the baseline, when the run was compared with one.
     static func baselineSection(_ report: Report) -> [String] {
         guard let b = report.baseline else { return [] }
-        var out = ["## Against the baseline", "", "Baseline `\(b.file)`: **\(b.regressions.count) regressions**, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new cells, \(b.vanishedCells.count) vanished cells, \(b.alertChanges.count) changed alerts.", ""]
+        var out = ["## Against the baseline", "", "Baseline `\(b.file)`: **\(b.regressions.count) regressions**, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.intermittentPasses.count) intermittent known failures that passed, \(b.newCells.count) new cells, \(b.vanishedCells.count) vanished cells, \(b.alertChanges.count) changed alerts.", ""]
         func list(_ title: String, _ ids: [String]) {
             guard !ids.isEmpty else { return }
             out.append("### \(title)")
@@ -322,6 +322,7 @@ public enum MarkdownReport {
         }
         list("Regressions", b.regressions)
         list("Unexpected passes (update the baseline)", b.unexpectedPasses)
+        list("Intermittent known failures that passed this time", b.intermittentPasses)
         list("New cells", b.newCells)
         list("Vanished cells", b.vanishedCells)
         if !b.alertChanges.isEmpty {
@@ -423,9 +424,9 @@ public enum TerminalReport {
         // Failures the baseline does not know, one line each; known ones one line each while they
         // are few, else counted per pair (the reports list them all).
         let failing = report.results.filter { ![.pass, .unsupported].contains($0.outcome) }
-        let known = failing.filter { $0.baselineStatus == "known_failure" }
-        for r in failing where r.baselineStatus != "known_failure" || known.count <= 12 {
-            let mark = r.baselineStatus == "known_failure" ? " (known)" : (r.baselineStatus == "regression" ? " REGRESSION" : "")
+        let known = failing.filter { $0.baselineStatus == .knownFailure }
+        for r in failing where r.baselineStatus != .knownFailure || known.count <= 12 {
+            let mark = r.baselineStatus == .knownFailure ? " (known)" : (r.baselineStatus == .regression ? " REGRESSION" : "")
             out.append("\(r.outcome.rawValue.uppercased())\(mark) \(r.id): \(r.reason ?? "")")
         }
         if known.count > 12 {
@@ -437,7 +438,8 @@ public enum TerminalReport {
         if let b = report.baseline {
             for id in b.unexpectedPasses { out.append("UNEXPECTED PASS \(id) (update the baseline)") }
             for change in b.alertChanges { out.append("ALERT CHANGED \(change.text)") }
-            out.append("baseline \(b.file): \(b.regressions.count) regressions, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures, \(b.newCells.count) new, \(b.vanishedCells.count) vanished, \(b.alertChanges.count) changed alerts")
+            let intermittent = b.intermittentPasses.isEmpty ? "" : " (and \(b.intermittentPasses.count) intermittent ones that passed this time)"
+            out.append("baseline \(b.file): \(b.regressions.count) regressions, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures\(intermittent), \(b.newCells.count) new, \(b.vanishedCells.count) vanished, \(b.alertChanges.count) changed alerts")
         }
         let s = report.summary
         out.append("\(s.total) cells: \(s.passed) passed (\(s.alertDeviations) with another alert than the RFC names), \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")

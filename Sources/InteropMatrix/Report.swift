@@ -398,8 +398,8 @@ public struct CellResult: Codable, Sendable {
     public var flaky: Bool?
     /// The earlier attempts' outcomes and reasons, when there were retries.
     public var earlierAttempts: [String]?
-    /// What the cell is against the baseline: `regression`, `unexpected_pass`, `known_failure`, `new`.
-    public var baselineStatus: String?
+    /// What the cell is against the baseline.
+    public var baselineStatus: BaselineStatus?
     /// The baseline's reason and link for a known failure.
     public var knownFailure: String?
     /// The command that re-runs exactly this cell.

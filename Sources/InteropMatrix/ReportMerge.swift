@@ -60,6 +60,7 @@ public enum ReportMerge {
                 total.regressions += c.regressions
                 total.unexpectedPasses += c.unexpectedPasses
                 total.knownFailures += c.knownFailures
+                total.intermittentPasses += c.intermittentPasses
                 total.newCells += c.newCells
                 total.vanishedCells += c.vanishedCells
                 total.alertChanges += c.alertChanges
@@ -69,6 +70,7 @@ public enum ReportMerge {
             total.regressions = sorted(total.regressions)
             total.unexpectedPasses = sorted(total.unexpectedPasses)
             total.knownFailures = sorted(total.knownFailures)
+            total.intermittentPasses = sorted(total.intermittentPasses)
             total.newCells = sorted(total.newCells)
             total.vanishedCells = total.vanishedCells.sorted()
             total.alertChanges.sort { (order[$0.id] ?? Int.max, $0.id) < (order[$1.id] ?? Int.max, $1.id) }

@@ -43,7 +43,7 @@ struct BaselineTests {
         let (comparison, report) = compare([try result("a", .unsupported)], with: ["a": Baseline.Entry(outcome: .fail, reason: "quirk")])
         #expect(comparison.regressions == ["a"])
         #expect(comparison.unexpectedPasses.isEmpty)
-        #expect(report.results[0].baselineStatus == "regression")
+        #expect(report.results[0].baselineStatus == .regression)
     }
 
     @Test("a baseline written from a report keeps each refusal's alert, so the next run can compare it")
@@ -53,5 +53,38 @@ struct BaselineTests {
         let baseline = Baseline(report: report, keeping: nil)
         #expect(baseline.cells["a"]?.alert == "unknown_ca")
         #expect(baseline.cells["b"]?.alert == nil)
+    }
+
+    @Test("an intermittent known failure passes or fails without a change; unsupported is still a regression")
+    func intermittentKnownFailure() throws {
+        var entry = Baseline.Entry(outcome: .fail, reason: "a race in the library")
+        entry.intermittent = true
+        let (passed, passedReport) = compare([try result("a", .pass)], with: ["a": entry])
+        #expect(passed.unexpectedPasses.isEmpty && passed.regressions.isEmpty)
+        #expect(passed.intermittentPasses == ["a"])
+        #expect(passed.exitCode == 0)
+        #expect(passedReport.results[0].baselineStatus == .intermittentPass)
+        #expect(passedReport.results[0].knownFailure == "intermittent: a race in the library")
+        let (failed, failedReport) = compare([try result("a", .fail)], with: ["a": entry])
+        #expect(failed.knownFailures == ["a"] && failed.exitCode == 0)
+        #expect(failedReport.results[0].baselineStatus == .knownFailure)
+        let (lost, _) = compare([try result("a", .unsupported)], with: ["a": entry])
+        #expect(lost.regressions == ["a"] && lost.exitCode == 1)
+        // Without the mark the same pass asks for the baseline to be updated.
+        let (plain, _) = compare([try result("a", .pass)], with: ["a": Baseline.Entry(outcome: .fail, reason: "a race in the library")])
+        #expect(plain.unexpectedPasses == ["a"] && plain.exitCode == 4)
+    }
+
+    @Test("--update-baseline keeps an intermittent entry whichever way the cell went, and drops it once unsupported")
+    func updateKeepsIntermittent() throws {
+        var entry = Baseline.Entry(outcome: .fail, reason: "a race in the library", link: "https://example.org/bug")
+        entry.intermittent = true
+        let earlier = Baseline(matrix: "m", cells: ["a": entry, "b": entry, "c": entry])
+        let results = [try result("a", .pass), try result("b", .fail), try result("c", .unsupported)]
+        let report = Report(startedAt: "", durationS: 0, matrix: "m", libraries: [], summary: .init(results: results), results: results, complete: true)
+        let updated = Baseline(report: report, keeping: earlier)
+        #expect(updated.cells["a"] == entry)
+        #expect(updated.cells["b"] == entry)
+        #expect(updated.cells["c"]?.outcome == .unsupported && updated.cells["c"]?.intermittent == nil)
     }
 }

@@ -38,7 +38,7 @@ struct ReportFormatTests {
         let regressed = try #require(ids.first { $0.hasPrefix("crash>") })
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: path("r.json"))))
         #expect(report.baseline?.regressions == [regressed])
-        #expect(report.results.first { $0.id == regressed }?.baselineStatus == "regression")
+        #expect(report.results.first { $0.id == regressed }?.baselineStatus == .regression)
         #expect(try String(contentsOfFile: path("r.md"), encoding: .utf8).contains("### Regressions\n\n- `\(regressed)`"))
         let junit = try String(contentsOfFile: path("r.xml"), encoding: .utf8)
         #expect(junit.contains(#"<failure type="regression""#))
