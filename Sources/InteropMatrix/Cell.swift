@@ -233,3 +233,10 @@ public struct ConnectionFeatures: Sendable, Hashable {
         return names
     }
 }
+
+extension Cell {
+    /// The values a covering array crosses: one per dimension a matrix block varies.
+    var coverageRow: [String] {
+        [params.version.rawValue, params.cert.rawValue, params.suite ?? "-", params.group ?? "-", params.clientAuth.rawValue, params.network.description]
+    }
+}

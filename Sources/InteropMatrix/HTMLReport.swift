@@ -98,6 +98,7 @@ public enum HTMLReport {
     </div>
     <div id="grids"></div>
     <div id="details"></div>
+    <div id="coverage"></div>
     __UPGRADES__
     <script type="application/json" id="report-data">__REPORT_JSON__</script>
     <script>
@@ -219,6 +220,35 @@ public enum HTMLReport {
           details.appendChild(box);
         });
       }
+      // Never tried: per pair and dimension, the values both sides support that no cell that ran used.
+      (function coverage() {
+        var pairs = report.coverage || [];
+        if (!pairs.length) return;
+        var names = ["version", "cert", "client_auth", "suite", "group"], supported = 0, never = 0;
+        pairs.forEach(function (p) { p.dimensions.forEach(function (d) { supported += d.supported; never += d.never_tried.length; }); });
+        var share = supported ? Math.round(100 * (supported - never) / supported) : 100;
+        summary.appendChild(el("div", { "class": "meta", id: "coverage-line" }, "Coverage: " + share + "% of the values both sides of a pair support were tried; " +
+          never + " never tried (see Never tried below)"));
+        var box = document.getElementById("coverage");
+        box.appendChild(el("h2", {}, "Never tried"));
+        box.appendChild(el("p", {}, "Per pair: values both sides support that no cell which ran used, of how many (hover for the values)."));
+        var table = el("table", { "class": "grid coverage" }), head = el("tr");
+        head.appendChild(el("th", {}, "pair"));
+        names.forEach(function (n) { head.appendChild(el("th", {}, n)); });
+        table.appendChild(head);
+        pairs.forEach(function (p) {
+          var row = el("tr");
+          row.appendChild(el("th", {}, p.server + ">" + p.client));
+          names.forEach(function (n) {
+            var d = p.dimensions.filter(function (x) { return x.name === n; })[0];
+            var cell = el("td", d && d.never_tried.length ? { "class": "fail", title: d.never_tried.join(", ") } : { "class": "pass" },
+              d ? d.never_tried.length + " / " + d.supported : "–");
+            row.appendChild(cell);
+          });
+          table.appendChild(row);
+        });
+        box.appendChild(table);
+      })();
       render();
       var wanted = /open=([^&]+)/.exec(decodeURIComponent(location.hash));
       if (wanted) {

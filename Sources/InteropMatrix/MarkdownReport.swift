@@ -27,6 +27,7 @@ public enum MarkdownReport {
         out.append(contentsOf: groupTable(report))
         out.append(contentsOf: networkTable(report))
         out.append(contentsOf: uniqueSupport(report))
+        out.append(contentsOf: coverageSection(report))
         out.append(contentsOf: problems(report))
         out.append(contentsOf: unsupported(report))
         out.append(contentsOf: notes(report))
@@ -288,6 +289,42 @@ public enum MarkdownReport {
         return out
     }
 
+    /// What no cell tried of what both sides of a pair support: per dimension over the run, then
+    /// per pair.
+    static func coverageSection(_ report: Report) -> [String] {
+        let pairs = report.coverage ?? PairCoverage.of(report)
+        guard !pairs.isEmpty else { return [] }
+        let summary = CoverageSummary(pairs)
+        var out = ["## Never tried", ""]
+        if let shortfall = report.coverageShortfall { out += ["**\(escape(shortfall))**: the run fails.", ""] }
+        out += [
+                   String(format: "Of the values both sides of a pair support, %.0f%% were tried by a cell that ran (passed or failed). ", summary.tried * 100)
+                   + "Tried / supported, summed over the \(pairs.count) pairs, and the values never tried, those most pairs missed first:", "",
+                   "| dimension | tried / supported | never tried (in how many pairs) |", "|---|---|---|"]
+        for name in PairCoverage.dimensionNames {
+            let all = summary.supported[name] ?? 0
+            let never = summary.neverTriedValues[name] ?? []
+            let shown = never.prefix(12).map { "\(escape($0.value)) (\($0.pairs))" }.joined(separator: ", ") + (never.count > 12 ? ", … \(never.count - 12) more" : "")
+            out.append("| \(name) | \(all - (summary.neverTried[name] ?? 0)) / \(all) | \(never.isEmpty ? "none" : shown) |")
+        }
+        out.append("")
+        let gaps = pairs.filter { $0.dimensions.contains { !$0.neverTried.isEmpty } }
+        guard !gaps.isEmpty else { return out + ["Every pair tried every value both sides support.", ""] }
+        out.append("Per pair (never tried / supported):")
+        out.append("")
+        out.append("| pair | " + PairCoverage.dimensionNames.joined(separator: " | ") + " |")
+        out.append("|---|" + PairCoverage.dimensionNames.map { _ in "---" }.joined(separator: "|") + "|")
+        for pair in gaps {
+            let cells = PairCoverage.dimensionNames.map { name -> String in
+                guard let d = pair.dimension(name) else { return "–" }
+                return d.neverTried.isEmpty ? "0 / \(d.supported)" : "**\(d.neverTried.count)** / \(d.supported)"
+            }
+            out.append("| \(pair.server)>\(pair.client) | " + cells.joined(separator: " | ") + " |")
+        }
+        out.append("")
+        return out
+    }
+
     static func problems(_ report: Report) -> [String] {
         let bad = report.results.filter { ![.pass, .unsupported].contains($0.outcome) }
         var out = ["## Cells that did not meet their expectation", ""]
@@ -441,6 +478,9 @@ public enum TerminalReport {
             let intermittent = b.intermittentPasses.isEmpty ? "" : " (and \(b.intermittentPasses.count) intermittent ones that passed this time)"
             out.append("baseline \(b.file): \(b.regressions.count) regressions, \(b.unexpectedPasses.count) unexpected passes, \(b.knownFailures.count) known failures\(intermittent), \(b.newCells.count) new, \(b.vanishedCells.count) vanished, \(b.alertChanges.count) changed alerts")
         }
+        let coverage = report.coverage ?? PairCoverage.of(report)
+        if !coverage.isEmpty { out.append(CoverageSummary(coverage).line) }
+        if let shortfall = report.coverageShortfall { out.append("COVERAGE SHORTFALL: \(shortfall)") }
         let s = report.summary
         out.append("\(s.total) cells: \(s.passed) passed (\(s.alertDeviations) with another alert than the RFC names), \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")
         return out.joined(separator: "\n") + "\n"

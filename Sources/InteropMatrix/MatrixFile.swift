@@ -31,6 +31,9 @@ public struct MatrixBlock: Sendable, Equatable {
     /// library once as server and once as client, each with another library, whatever libraries
     /// the run has.
     public var pairs: [String] = []
+    /// Every combination of the block's values (`full`), or a t-way covering array of those each
+    /// pair can run (`pairwise`, `3-way`).
+    public var coverage: Coverage = .full
 
     public static let ring = "ring"
 
@@ -82,8 +85,12 @@ public struct MatrixFile: Sendable, Equatable {
     /// Where it came from, for reports: a path or `built-in default`.
     public var source: String
 
-    static let topKeys: Set<String> = ["name", "servers", "clients", "libraries", "cross"]
-    static let blockKeys: Set<String> = ["name", "scenarios", "versions", "certs", "client_auth", "suites", "groups", "legacy", "network", "pairs"]
+    /// The share of the values both sides of each pair support (`PairCoverage`) that a complete
+    /// run must try, in percent (`min_coverage:`); a run below it fails (exit 1).
+    public var minimumCoverage: Double?
+
+    static let topKeys: Set<String> = ["name", "servers", "clients", "libraries", "cross", "min_coverage"]
+    static let blockKeys: Set<String> = ["name", "scenarios", "versions", "certs", "client_auth", "suites", "groups", "legacy", "network", "pairs", "coverage"]
 
     /// The built-in default matrix's text: `DefaultMatrix/default.yml`, a resource the program
     /// carries beside its executable (`matrix/default.yml` links to the same file).
@@ -155,6 +162,12 @@ public struct MatrixFile: Sendable, Equatable {
         }
         if servers.isEmpty || clients.isEmpty {
             throw MatrixError(file: source, message: "name at least one library under servers:/clients: (or libraries:)")
+        }
+        if let text = try reader.scalar(mapping, "min_coverage") {
+            guard let percent = Double(text), percent >= 0, percent <= 100 else {
+                throw MatrixError(file: source, line: mapping["min_coverage"]?.mark?.line, message: "'min_coverage' must be a percentage from 0 to 100, not \(MatrixFile.shown(text))")
+            }
+            minimumCoverage = percent
         }
         let base = try reader.block(mapping, name: "base", inheriting: nil)
         if let cross = mapping["cross"] {
@@ -378,7 +391,16 @@ struct MatrixReader {
             groups: try selection(mapping, "groups") { NamedGroup.code(of: $0) != nil } ?? base?.groups ?? .defaults,
             legacy: try bool(mapping, "legacy") ?? base?.legacy ?? false,
             network: try parsed(mapping, "network", choices: Impairment.names, Impairment.init) ?? base?.network ?? [.none],
-            pairs: try pairs(mapping) ?? base?.pairs ?? [])
+            pairs: try pairs(mapping) ?? base?.pairs ?? [],
+            coverage: try coverage(mapping) ?? base?.coverage ?? .full)
+    }
+
+    func coverage(_ mapping: Node.Mapping) throws(MatrixError) -> Coverage? {
+        guard let text = try scalar(mapping, "coverage") else { return nil }
+        guard let coverage = Coverage(text) else {
+            throw fail(mapping["coverage"], "'coverage': unknown value \(MatrixFile.shown(text)) (one of: \(Coverage.names.joined(separator: ", ")))")
+        }
+        return coverage
     }
 
     func pairs(_ mapping: Node.Mapping) throws(MatrixError) -> [String]? {

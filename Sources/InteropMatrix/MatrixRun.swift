@@ -61,7 +61,7 @@ public struct MatrixRun: Sendable {
                 for block in matrix.blocks where block.includes(server: server, client: client, libraries: ring) {
                     for scenarioName in block.scenarios {
                         guard let scenario = Scenarios.named(scenarioName) else { continue }
-                        cells += expand(block, scenario, server: server, client: client, pair: pair)
+                        cells += expand(block, scenario, server: server, client: client, pair: pair, libraries: libraries ?? [:])
                     }
                 }
             }
@@ -130,7 +130,19 @@ public struct MatrixRun: Sendable {
         return shard?.contains(id) ?? true
     }
 
-    private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {
+    /// A block's cells for one pair and scenario: every combination, or with `coverage:` a t-way
+    /// covering array of the combinations the pair can run (with capabilities known; without them,
+    /// `list` covers every combination the registry allows).
+    private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary],
+                        libraries: [String: PeerLibrary]) -> [Cell] {
+        let cells = combinations(block, scenario, server: server, client: client, pair: pair)
+        guard case .strength(let t) = block.coverage else { return cells }
+        let planner = CellRunner(libraries: libraries, certificates: [:], timeout: timeout)
+        let runnable = pair.count == 2 ? cells.filter { planner.unsupportedReason($0) == nil } : cells
+        return CoveringArray(candidates: runnable.map(\.coverageRow), strength: t).chosen.map { runnable[$0] }
+    }
+
+    private func combinations(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {
         func cell(_ params: CellParameters) -> [Cell] {
             block.network.compactMap { network in impaired(params, network) }
         }
@@ -362,6 +374,8 @@ public struct MatrixRun: Sendable {
         report.matrixDigest = Shard.digest(allCells.map(\.id))
         report.shard = shard?.description
         report.stopped = stop.reason
+        report.coverage = PairCoverage.of(report)
+        report.minimumCoverage = matrix.minimumCoverage
         var keysRemoved: Bool?
         if let directory, !keepCertificates {
             directory.remove()

@@ -84,9 +84,23 @@ public struct Report: Codable, Sendable {
     public var resources: ResourceCheck?
     /// Libraries `all` found that could not take part (their capabilities failed), with why.
     public var unavailableLibraries: [UnavailableLibrary]?
+    /// Per pair, what both sides support and no cell tried (`PairCoverage.of`).
+    public var coverage: [PairCoverage]?
+    /// The matrix's `min_coverage` (percent), judged on complete, unsharded runs.
+    public var minimumCoverage: Double?
+
+    /// Why the run's coverage falls short of the matrix's `min_coverage`; nil when it does not (or
+    /// cannot be judged: no minimum, a partial run, one shard of many).
+    public var coverageShortfall: String? {
+        guard let minimum = minimumCoverage, complete, shard == nil else { return nil }
+        let summary = CoverageSummary(coverage ?? PairCoverage.of(self))
+        guard summary.tried * 100 < minimum else { return nil }
+        return String(format: "coverage %.1f%% is below the matrix's min_coverage %g%%", summary.tried * 100, minimum)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped, resources
+        case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped, resources, coverage
+        case minimumCoverage = "min_coverage"
         case matrixName = "matrix_name"
         case matrixCells = "matrix_cells"
         case matrixDigest = "matrix_digest"

@@ -52,6 +52,8 @@ public enum ReportMerge {
         merged.matrixCells = first.report.matrixCells
         merged.matrixDigest = first.report.matrixDigest
         merged.mergedShards = shards.sorted()
+        merged.coverage = PairCoverage.of(merged)
+        merged.minimumCoverage = first.report.minimumCoverage
         // Shards compared with the same baseline: their comparisons add up to the whole run's.
         let comparisons = reports.compactMap(\.report.baseline)
         if comparisons.count == reports.count, let file = comparisons.first?.file, comparisons.allSatisfy({ $0.file == file }) {

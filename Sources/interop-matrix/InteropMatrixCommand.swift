@@ -155,6 +155,7 @@ func runExitCode(for report: Report) -> Int32 {
     // A run cut short is a failure whatever the baseline says: 4 and 5 ask for a baseline update,
     // which a partial run must never prompt.
     guard report.complete else { return 1 }
+    if report.coverageShortfall != nil { return 1 }
     if let comparison = report.baseline { return comparison.exitCode }
     let s = report.summary
     return s.failed + s.errors > 0 || !report.complete ? 1 : 0

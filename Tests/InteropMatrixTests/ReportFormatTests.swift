@@ -145,6 +145,10 @@ struct ReportFormatTests {
         #expect(dom.components(separatedBy: #"data-outcome="pass""#).count - 1 == 13)
         #expect(dom.components(separatedBy: #"data-outcome="unsupported""#).count - 1 == 5)
         #expect(dom.contains("PASS 4/4"))
+        // What was never tried: the summary's line and a row per pair (nothing forced a suite, so
+        // suites both sides support stay untried).
+        #expect(dom.contains(#"id="coverage-line""#) && dom.contains("Never tried"))
+        #expect(dom.components(separatedBy: #"<th>openssl&gt;gnutls</th>"#).count - 1 == 1)
         // The pair opened from the URL lists its cells with both views.
         let opened = report.results.filter { $0.server == "openssl" && $0.client == "gnutls" }
         #expect(dom.contains("openssl&gt;gnutls — \(opened.count) cells"))

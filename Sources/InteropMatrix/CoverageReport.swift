@@ -1,0 +1,124 @@
+import PeerKit
+
+/// What a run tried of what each pair of libraries could do: per pair and dimension, the values
+/// both sides support (from their capabilities) and those no cell that ran used. A cell counts as
+/// having tried a value when it ran (passed, failed, timed out or crashed; not unsupported, not a
+/// harness error) and the value was forced or read back as negotiated.
+public struct PairCoverage: Codable, Sendable, Equatable {
+    public var server: String
+    public var client: String
+    public var dimensions: [Dimension]
+
+    public struct Dimension: Codable, Sendable, Equatable {
+        /// `version`, `cert`, `client_auth`, `suite` or `group`.
+        public var name: String
+        /// How many values both sides support.
+        public var supported: Int
+        /// Those of them no cell tried, in the registry's order.
+        public var neverTried: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case name, supported
+            case neverTried = "never_tried"
+        }
+    }
+
+    public static let dimensionNames = ["version", "cert", "client_auth", "suite", "group"]
+
+    /// The pairs of a report that ran at least one cell, in the report's order.
+    public static func of(_ report: Report) -> [PairCoverage] {
+        let capabilities = Dictionary(report.libraries.compactMap { library in library.capabilities.map { (library.id, $0) } },
+                                      uniquingKeysWith: { a, _ in a })
+        var order: [String] = []
+        var byPair: [String: [CellResult]] = [:]
+        for result in report.results {
+            let pair = "\(result.server)>\(result.client)"
+            if byPair[pair] == nil { order.append(pair) }
+            byPair[pair, default: []].append(result)
+        }
+        return order.compactMap { pair in
+            let results = byPair[pair]!
+            guard let server = capabilities[results[0].server], let client = capabilities[results[0].client] else { return nil }
+            return PairCoverage(server: results[0].server, client: results[0].client, server: server, client: client, results: results)
+        }
+    }
+
+    init(server serverID: String, client clientID: String, server: PeerCapabilities, client: PeerCapabilities, results: [CellResult]) {
+        self.server = serverID
+        self.client = clientID
+        let ran = results.filter { [.pass, .fail, .timeout, .crash].contains($0.outcome) }
+        func views(_ r: CellResult) -> [ReportView] { [r.serverView, r.clientView].compactMap { $0 } }
+
+        let versions = TLSVersion.allCases.map(\.rawValue).filter { server.versions.contains($0) && client.versions.contains($0) }
+        let triedVersions = Set(ran.flatMap { r in [r.params.version.rawValue] + views(r).map(\.version.rawValue) })
+
+        let certs = CertificateKeyType.allCases.filter { server.certificateTypes.contains($0.rawValue) && client.certificateTypes.contains($0.rawValue) }
+        let triedCerts = Set(ran.map(\.params.cert.rawValue))
+
+        let auths = ClientAuth.allCases.map(\.rawValue)
+        let triedAuths = Set(ran.map(\.params.clientAuth.rawValue))
+
+        // Suites both implement that a certificate both can use authenticates at a version both have.
+        let clientSuites = Set(client.suites.map(\.code))
+        let usable = versions.compactMap(TLSVersion.init(rawValue:))
+        let suites = server.suites.map(\.code).filter(clientSuites.contains).compactMap(CipherSuiteRegistry.suite(codeText:)).filter { suite in
+            certs.contains { cert in usable.contains { suite.isAuthenticated(by: cert, at: $0) } }
+        }
+        let triedSuites = Set(ran.flatMap { r in [r.params.suiteCode].compactMap { $0 } + views(r).map(\.suiteCode) })
+
+        let groups = server.groups.filter { client.groups.contains($0) && NamedGroup.code(of: $0) != nil }
+        let triedGroups = Set(ran.flatMap { r in [r.params.group].compactMap { $0 } + views(r).compactMap(\.group) })
+
+        dimensions = [
+            Dimension(name: "version", supported: versions.count, neverTried: versions.filter { !triedVersions.contains($0) }),
+            Dimension(name: "cert", supported: certs.count, neverTried: certs.map(\.rawValue).filter { !triedCerts.contains($0) }),
+            Dimension(name: "client_auth", supported: auths.count, neverTried: auths.filter { !triedAuths.contains($0) }),
+            Dimension(name: "suite", supported: suites.count, neverTried: suites.filter { !triedSuites.contains($0.codeText) }.map(\.name)),
+            Dimension(name: "group", supported: groups.count, neverTried: groups.filter { !triedGroups.contains($0) }),
+        ]
+    }
+
+    public func dimension(_ name: String) -> Dimension? { dimensions.first { $0.name == name } }
+}
+
+/// The whole run's coverage in a few numbers, for summaries.
+public struct CoverageSummary: Sendable {
+    /// Per dimension: values supported by both sides summed over the pairs, and those never tried.
+    public var supported: [String: Int] = [:]
+    public var neverTried: [String: Int] = [:]
+    /// Per dimension, the values never tried, most often missed first, each with how many pairs
+    /// support it and never tried it.
+    public var neverTriedValues: [String: [(value: String, pairs: Int)]] = [:]
+
+    public init(_ pairs: [PairCoverage]) {
+        for name in PairCoverage.dimensionNames {
+            let dimensions = pairs.compactMap { $0.dimension(name) }
+            supported[name] = dimensions.reduce(0) { $0 + $1.supported }
+            neverTried[name] = dimensions.reduce(0) { $0 + $1.neverTried.count }
+            var counts: [String: Int] = [:]
+            var first: [String] = []
+            for value in dimensions.flatMap(\.neverTried) {
+                if counts[value] == nil { first.append(value) }
+                counts[value, default: 0] += 1
+            }
+            neverTriedValues[name] = first.enumerated()
+                .sorted { (counts[$0.element]!, -$0.offset) > (counts[$1.element]!, -$1.offset) }
+                .map { (value: $0.element, pairs: counts[$0.element]!) }
+        }
+    }
+
+    /// The share of supported values tried, over every pair and dimension (1 when nothing is supported).
+    public var tried: Double {
+        let total = supported.values.reduce(0, +)
+        return total == 0 ? 1 : Double(total - neverTried.values.reduce(0, +)) / Double(total)
+    }
+
+    /// One line for the terminal: how much was never tried, per dimension.
+    public var line: String {
+        let parts = PairCoverage.dimensionNames.compactMap { name -> String? in
+            guard let never = neverTried[name], let all = supported[name], all > 0 else { return nil }
+            return "\(name) \(all - never)/\(all)"
+        }
+        return String(format: "coverage: %.0f%% of the values both sides of a pair support were tried (", tried * 100) + parts.joined(separator: ", ") + ")"
+    }
+}

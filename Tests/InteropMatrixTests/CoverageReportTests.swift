@@ -1,0 +1,88 @@
+import Foundation
+import PeerKit
+import Testing
+@testable import InteropMatrix
+
+@Suite("What a run never tried")
+struct CoverageReportTests {
+    static func library(_ id: String, versions: [String], suites: [String], groups: [String], certs: [String]) throws -> Report.Library {
+        let list = suites.map { #"{"code":"\#($0)","library_name":"\#($0)"}"# }.joined(separator: ",")
+        let line = """
+        {"library":{"id":"\(id)","name":"\(id)","version":"1"},"versions":\(versions),"default_versions":\(versions),
+         "suites":[\(list)],"groups":\(groups),"certificate_types":\(certs),"notes":[],"features":[]}
+        """
+        let capabilities = try JSONDecoder().decode(PeerCapabilities.self, from: Data(line.utf8))
+        return Report.Library(id: id, name: id, version: "1", capabilities: capabilities)
+    }
+
+    static func result(_ outcome: Outcome, version: TLSVersion, cert: CertificateKeyType = .ecdsaP256, suite: String? = nil, group: String? = nil,
+                       negotiated: (suite: String, code: String, group: String?)? = nil) -> CellResult {
+        var params = CellParameters(version: version, cert: cert, clientAuth: .none)
+        params.suite = suite.flatMap { CipherSuiteRegistry.suite(codeText: $0)?.name }
+        params.suiteCode = suite
+        params.group = group
+        let cell = Cell(server: "a", client: "b", scenario: "basic", params: params, expect: .success, clientPresentsCertificate: false)
+        var result = CellResult(cell: cell, outcome: outcome, durationMs: 1)
+        if let negotiated {
+            let group = negotiated.group.map { #","group":"\#($0)""# } ?? ""
+            let json = #"{"version":"\#(version.rawValue)","suite":"\#(negotiated.suite)","suite_code":"\#(negotiated.code)","resumed":false\#(group)}"#
+            result.serverView = try? JSONDecoder().decode(ReportView.self, from: Data(json.utf8))
+        }
+        return result
+    }
+
+    @Test("values both sides support and no cell that ran used are never tried; one side's values and unsupported cells do not count")
+    func neverTried() throws {
+        let a = try Self.library("a", versions: ["TLS1.2", "TLS1.3"], suites: ["0x1301", "0x1302", "0xC02B", "0xC02C"], groups: ["x25519", "secp256r1", "ffdhe2048"], certs: ["ecdsa-p256", "rsa2048"])
+        let b = try Self.library("b", versions: ["TLS1.2", "TLS1.3"], suites: ["0x1301", "0x1302", "0xC02B", "0x1303"], groups: ["x25519", "secp256r1"], certs: ["ecdsa-p256", "ed25519"])
+        let results = [
+            // A TLS 1.3 cell with nothing forced: its suite and group are read back.
+            Self.result(.pass, version: .tls13, negotiated: ("TLS_AES_128_GCM_SHA256", "0x1301", "x25519")),
+            // A failing cell tried its forced suite too.
+            Self.result(.fail, version: .tls12, suite: "0xC02B"),
+            // An unsupported cell tried nothing.
+            Self.result(.unsupported, version: .tls13, suite: "0x1302", group: "secp256r1"),
+        ]
+        let report = Report(startedAt: "", durationS: 0, matrix: "m", libraries: [a, b], summary: .init(results: results), results: results, complete: true)
+        let coverage = PairCoverage.of(report)
+        #expect(coverage.count == 1)
+        let pair = try #require(coverage.first)
+        #expect(pair.server == "a" && pair.client == "b")
+        #expect(pair.dimension("version") == .init(name: "version", supported: 2, neverTried: []))
+        #expect(pair.dimension("cert") == .init(name: "cert", supported: 1, neverTried: []))
+        #expect(pair.dimension("client_auth") == .init(name: "client_auth", supported: 3, neverTried: ["optional", "required"]))
+        #expect(pair.dimension("suite") == .init(name: "suite", supported: 3, neverTried: ["TLS_AES_256_GCM_SHA384"]))
+        #expect(pair.dimension("group") == .init(name: "group", supported: 2, neverTried: ["secp256r1"]))
+        let summary = CoverageSummary(coverage)
+        #expect(summary.neverTried["suite"] == 1 && summary.supported["suite"] == 3)
+        #expect(abs(summary.tried - 7.0 / 11.0) < 1e-9)
+        #expect(summary.line.contains("64%") && summary.line.contains("suite 2/3"))
+        // Every format says it.
+        #expect(MarkdownReport.render(report).contains("| suite | 2 / 3 | TLS_AES_256_GCM_SHA384 (1) |"))
+        #expect(TerminalReport.render(report).contains("coverage: 64% of the values"))
+        let json = String(decoding: try report.jsonData(), as: UTF8.self)
+        #expect(!json.contains("never_tried"), "the run, not the Report initialiser, computes it")
+        var stored = report
+        stored.coverage = coverage
+        #expect(String(decoding: try stored.jsonData(), as: UTF8.self).contains(#""never_tried" : ["#))
+
+        // min_coverage: 64% tried fails a minimum of 80, not one of 60; a shard or a partial run is not judged.
+        stored.minimumCoverage = 80
+        #expect(stored.coverageShortfall?.contains("coverage 63.6% is below the matrix's min_coverage 80%") == true, "\(stored.coverageShortfall ?? "nil")")
+        #expect(TerminalReport.render(stored).contains("COVERAGE SHORTFALL"))
+        var sharded = stored
+        sharded.shard = "1/2"
+        #expect(sharded.coverageShortfall == nil)
+        stored.minimumCoverage = 60
+        #expect(stored.coverageShortfall == nil)
+    }
+
+    @Test("min_coverage is a percentage at the top of a matrix file")
+    func minimumCoverageKey() throws {
+        #expect(try MatrixFile(yaml: "libraries: [a]\nmin_coverage: 90\n", source: "m.yml").minimumCoverage == 90)
+        #expect(try MatrixFile(yaml: "libraries: [a]\n", source: "m.yml").minimumCoverage == nil)
+        #expect {
+            _ = try MatrixFile(yaml: "libraries: [a]\nmin_coverage: 120\n", source: "m.yml")
+        } throws: { "\($0)".contains("m.yml:2") && "\($0)".contains("from 0 to 100") }
+    }
+}
