@@ -104,14 +104,27 @@ public struct MatrixRun: Sendable {
                     perPair = plus(perPair, times(block.certs.count, block.network.count))
                     continue
                 }
+                var full = 0
+                var largestSuites = 0, largestGroups = 1
                 for version in block.versions {
                     let groupCount = groups(block.groups, version: version, pair: []).count
+                    largestGroups = max(largestGroups, groupCount)
                     for cert in block.certs {
                         let suiteCount = suites(block.suites, version: version, cert: cert, pair: []).count
+                        largestSuites = max(largestSuites, suiteCount)
                         let each = times(times(times(suiteCount, max(1, groupCount)), block.clientAuth.count), block.network.count)
-                        perPair = plus(perPair, each)
+                        full = plus(full, each)
                     }
                 }
+                if case .strength(let t) = block.coverage {
+                    // Each cell of a covering array covers at least one tuple not yet covered, so
+                    // there are at most as many cells as t-tuples of the dimensions' values.
+                    let sizes = [block.versions.count, block.certs.count, largestSuites, largestGroups, block.clientAuth.count, block.network.count]
+                    let tuples = CoveringArray.combinations(of: sizes.count, taking: min(t, sizes.count))
+                        .reduce(0) { sum, dims in plus(sum, dims.reduce(1) { times($0, sizes[$1]) }) }
+                    full = min(full, tuples)
+                }
+                perPair = plus(perPair, full)
             }
             total = plus(total, times(pairs, perPair))
         }
