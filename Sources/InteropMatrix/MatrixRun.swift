@@ -54,6 +54,9 @@ public struct MatrixRun: Sendable {
     /// without them (`list` when a peer is missing), against the registry alone.
     public func cells(libraries: [String: PeerLibrary]? = nil) -> [Cell] {
         var cells: [Cell] = []
+        // Pairs whose runnable combinations are the same (without capabilities, every pair's) share
+        // one covering array: the greedy choice is the costly part.
+        var coverings: [[[String]]: [Int]] = [:]
         let ring = (matrix.ringLibraries.isEmpty ? matrix.libraryIDs : matrix.ringLibraries).sorted()
         for server in matrix.servers {
             for client in matrix.clients {
@@ -61,7 +64,8 @@ public struct MatrixRun: Sendable {
                 for block in matrix.blocks where block.includes(server: server, client: client, libraries: ring) {
                     for scenarioName in block.scenarios {
                         guard let scenario = Scenarios.named(scenarioName) else { continue }
-                        cells += expand(block, scenario, server: server, client: client, pair: pair, libraries: libraries ?? [:])
+                        cells += expand(block, scenario, server: server, client: client, pair: pair, libraries: libraries ?? [:],
+                                        coverings: &coverings)
                     }
                 }
             }
@@ -147,12 +151,15 @@ public struct MatrixRun: Sendable {
     /// covering array of the combinations the pair can run (with capabilities known; without them,
     /// `list` covers every combination the registry allows).
     private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary],
-                        libraries: [String: PeerLibrary]) -> [Cell] {
+                        libraries: [String: PeerLibrary], coverings: inout [[[String]]: [Int]]) -> [Cell] {
         let cells = combinations(block, scenario, server: server, client: client, pair: pair)
         guard case .strength(let t) = block.coverage else { return cells }
         let planner = CellRunner(libraries: libraries, certificates: [:], timeout: timeout)
         let runnable = pair.count == 2 ? cells.filter { planner.unsupportedReason($0) == nil } : cells
-        return CoveringArray(candidates: runnable.map(\.coverageRow), strength: t).chosen.map { runnable[$0] }
+        let rows = runnable.map(\.coverageRow) + [["strength \(t)"]]
+        let chosen = coverings[rows] ?? CoveringArray(candidates: Array(rows.dropLast()), strength: t).chosen
+        coverings[rows] = chosen
+        return chosen.map { runnable[$0] }
     }
 
     private func combinations(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {

@@ -10,7 +10,7 @@ struct WorkflowTests {
         let text = try String(contentsOf: root.appendingPathComponent("ci/github/interop-matrix.yml"), encoding: .utf8)
         let workflow = try #require(try Yams.load(yaml: text) as? [String: Any])
         let jobs = try #require(workflow["jobs"] as? [String: Any])
-        #expect(Set(jobs.keys) == ["test", "shard", "merge"])
+        #expect(Set(jobs.keys) == ["test", "quick", "shard", "merge"])
         var commands: [String] = []
         for case let job as [String: Any] in jobs.values {
             #expect(job["runs-on"] != nil)
@@ -26,5 +26,10 @@ struct WorkflowTests {
         }
         #expect(commands.contains { $0.contains("--shard") } && commands.contains { $0.contains(" merge ") })
         #expect(commands.contains { $0.contains("GITHUB_STEP_SUMMARY") })
+        // The tiers: the quick matrix on every push, the full one only on a schedule or by hand.
+        #expect(commands.contains { $0.contains("matrix/quick.yml") })
+        let on = try #require(workflow["on"] as? [String: Any])
+        #expect(on["schedule"] != nil && on["push"] != nil)
+        #expect(((jobs["shard"] as? [String: Any])?["if"] as? String)?.contains("schedule") == true)
     }
 }
