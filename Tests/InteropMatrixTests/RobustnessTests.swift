@@ -186,7 +186,13 @@ struct RobustnessTests {
 
     @Test("thousands of mutated matrix files give a clean error or a matrix, never a crash")
     func fuzzMatrixFiles() async throws {
-        let seeds = [try MatrixFile.builtInDefaultText(), try String(contentsOf: Fixture.packageRoot.appendingPathComponent("matrix/full.yml"), encoding: .utf8)]
+        // full.yml without its `coverage: pairwise` line (its block's full product is then over the
+        // bound, so it is refused unexpanded): choosing a covering array from every registry
+        // combination takes half a second per mutated file in a debug build, many minutes over
+        // the rounds (the key's parsing and expansion are CoverageBlockTests').
+        let full = try String(contentsOf: Fixture.packageRoot.appendingPathComponent("matrix/full.yml"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("coverage:") }.joined(separator: "\n")
+        let seeds = [try MatrixFile.builtInDefaultText(), full]
         let file = path("fuzz.yml")
         // Minutes of parsing, on a thread of its own: on Swift concurrency's few threads it would hold
         // one from the timers of the suites that run beside it.
@@ -212,7 +218,9 @@ struct RobustnessTests {
                 _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
                 do {
                     let matrix = try MatrixFile.load(path: file)
-                    _ = MatrixRun(matrix: matrix).cells().count
+                    // As the command line does: a matrix over the bound is refused before expansion.
+                    let run = MatrixRun(matrix: matrix)
+                    if run.cellUpperBound() <= MatrixRun.maximumCells { _ = run.cells().count }
                     parsed += 1
                 } catch {
                     refused += 1
