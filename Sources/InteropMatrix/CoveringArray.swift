@@ -37,14 +37,12 @@ public enum Coverage: Sendable, Equatable, CustomStringConvertible {
 public struct CoveringArray: Sendable {
     /// The indexes of the chosen candidates, in the candidates' order.
     public let chosen: [Int]
-    /// How many distinct t-tuples the candidates have, and how many the chosen rows cover (all of
-    /// them, unless `limit` stopped the choice first).
+    /// How many distinct t-tuples the candidates have, and how many the chosen rows cover.
     public let tuples: Int
     public let covered: Int
 
-    /// Chooses from `candidates` (equal-length rows of values) rows covering every t-tuple,
-    /// at most `limit` of them.
-    public init(candidates: [[String]], strength t: Int, limit: Int = .max) {
+    /// Chooses from `candidates` (equal-length rows of values) rows covering every t-tuple.
+    public init(candidates: [[String]], strength t: Int) {
         // Each (dimension, value) gets a number; a tuple is its t numbers packed in one integer.
         var ids: [String: Int] = [:]
         func id(_ dimension: Int, _ value: String) -> Int {
@@ -67,7 +65,7 @@ public struct CoveringArray: Sendable {
         // one's older gain (ties to the earlier index) is the one plain greedy would take.
         var heap = GainHeap(rowTuples.indices.map { (gain: rowTuples[$0].count, index: $0) })
         var picks: [Int] = []
-        while !uncovered.isEmpty && picks.count < limit, let top = heap.pop() {
+        while !uncovered.isEmpty, let top = heap.pop() {
             let gain = rowTuples[top.index].reduce(0) { $0 + (uncovered.contains($1) ? 1 : 0) }
             guard gain > 0 else { continue }
             if let next = heap.peek, GainHeap.before(next, (gain, top.index)) {
