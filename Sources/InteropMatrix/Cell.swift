@@ -236,7 +236,12 @@ public struct ConnectionFeatures: Sendable, Hashable {
 
 extension Cell {
     /// The values a covering array crosses: one per dimension a matrix block varies.
+    var coverageRow: [String] { params.coverageRow }
+}
+
+extension CellParameters {
+    /// The values a covering array crosses, as `Cell.coverageRow`.
     var coverageRow: [String] {
-        [params.version.rawValue, params.cert.rawValue, params.suite ?? "-", params.group ?? "-", params.clientAuth.rawValue, params.network.description]
+        [version.rawValue, cert.rawValue, suite ?? "-", group ?? "-", clientAuth.rawValue, network.description]
     }
 }

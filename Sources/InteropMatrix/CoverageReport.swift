@@ -1,3 +1,4 @@
+import Foundation
 import PeerKit
 
 /// What a run tried of what each pair of libraries could do: per pair and dimension, the values
@@ -120,5 +121,106 @@ public struct CoverageSummary: Sendable {
             return "\(name) \(all - never)/\(all)"
         }
         return String(format: "coverage: %.0f%% of the values both sides of a pair support were tried (", tried * 100) + parts.joined(separator: ", ") + ")"
+    }
+}
+
+/// The covering array a t-way block chose for one pair and scenario: what the report's share of
+/// t-tuples is counted against.
+public struct CoveringPlan: Sendable, Equatable {
+    public var block: String
+    public var scenario: String
+    public var server: String
+    public var client: String
+    public var strength: Int
+    /// The distinct t-tuples of the combinations the pair can run: what the chosen cells cover.
+    public var tuples: Int
+    /// The chosen cells' ids, in the block's order.
+    public var cellIDs: [String]
+}
+
+/// For one t-way block, pair and scenario: how many of the t-tuples its covering array covers were
+/// exercised by a cell that ran (passed, failed, timed out or crashed). A cell that did not run
+/// (a harness error, a stopped or filtered run, another shard) covers nothing, so a complete run
+/// shows 100% and anything less names what the run lost.
+public struct CoveringArrayCoverage: Codable, Sendable, Equatable {
+    public var block: String
+    public var scenario: String
+    public var server: String
+    public var client: String
+    public var strength: Int
+    public var tuples: Int
+    public var covered: Int
+    /// The covering array's cell ids: what `merge` counts again over every shard's results.
+    public var cells: [String]
+
+    public var share: Double { tuples == 0 ? 1 : Double(covered) / Double(tuples) }
+
+    /// Each plan with the tuples that `results` (those that ran) cover.
+    public static func of(_ plans: [CoveringPlan], results: [CellResult]) -> [CoveringArrayCoverage] {
+        let ran = Dictionary(results.filter { [.pass, .fail, .timeout, .crash].contains($0.outcome) }.map { ($0.id, $0.params) },
+                             uniquingKeysWith: { a, _ in a })
+        return plans.map { plan in
+            let rows = plan.cellIDs.compactMap { ran[$0]?.coverageRow }
+            return CoveringArrayCoverage(block: plan.block, scenario: plan.scenario, server: plan.server, client: plan.client,
+                                         strength: plan.strength, tuples: plan.tuples,
+                                         covered: CoveringArray.tupleCount(of: rows, strength: plan.strength), cells: plan.cellIDs)
+        }
+    }
+
+    /// The same entries counted again over `results` (a merge's, of every shard).
+    public static func recounted(_ entries: [CoveringArrayCoverage], results: [CellResult]) -> [CoveringArrayCoverage] {
+        of(entries.map(\.plan), results: results)
+    }
+
+    var plan: CoveringPlan {
+        CoveringPlan(block: block, scenario: scenario, server: server, client: client, strength: strength, tuples: tuples, cellIDs: cells)
+    }
+
+    /// `pairwise`, `3-way`.
+    public var strengthName: String { Coverage.strength(strength).description }
+}
+
+/// The covering arrays of a run per block and strength, for summaries.
+public struct CoveringArraySummary: Sendable, Equatable {
+    public struct Block: Sendable, Equatable {
+        public var block: String
+        public var strength: String
+        /// Pair and scenario entries, and those whose run covered less than all their tuples.
+        public var entries: Int
+        public var short: [CoveringArrayCoverage]
+        public var tuples: Int
+        public var covered: Int
+        public var share: Double { tuples == 0 ? 1 : Double(covered) / Double(tuples) }
+    }
+
+    public var blocks: [Block] = []
+
+    public init(_ entries: [CoveringArrayCoverage]) {
+        for entry in entries {
+            if let i = blocks.firstIndex(where: { $0.block == entry.block && $0.strength == entry.strengthName }) {
+                blocks[i].entries += 1
+                blocks[i].tuples += entry.tuples
+                blocks[i].covered += entry.covered
+                if entry.covered < entry.tuples { blocks[i].short.append(entry) }
+            } else {
+                blocks.append(Block(block: entry.block, strength: entry.strengthName, entries: 1,
+                                    short: entry.covered < entry.tuples ? [entry] : [], tuples: entry.tuples, covered: entry.covered))
+            }
+        }
+    }
+
+    /// One line for the terminal, per block: the share of its t-tuples the run covered.
+    public var line: String? {
+        guard !blocks.isEmpty else { return nil }
+        let parts = blocks.map { b in
+            "\(b.block) (\(b.strength)) \(Self.percent(b.share)) of \(b.tuples) tuples over \(b.entries) pairs"
+                + (b.short.isEmpty ? "" : ", \(b.short.count) short of 100%")
+        }
+        return "covering arrays: " + parts.joined(separator: "; ")
+    }
+
+    /// A share as a percentage with one decimal, rounded down: 99.96% is not shown as 100%.
+    public static func percent(_ share: Double) -> String {
+        String(format: "%.1f%%", floor(share * 1000) / 10)
     }
 }

@@ -80,6 +80,17 @@ public struct CoveringArray: Sendable {
         covered = total - uncovered.count
     }
 
+    /// How many distinct t-tuples (t values from t different dimensions) `rows` have together.
+    public static func tupleCount(of rows: [[String]], strength t: Int) -> Int {
+        guard let width = rows.first?.count else { return 0 }
+        let combinations = combinations(of: width, taking: max(1, min(t, width)))
+        var seen = Set<[String]>()
+        for row in rows {
+            for dims in combinations { seen.insert(dims.flatMap { ["\($0)", row[$0]] }) }
+        }
+        return seen.count
+    }
+
     /// Every way to pick `k` of `n` dimensions, in increasing order.
     static func combinations(of n: Int, taking k: Int) -> [[Int]] {
         guard k > 0, k <= n else { return k == 0 ? [[]] : [] }

@@ -249,6 +249,37 @@ public enum HTMLReport {
         });
         box.appendChild(table);
       })();
+      // Covering arrays: per t-way block, the share of its t-tuples that cells which ran covered.
+      (function coveringArrays() {
+        var box = document.getElementById("coverage");
+        var arrays = report.covering_arrays || [], blocks = [];
+        arrays.forEach(function (a) {
+          var key = a.block + " (" + (a.strength === 2 ? "pairwise" : a.strength + "-way") + ")";
+          var b = blocks.filter(function (x) { return x.key === key; })[0];
+          if (!b) { b = { key: key, pairs: 0, tuples: 0, covered: 0, short: [] }; blocks.push(b); }
+          b.pairs += 1; b.tuples += a.tuples; b.covered += a.covered;
+          if (a.covered < a.tuples) b.short.push(a.server + ">" + a.client + " " + (Math.floor(1000 * a.covered / a.tuples) / 10) + "%");
+        });
+        if (!blocks.length) return;
+        function percent(b) { return (b.tuples ? Math.floor(1000 * b.covered / b.tuples) / 10 : 100) + "%"; }
+        summary.appendChild(el("div", { "class": "meta", id: "covering-line" }, "Covering arrays: " +
+          blocks.map(function (b) { return b.key + " " + percent(b) + " of " + b.tuples + " t-tuples"; }).join("; ")));
+        box.appendChild(el("h2", {}, "Covering arrays"));
+        box.appendChild(el("p", {}, "Per t-way block: the t-tuples of the combinations both sides can run that a cell which ran covered."));
+        var grid = el("table", { "class": "grid coverage", id: "covering-arrays" }), top = el("tr");
+        ["block", "pairs", "t-tuples covered", "share", "pairs short of 100%"].forEach(function (n) { top.appendChild(el("th", {}, n)); });
+        grid.appendChild(top);
+        blocks.forEach(function (b) {
+          var row = el("tr");
+          row.appendChild(el("th", {}, b.key));
+          row.appendChild(el("td", {}, String(b.pairs)));
+          row.appendChild(el("td", {}, b.covered + " / " + b.tuples));
+          row.appendChild(el("td", { "class": b.covered < b.tuples ? "fail" : "pass" }, percent(b)));
+          row.appendChild(el("td", b.short.length ? { "class": "fail", title: b.short.join(", ") } : {}, b.short.length ? b.short.length + " (hover)" : "none"));
+          grid.appendChild(row);
+        });
+        box.appendChild(grid);
+      })();
       render();
       var wanted = /open=([^&]+)/.exec(decodeURIComponent(location.hash));
       if (wanted) {

@@ -28,6 +28,7 @@ public enum MarkdownReport {
         out.append(contentsOf: networkTable(report))
         out.append(contentsOf: uniqueSupport(report))
         out.append(contentsOf: coverageSection(report))
+        out.append(contentsOf: coveringArraySection(report))
         out.append(contentsOf: problems(report))
         out.append(contentsOf: unsupported(report))
         out.append(contentsOf: notes(report))
@@ -325,6 +326,23 @@ public enum MarkdownReport {
         return out
     }
 
+    /// Per t-way block: the share of its covering arrays' t-tuples the run covered, and the pairs
+    /// that fell short (their cells did not all run).
+    static func coveringArraySection(_ report: Report) -> [String] {
+        let summary = CoveringArraySummary(report.coveringArrays ?? [])
+        guard !summary.blocks.isEmpty else { return [] }
+        var out = ["## Covering arrays", "",
+                   "Each t-way block is a covering array per pair over the combinations both sides can run; a t-tuple counts as covered when a cell that ran (passed or failed) has it.", "",
+                   "| block | strength | pairs | t-tuples covered | share | pairs short of 100% |", "|---|---|---|---|---|---|"]
+        for b in summary.blocks {
+            let short = b.short.prefix(8).map { "\($0.server)>\($0.client) \(CoveringArraySummary.percent($0.share))" }.joined(separator: ", ")
+                + (b.short.count > 8 ? ", … \(b.short.count - 8) more" : "")
+            out.append("| \(escape(b.block)) | \(b.strength) | \(b.entries) | \(b.covered) / \(b.tuples) | \(b.share < 1 ? "**\(CoveringArraySummary.percent(b.share))**" : CoveringArraySummary.percent(b.share)) | \(b.short.isEmpty ? "none" : short) |")
+        }
+        out.append("")
+        return out
+    }
+
     static func problems(_ report: Report) -> [String] {
         let bad = report.results.filter { ![.pass, .unsupported].contains($0.outcome) }
         var out = ["## Cells that did not meet their expectation", ""]
@@ -480,6 +498,7 @@ public enum TerminalReport {
         }
         let coverage = report.coverage ?? PairCoverage.of(report)
         if !coverage.isEmpty { out.append(CoverageSummary(coverage).line) }
+        if let line = CoveringArraySummary(report.coveringArrays ?? []).line { out.append(line) }
         if let shortfall = report.coverageShortfall { out.append("COVERAGE SHORTFALL: \(shortfall)") }
         let s = report.summary
         out.append("\(s.total) cells: \(s.passed) passed (\(s.alertDeviations) with another alert than the RFC names), \(s.failed) failed, \(s.unsupported) unsupported (u), \(s.errors) errors in \(String(format: "%.2f", report.durationS)) s")

@@ -53,10 +53,17 @@ public struct MatrixRun: Sendable {
     /// selections and the defaults scenario's version are resolved against what the pair supports;
     /// without them (`list` when a peer is missing), against the registry alone.
     public func cells(libraries: [String: PeerLibrary]? = nil) -> [Cell] {
+        expansion(libraries: libraries).cells
+    }
+
+    /// The cells, as `cells(libraries:)`, and the covering array each t-way block chose per pair
+    /// and scenario (those with at least one cell selected), for the report's share of t-tuples.
+    public func expansion(libraries: [String: PeerLibrary]? = nil) -> (cells: [Cell], plans: [CoveringPlan]) {
         var cells: [Cell] = []
+        var plans: [CoveringPlan] = []
         // Pairs whose runnable combinations are the same (without capabilities, every pair's) share
         // one covering array: the greedy choice is the costly part.
-        var coverings: [[[String]]: [Int]] = [:]
+        var coverings: [[[String]]: CoveringArray] = [:]
         let ring = (matrix.ringLibraries.isEmpty ? matrix.libraryIDs : matrix.ringLibraries).sorted()
         for server in matrix.servers {
             for client in matrix.clients {
@@ -65,17 +72,18 @@ public struct MatrixRun: Sendable {
                     for scenarioName in block.scenarios {
                         guard let scenario = Scenarios.named(scenarioName) else { continue }
                         cells += expand(block, scenario, server: server, client: client, pair: pair, libraries: libraries ?? [:],
-                                        coverings: &coverings)
+                                        coverings: &coverings, plans: &plans)
                     }
                 }
             }
         }
         var seen = Set<String>()
-        return cells.filter { cell in
+        let selected = cells.filter { cell in
             guard filters.isEmpty || filters.contains(where: { cell.id.contains($0) }) else { return false }
             guard only.isEmpty || only.contains(cell.id) else { return false }
             return seen.insert(cell.id).inserted
         }
+        return (selected, plans.filter { $0.cellIDs.contains(where: seen.contains) })
     }
 
     /// The most cells the matrix can expand to, counted from its dimensions without building a
@@ -151,15 +159,20 @@ public struct MatrixRun: Sendable {
     /// covering array of the combinations the pair can run (with capabilities known; without them,
     /// `list` covers every combination the registry allows).
     private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary],
-                        libraries: [String: PeerLibrary], coverings: inout [[[String]]: [Int]]) -> [Cell] {
+                        libraries: [String: PeerLibrary], coverings: inout [[[String]]: CoveringArray], plans: inout [CoveringPlan]) -> [Cell] {
         let cells = combinations(block, scenario, server: server, client: client, pair: pair)
         guard case .strength(let t) = block.coverage else { return cells }
         let planner = CellRunner(libraries: libraries, certificates: [:], timeout: timeout)
         let runnable = pair.count == 2 ? cells.filter { planner.unsupportedReason($0) == nil } : cells
         let rows = runnable.map(\.coverageRow) + [["strength \(t)"]]
-        let chosen = coverings[rows] ?? CoveringArray(candidates: Array(rows.dropLast()), strength: t).chosen
-        coverings[rows] = chosen
-        return chosen.map { runnable[$0] }
+        let array = coverings[rows] ?? CoveringArray(candidates: Array(rows.dropLast()), strength: t)
+        coverings[rows] = array
+        let chosen = array.chosen.map { runnable[$0] }
+        if !chosen.isEmpty {
+            plans.append(CoveringPlan(block: block.name, scenario: scenario.name, server: server, client: client, strength: t,
+                                      tuples: array.tuples, cellIDs: chosen.map(\.id)))
+        }
+        return chosen
     }
 
     private func combinations(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary]) -> [Cell] {
@@ -285,7 +298,7 @@ public struct MatrixRun: Sendable {
         // Keys of earlier runs that were killed outright (SIGKILL) are still on disk: remove them.
         CertificateDirectory.removeAbandoned()
         let (libraries, unavailable, taking) = try await loadLibraries()
-        let allCells = taking.cells(libraries: libraries)
+        let (allCells, plans) = taking.expansion(libraries: libraries)
         let selected = allCells.enumerated().filter { shard?.contains($0.element.id) ?? true }
         let cells = selected.map(\.element)
         let certificateSets: [CertificateKeyType: CertificateSet]
@@ -395,6 +408,7 @@ public struct MatrixRun: Sendable {
         report.shard = shard?.description
         report.stopped = stop.reason
         report.coverage = PairCoverage.of(report)
+        report.coveringArrays = plans.isEmpty ? nil : CoveringArrayCoverage.of(plans, results: finished)
         report.minimumCoverage = matrix.minimumCoverage
         var keysRemoved: Bool?
         if let directory, !keepCertificates {

@@ -86,6 +86,8 @@ public struct Report: Codable, Sendable {
     public var unavailableLibraries: [UnavailableLibrary]?
     /// Per pair, what both sides support and no cell tried (`PairCoverage.of`).
     public var coverage: [PairCoverage]?
+    /// Per t-way block, pair and scenario, the share of its covering array's t-tuples the run covered.
+    public var coveringArrays: [CoveringArrayCoverage]?
     /// The matrix's `min_coverage` (percent), judged on complete, unsharded runs.
     public var minimumCoverage: Double?
 
@@ -101,6 +103,7 @@ public struct Report: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, tool, matrix, libraries, summary, results, complete, shard, baseline, stopped, resources, coverage
         case minimumCoverage = "min_coverage"
+        case coveringArrays = "covering_arrays"
         case matrixName = "matrix_name"
         case matrixCells = "matrix_cells"
         case matrixDigest = "matrix_digest"

@@ -77,6 +77,43 @@ struct CoverageReportTests {
         #expect(stored.coverageShortfall == nil)
     }
 
+    @Test("a t-way block's share of t-tuples: all when every chosen cell ran, less when one did not, in every format")
+    func coveringArrayShare() throws {
+        let one = try CoverageBlockTests.library("one", suites: ["0x1301", "0x1302", "0xC02F", "0xC02B"])
+        let two = try CoverageBlockTests.library("two", suites: ["0x1301", "0x1303", "0xC02F", "0xC02B"])
+        let run = MatrixRun(matrix: try MatrixFile(yaml: CoverageBlockTests.yaml + "\n    coverage: pairwise\n", source: "m.yml"))
+        let (cells, plans) = run.expansion(libraries: ["one": one, "two": two])
+        #expect(Set(plans.map { "\($0.server)>\($0.client)" }) == ["one>one", "one>two", "two>one", "two>two"])
+        #expect(plans.allSatisfy { $0.block == "crossed" && $0.strength == 2 && $0.tuples > 0 })
+        #expect(Set(plans.flatMap(\.cellIDs)) == Set(cells.map(\.id)))
+
+        var results = cells.map { CellResult(cell: $0, outcome: .pass, durationMs: 1) }
+        #expect(CoveringArrayCoverage.of(plans, results: results).allSatisfy { $0.covered == $0.tuples })
+        // A cell of one>two that did not run (a harness error) loses the tuples no other cell of the pair has.
+        let lost = try #require(results.firstIndex { $0.server == "one" && $0.client == "two" })
+        results[lost].outcome = .error
+        let entries = CoveringArrayCoverage.of(plans, results: results)
+        let short = try #require(entries.first { $0.server == "one" && $0.client == "two" })
+        let kept = results.filter { $0.server == "one" && $0.client == "two" && $0.outcome == .pass }.map(\.params.coverageRow)
+        #expect(short.covered == CoveringArray.tupleCount(of: kept, strength: 2) && short.covered < short.tuples)
+        #expect(entries.filter { $0.covered < $0.tuples }.count == 1)
+
+        var report = Report(startedAt: "", durationS: 0, matrix: "m", libraries: [], summary: .init(results: results), results: results, complete: true)
+        report.coveringArrays = entries
+        let summary = CoveringArraySummary(entries)
+        #expect(summary.blocks.count == 1 && summary.blocks[0].short == [short])
+        #expect(TerminalReport.render(report).contains("covering arrays: crossed (pairwise) \(CoveringArraySummary.percent(summary.blocks[0].share)) of \(summary.blocks[0].tuples) tuples over 4 pairs, 1 short of 100%"))
+        let markdown = MarkdownReport.render(report)
+        #expect(markdown.contains("## Covering arrays"))
+        #expect(markdown.contains("| crossed | pairwise | 4 | \(summary.blocks[0].covered) / \(summary.blocks[0].tuples) | **"))
+        #expect(markdown.contains("one>two \(CoveringArraySummary.percent(short.share))"))
+        let json = String(decoding: try report.jsonData(), as: UTF8.self)
+        #expect(json.contains(#""covering_arrays" : ["#) && json.contains(#""covered" : \#(short.covered)"#))
+        #expect(HTMLReport.render(report).contains("covering_arrays"))
+        // 99.96% is not shown as 100%.
+        #expect(CoveringArraySummary.percent(0.9996) == "99.9%" && CoveringArraySummary.percent(1) == "100.0%")
+    }
+
     @Test("min_coverage is a percentage at the top of a matrix file")
     func minimumCoverageKey() throws {
         #expect(try MatrixFile(yaml: "libraries: [a]\nmin_coverage: 90\n", source: "m.yml").minimumCoverage == 90)

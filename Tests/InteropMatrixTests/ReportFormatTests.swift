@@ -85,7 +85,7 @@ struct ReportFormatTests {
     func shardsMerge() async throws {
         let catalog = await Fixture.shared.catalog
         // Every library found, small enough to run five times: the whole run and four shards.
-        let matrix = try MatrixFile(yaml: "name: shards\nlibraries: all\nscenarios: [basic, client-cert-missing]\nversions: [TLS1.2, TLS1.3]\ncerts: [ecdsa-p256]\nclient_auth: [none, required]\n", source: "shards.yml")
+        let matrix = try MatrixFile(yaml: "name: shards\nlibraries: all\nscenarios: [basic, client-cert-missing]\nversions: [TLS1.2, TLS1.3]\ncerts: [ecdsa-p256]\nclient_auth: [none, required]\ncoverage: pairwise\n", source: "shards.yml")
         let whole = try await MatrixRun(matrix: matrix, catalog: catalog, jobs: 2).run()
         var shards: [(path: String, report: Report)] = []
         for k in 1...4 {
@@ -102,6 +102,12 @@ struct ReportFormatTests {
         #expect(merged.summary == whole.summary)
         #expect(merged.complete)
         #expect(merged.mergedShards == ["1/4", "2/4", "3/4", "4/4"])
+        // The covering arrays' share of tuples: all of them in the whole run, part in a shard, and
+        // counted again over every shard's cells in the merge.
+        let arrays = try #require(whole.coveringArrays)
+        #expect(!arrays.isEmpty && arrays.allSatisfy { $0.covered == $0.tuples && $0.tuples > 0 })
+        #expect(shards.contains { $0.report.coveringArrays?.contains { $0.covered < $0.tuples } == true })
+        #expect(merged.coveringArrays == arrays)
 
         // Reports of another matrix, or the same shard twice, are refused.
         var other = MatrixRun(matrix: try MatrixFile(yaml: "libraries: [openssl]\n", source: "other"), catalog: catalog)
