@@ -89,58 +89,79 @@ public struct MatrixRun: Sendable {
     /// The most cells the matrix can expand to, counted from its dimensions without building a
     /// cell: every pair × scenario × version × certificate × suite × group × client auth × network
     /// of each block, with `all` taken as every registry entry that fits the version and
-    /// certificate. Cells a scenario skips, duplicates and --filter/--only/--shard are not taken off,
-    /// so the count is an upper bound. Saturates at `Int.max`.
-    public func cellUpperBound() -> Int {
-        func times(_ a: Int, _ b: Int) -> Int {
-            let (product, overflow) = a.multipliedReportingOverflow(by: b)
-            return overflow ? Int.max : product
-        }
-        func plus(_ a: Int, _ b: Int) -> Int {
-            let (sum, overflow) = a.addingReportingOverflow(b)
-            return overflow ? Int.max : sum
-        }
+    /// certificate, or with the libraries' capabilities (`libraries`) every entry either side of
+    /// the pair implements. Cells a scenario skips, duplicates and --filter/--only/--shard are not
+    /// taken off, so the count is an upper bound. Saturates at `Int.max`.
+    public func cellUpperBound(libraries: [String: PeerLibrary]? = nil) -> Int {
         let servers = Set(matrix.servers), clients = Set(matrix.clients)
         var total = 0
-        for block in matrix.blocks {
-            let ring = max(servers.count, clients.count)
-            let pairs = block.pairs.isEmpty ? times(servers.count, clients.count)
-                : Set(block.pairs).filter { pair in
-                    let sides = pair.split(separator: ">").map(String.init)
-                    return sides.count == 2 && servers.contains(sides[0]) && clients.contains(sides[1])
-                }.count + (block.pairs.contains(MatrixBlock.ring) ? ring : 0)
-            var perPair = 0
-            for name in block.scenarios {
-                guard let scenario = Scenarios.named(name) else { continue }
-                if scenario.usesLibraryDefaults {
-                    perPair = plus(perPair, times(block.certs.count, block.network.count))
-                    continue
-                }
-                var full = 0
-                var largestSuites = 0, largestGroups = 1
-                for version in block.versions {
-                    let groupCount = groups(block.groups, version: version, pair: []).count
-                    largestGroups = max(largestGroups, groupCount)
-                    for cert in block.certs {
-                        let suiteCount = suites(block.suites, version: version, cert: cert, pair: []).count
-                        largestSuites = max(largestSuites, suiteCount)
-                        let each = times(times(times(suiteCount, max(1, groupCount)), block.clientAuth.count), block.network.count)
-                        full = plus(full, each)
-                    }
-                }
-                if case .strength(let t) = block.coverage {
-                    // Each cell of a covering array covers at least one tuple not yet covered, so
-                    // there are at most as many cells as t-tuples of the dimensions' values.
-                    let sizes = [block.versions.count, block.certs.count, largestSuites, largestGroups, block.clientAuth.count, block.network.count]
-                    let tuples = CoveringArray.combinations(of: sizes.count, taking: min(t, sizes.count))
-                        .reduce(0) { sum, dims in plus(sum, dims.reduce(1) { times($0, sizes[$1]) }) }
-                    full = min(full, tuples)
-                }
-                perPair = plus(perPair, full)
+        guard let libraries else {
+            for block in matrix.blocks {
+                let ring = max(servers.count, clients.count)
+                let pairs = block.pairs.isEmpty ? Self.times(servers.count, clients.count)
+                    : Set(block.pairs).filter { pair in
+                        let sides = pair.split(separator: ">").map(String.init)
+                        return sides.count == 2 && servers.contains(sides[0]) && clients.contains(sides[1])
+                    }.count + (block.pairs.contains(MatrixBlock.ring) ? ring : 0)
+                total = Self.plus(total, Self.times(pairs, cellUpperBound(block, pair: [])))
             }
-            total = plus(total, times(pairs, perPair))
+            return total
+        }
+        let ring = (matrix.ringLibraries.isEmpty ? matrix.libraryIDs : matrix.ringLibraries).sorted()
+        for server in matrix.servers {
+            for client in matrix.clients {
+                let pair = [libraries[server], libraries[client]].compactMap { $0 }
+                for block in matrix.blocks where block.includes(server: server, client: client, libraries: ring) {
+                    total = Self.plus(total, cellUpperBound(block, pair: pair))
+                }
+            }
         }
         return total
+    }
+
+    private static func times(_ a: Int, _ b: Int) -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? Int.max : product
+    }
+
+    private static func plus(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
+    }
+
+    /// One pair's bound in one block (`pair` empty: any pair, from the registry alone).
+    private func cellUpperBound(_ block: MatrixBlock, pair: [PeerLibrary]) -> Int {
+        let times = Self.times, plus = Self.plus
+        var perPair = 0
+        for name in block.scenarios {
+            guard let scenario = Scenarios.named(name) else { continue }
+            if scenario.usesLibraryDefaults {
+                perPair = plus(perPair, times(block.certs.count, block.network.count))
+                continue
+            }
+            var full = 0
+            var largestSuites = 0, largestGroups = 1
+            for version in block.versions {
+                let versionGroups = groups(block.groups, version: version, pair: pair)
+                largestGroups = max(largestGroups, versionGroups.count)
+                for cert in block.certs {
+                    let certSuites = suites(block.suites, version: version, cert: cert, pair: pair)
+                    largestSuites = max(largestSuites, certSuites.count)
+                    let combinations = certSuites.reduce(0) { plus($0, max(1, Self.groups(versionGroups, version: version, cert: cert, suite: $1).count)) }
+                    full = plus(full, times(times(combinations, block.clientAuth.count), block.network.count))
+                }
+            }
+            if case .strength(let t) = block.coverage {
+                // Each cell of a covering array covers at least one tuple not yet covered, so
+                // there are at most as many cells as t-tuples of the dimensions' values.
+                let sizes = [block.versions.count, block.certs.count, largestSuites, largestGroups, block.clientAuth.count, block.network.count]
+                let tuples = CoveringArray.combinations(of: sizes.count, taking: min(t, sizes.count))
+                    .reduce(0) { sum, dims in plus(sum, dims.reduce(1) { times($0, sizes[$1]) }) }
+                full = min(full, tuples)
+            }
+            perPair = plus(perPair, full)
+        }
+        return perPair
     }
 
     /// Whether a cell id is one this run would run, were the matrix to name it: the id's pair is
@@ -212,17 +233,9 @@ public struct MatrixRun: Sendable {
         var cells: [Cell] = []
         for version in block.versions {
             for cert in block.certs {
+                let versionGroups = groups(block.groups, version: version, pair: pair)
                 for suite in suites(block.suites, version: version, cert: cert, pair: pair) {
-                    // Before TLS 1.3 a group only matters to an ECDHE suite; with DHE or RSA key
-                    // transport forcing one would only take away the library's finite-field parameters.
-                    let groupsApply = version == .tls13 || suite == nil || suite?.keyExchange == "ECDHE"
-                    // Before TLS 1.3 the client's groups also bound the curve of an ECDSA server
-                    // certificate (RFC 8422 §5.1; OpenSSL says "wrong curve"): force only its own curve.
-                    let usable = groups(block.groups, version: version, pair: pair).filter { group in
-                        guard let group, version < .tls13, cert.isECDSA || cert == .ed25519 else { return true }
-                        return group == cert.curveName
-                    }
-                    for group in groupsApply ? usable : [nil] {
+                    for group in Self.groups(versionGroups, version: version, cert: cert, suite: suite) {
                         for auth in block.clientAuth {
                             let params = CellParameters(version: version, suite: suite?.name, suiteCode: suite?.codeText, group: group, cert: cert, clientAuth: auth)
                             cells += cell(params)
@@ -246,6 +259,19 @@ public struct MatrixRun: Sendable {
             candidates = CipherSuiteRegistry.all.filter { pair.isEmpty || implemented.contains($0.codeText) }
         }
         return candidates.filter { $0.isAuthenticated(by: cert, at: version) }
+    }
+
+    /// Of the groups a block crosses at `version`, those a cell with this certificate and suite
+    /// forces: before TLS 1.3 a group only matters to an ECDHE suite (with DHE or RSA key transport
+    /// forcing one would only take away the library's finite-field parameters), and the client's
+    /// groups also bound the curve of an ECDSA server certificate (RFC 8422 §5.1; OpenSSL says
+    /// "wrong curve"), so only its own curve is forced.
+    static func groups(_ groups: [String?], version: TLSVersion, cert: CertificateKeyType, suite: CipherSuite?) -> [String?] {
+        guard version == .tls13 || suite == nil || suite?.keyExchange == "ECDHE" else { return [nil] }
+        return groups.filter { group in
+            guard let group, version < .tls13, cert.isECDSA || cert == .ed25519 else { return true }
+            return group == cert.curveName
+        }
     }
 
     /// The groups a block crosses for one version (`NamedGroup.applies`).

@@ -76,10 +76,16 @@ struct MatrixOptions: ParsableArguments {
 
     /// Refuses a matrix that can expand to more than a million cells, counted from its dimensions
     /// before a cell is built: building a hostile matrix's cells is what would exhaust memory.
-    func checkSize(of run: MatrixRun) throws {
-        let bound = run.cellUpperBound()
+    /// A matrix whose `all` selections only pass the bound once narrowed to what the libraries
+    /// implement is counted again with their capabilities (the peers are asked, nothing is built).
+    func checkSize(of run: MatrixRun) async throws {
+        var bound = run.cellUpperBound()
         guard bound > MatrixRun.maximumCells else { return }
-        throw ValidationError("\(matrix ?? "the matrix") can expand to \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cells (an upper bound counted from its dimensions, before --filter); at most 1,000,000: split it, or vary each dimension in a block of its own")
+        if let loaded = try? await run.loadLibraries() {
+            bound = min(bound, loaded.run.cellUpperBound(libraries: loaded.libraries))
+            guard bound > MatrixRun.maximumCells else { return }
+        }
+        throw ValidationError("\(matrix ?? "the matrix") can expand to \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cells (an upper bound counted from its dimensions, before --filter, with the libraries' capabilities where they could be read); at most 1,000,000: split it, or vary each dimension in a block of its own")
     }
 
     func load() throws -> MatrixFile {
@@ -199,7 +205,7 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file)
             run.filters = options.filter
-            try options.checkSize(of: run)
+            try await options.checkSize(of: run)
             let libraries: [String: PeerLibrary]?
             do {
                 let loaded = try await run.loadLibraries()
@@ -286,7 +292,7 @@ extension InteropMatrixCommand {
             let file = try options.load()
             var run = MatrixRun(matrix: file, timeout: .milliseconds(Int(timeout * 1000)))
             run.filters = options.filter
-            try options.checkSize(of: run)
+            try await options.checkSize(of: run)
             var benchmark = Benchmark(run: run, jobs: jobs)
             benchmark.includeNaive = !noNaive
             let results: Benchmark.Results

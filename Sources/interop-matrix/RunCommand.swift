@@ -113,7 +113,7 @@ extension InteropMatrixCommand {
             }
             let live = !quiet
             let progress = Progress(terminal: isatty(STDERR_FILENO) == 1)
-            try options.checkSize(of: run)
+            try await options.checkSize(of: run)
             if run.cells().isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty && only.isEmpty ? "" : " with --filter/--only") selects no cells; `interop-matrix list` shows what a matrix expands to")
             }
