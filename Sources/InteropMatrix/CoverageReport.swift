@@ -9,6 +9,26 @@ public struct PairCoverage: Codable, Sendable, Equatable {
     public var server: String
     public var client: String
     public var dimensions: [Dimension]
+    /// Per two dimensions, the value pairs some cell both sides can run has, and those no cell
+    /// that ran crossed: what one-at-a-time blocks never test together.
+    public var crossings: [Crossing]?
+
+    public struct Crossing: Codable, Sendable, Equatable {
+        /// Two of `dimensionNames`, in that order.
+        public var dimensions: [String]
+        public var possible: Int
+        public var crossed: Int
+        /// The value pairs never crossed (at most `shownNeverCrossed` of them), in the registry's order.
+        public var neverCrossed: [[String]]
+
+        enum CodingKeys: String, CodingKey {
+            case dimensions, possible, crossed
+            case neverCrossed = "never_crossed"
+        }
+    }
+
+    /// How many never-crossed value pairs a report keeps per pair and two dimensions.
+    public static let shownNeverCrossed = 8
 
     public struct Dimension: Codable, Sendable, Equatable {
         /// `version`, `cert`, `client_auth`, `suite` or `group`.
@@ -70,6 +90,30 @@ public struct PairCoverage: Codable, Sendable, Equatable {
         let groups = server.groups.filter { client.groups.contains($0) && NamedGroup.code(of: $0) != nil }
         let triedGroups = Set(ran.flatMap { r in [r.params.group].compactMap { $0 } + views(r).compactMap(\.group) })
 
+        // The combinations both sides can run, as a block of every value would have them (a suite
+        // only with a certificate that authenticates it, a group only where a cell forces one),
+        // and those the cells that ran had: their forced values, or those read back.
+        var possible: [[String?]] = []
+        let bothGroups = groups
+        for version in usable {
+            let versionGroups: [String?] = bothGroups.filter { NamedGroup.applies($0, to: version) }
+            for cert in certs {
+                for suite in suites where suite.isAuthenticated(by: cert, at: version) {
+                    let forced = MatrixRun.groups(versionGroups, version: version, cert: cert, suite: suite)
+                    for group in forced.isEmpty ? [nil] : forced {
+                        possible.append([version.rawValue, cert.rawValue, nil, suite.name, group])
+                    }
+                }
+            }
+        }
+        let tried: [[String?]] = ran.map { r in
+            let view = views(r).first
+            return [view?.version.rawValue ?? r.params.version.rawValue, r.params.cert.rawValue, r.params.clientAuth.rawValue,
+                    r.params.suite ?? views(r).lazy.map(\.suite).first { CipherSuiteRegistry.suite(named: $0) != nil },
+                    r.params.group ?? views(r).lazy.compactMap(\.group).first]
+        }
+        crossings = Self.crossings(possible: possible, auths: auths, tried: tried)
+
         dimensions = [
             Dimension(name: "version", supported: versions.count, neverTried: versions.filter { !triedVersions.contains($0) }),
             Dimension(name: "cert", supported: certs.count, neverTried: certs.map(\.rawValue).filter { !triedCerts.contains($0) }),
@@ -80,6 +124,93 @@ public struct PairCoverage: Codable, Sendable, Equatable {
     }
 
     public func dimension(_ name: String) -> Dimension? { dimensions.first { $0.name == name } }
+
+    /// Per two dimensions (of `dimensionNames`), the value pairs of `possible` (rows of a value per
+    /// dimension, client auth left nil: every mode goes with every combination) and of those the
+    /// `tried` rows lack. A nil value (no group where none applies, a value not read back) pairs
+    /// with nothing.
+    static func crossings(possible: [[String?]], auths: [String], tried: [[String?]]) -> [Crossing] {
+        let names = dimensionNames
+        let authIndex = names.firstIndex(of: "client_auth")!
+        var out: [Crossing] = []
+        for a in 0..<names.count {
+            for b in (a + 1)..<names.count {
+                var order: [[String]] = []
+                var all = Set<[String]>()
+                func add(_ x: String?, _ y: String?) {
+                    guard let x, let y, all.insert([x, y]).inserted else { return }
+                    order.append([x, y])
+                }
+                for row in possible {
+                    if a == authIndex { for auth in auths { add(auth, row[b]) } }
+                    else if b == authIndex { for auth in auths { add(row[a], auth) } }
+                    else { add(row[a], row[b]) }
+                }
+                guard !all.isEmpty else { continue }
+                let crossed = Set(tried.compactMap { row -> [String]? in
+                    guard let x = row[a], let y = row[b] else { return nil }
+                    return [x, y]
+                }).intersection(all)
+                let never = order.filter { !crossed.contains($0) }
+                out.append(Crossing(dimensions: [names[a], names[b]], possible: all.count, crossed: crossed.count,
+                                    neverCrossed: Array(never.prefix(shownNeverCrossed))))
+            }
+        }
+        return out
+    }
+}
+
+/// The run's crossings over every pair, per two dimensions, for summaries.
+public struct CrossingSummary: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var dimensions: [String]
+        public var possible: Int
+        public var crossed: Int
+        /// Pairs with a value pair never crossed, and a few such value pairs with how many pairs missed them.
+        public var pairsShort: Int
+        public var examples: [(values: [String], pairs: Int)]
+
+        public static func == (l: Entry, r: Entry) -> Bool {
+            l.dimensions == r.dimensions && l.possible == r.possible && l.crossed == r.crossed && l.pairsShort == r.pairsShort
+        }
+
+        public var name: String { dimensions.joined(separator: " × ") }
+    }
+
+    public var entries: [Entry] = []
+
+    public init(_ pairs: [PairCoverage]) {
+        for pair in pairs {
+            for crossing in pair.crossings ?? [] {
+                let i = entries.firstIndex { $0.dimensions == crossing.dimensions } ?? {
+                    entries.append(Entry(dimensions: crossing.dimensions, possible: 0, crossed: 0, pairsShort: 0, examples: []))
+                    return entries.count - 1
+                }()
+                entries[i].possible += crossing.possible
+                entries[i].crossed += crossing.crossed
+                if crossing.crossed < crossing.possible { entries[i].pairsShort += 1 }
+                for values in crossing.neverCrossed {
+                    if let j = entries[i].examples.firstIndex(where: { $0.values == values }) { entries[i].examples[j].pairs += 1 }
+                    else { entries[i].examples.append((values, 1)) }
+                }
+            }
+        }
+        for i in entries.indices {
+            entries[i].examples = entries[i].examples.enumerated().sorted { ($0.element.pairs, -$0.offset) > ($1.element.pairs, -$1.offset) }.map(\.element)
+        }
+    }
+
+    public var possible: Int { entries.reduce(0) { $0 + $1.possible } }
+    public var crossed: Int { entries.reduce(0) { $0 + $1.crossed } }
+
+    /// One line for the terminal: the share of value pairs crossed, and the least crossed dimensions.
+    public var line: String? {
+        guard possible > 0 else { return nil }
+        let gaps = entries.filter { $0.crossed < $0.possible }.sorted { Double($0.crossed) / Double($0.possible) < Double($1.crossed) / Double($1.possible) }
+        let shown = gaps.prefix(4).map { "\($0.name) \($0.crossed)/\($0.possible)" }
+        return "crossings: \(CoveringArraySummary.percent(Double(crossed) / Double(possible))) of the value pairs both sides of a pair support were crossed in a cell"
+            + (shown.isEmpty ? "" : " (least: " + shown.joined(separator: ", ") + "; the report's Never crossed names them)")
+    }
 }
 
 /// The whole run's coverage in a few numbers, for summaries.

@@ -248,6 +248,36 @@ public enum HTMLReport {
           table.appendChild(row);
         });
         box.appendChild(table);
+        // Never crossed: per two dimensions, the value pairs both sides support that no cell crossed.
+        var crossings = [];
+        pairs.forEach(function (p) {
+          (p.crossings || []).forEach(function (c) {
+            var key = c.dimensions.join(" × "), e = crossings.filter(function (x) { return x.key === key; })[0];
+            if (!e) { e = { key: key, possible: 0, crossed: 0, short: 0, examples: {} }; crossings.push(e); }
+            e.possible += c.possible; e.crossed += c.crossed;
+            if (c.crossed < c.possible) e.short += 1;
+            c.never_crossed.forEach(function (v) { var k = v.join(" with "); e.examples[k] = (e.examples[k] || 0) + 1; });
+          });
+        });
+        if (!crossings.length) return;
+        var possible = 0, crossed = 0;
+        crossings.forEach(function (e) { possible += e.possible; crossed += e.crossed; });
+        summary.appendChild(el("div", { "class": "meta", id: "crossing-line" }, "Crossings: " + (Math.floor(1000 * crossed / possible) / 10) +
+          "% of the value pairs both sides of a pair support were crossed in a cell; " + (possible - crossed) + " never crossed (see Never crossed below)"));
+        box.appendChild(el("h2", {}, "Never crossed"));
+        box.appendChild(el("p", {}, "Per two dimensions, summed over the pairs: value pairs some combination both sides can run has, and how many no cell which ran crossed (hover for examples)."));
+        var cross = el("table", { "class": "grid coverage", id: "crossings" }), row0 = el("tr");
+        ["dimensions", "crossed / possible", "pairs short", "never crossed, most missed"].forEach(function (n) { row0.appendChild(el("th", {}, n)); });
+        cross.appendChild(row0);
+        crossings.forEach(function (e) {
+          var row = el("tr"), examples = Object.keys(e.examples).sort(function (a, b) { return e.examples[b] - e.examples[a]; });
+          row.appendChild(el("th", {}, e.key));
+          row.appendChild(el("td", { "class": e.crossed < e.possible ? "fail" : "pass" }, e.crossed + " / " + e.possible));
+          row.appendChild(el("td", {}, String(e.short)));
+          row.appendChild(el("td", { title: examples.join(", ") }, examples.slice(0, 3).join(", ") || "none"));
+          cross.appendChild(row);
+        });
+        box.appendChild(cross);
       })();
       // Covering arrays: per t-way block, the share of its t-tuples that cells which ran covered.
       (function coveringArrays() {

@@ -28,6 +28,7 @@ public enum MarkdownReport {
         out.append(contentsOf: networkTable(report))
         out.append(contentsOf: uniqueSupport(report))
         out.append(contentsOf: coverageSection(report))
+        out.append(contentsOf: crossingSection(report))
         out.append(contentsOf: coveringArraySection(report))
         out.append(contentsOf: problems(report))
         out.append(contentsOf: unsupported(report))
@@ -326,6 +327,23 @@ public enum MarkdownReport {
         return out
     }
 
+    /// Per two dimensions: the value pairs both sides of a pair support that no cell which ran
+    /// crossed, summed over the pairs, with those most pairs missed.
+    static func crossingSection(_ report: Report) -> [String] {
+        let summary = CrossingSummary(report.coverage ?? PairCoverage.of(report))
+        guard summary.possible > 0 else { return [] }
+        var out = ["## Never crossed", "",
+                   "Of the value pairs (a suite with a client-auth mode, a group with a certificate type…) that some combination both sides of a pair can run has, "
+                   + "\(CoveringArraySummary.percent(Double(summary.crossed) / Double(summary.possible))) were crossed in a cell that ran. Crossed / possible, summed over the pairs, and value pairs never crossed, those most pairs missed first:", "",
+                   "| dimensions | crossed / possible | pairs short | never crossed (in how many pairs) |", "|---|---|---|---|"]
+        for entry in summary.entries {
+            let shown = entry.examples.prefix(6).map { "\(escape($0.values.joined(separator: " with "))) (\($0.pairs))" }.joined(separator: ", ")
+            out.append("| \(entry.name) | \(entry.crossed) / \(entry.possible) | \(entry.pairsShort) | \(entry.examples.isEmpty ? "none" : shown) |")
+        }
+        out.append("")
+        return out
+    }
+
     /// Per t-way block: the share of its covering arrays' t-tuples the run covered, and the pairs
     /// that fell short (their cells did not all run).
     static func coveringArraySection(_ report: Report) -> [String] {
@@ -498,6 +516,7 @@ public enum TerminalReport {
         }
         let coverage = report.coverage ?? PairCoverage.of(report)
         if !coverage.isEmpty { out.append(CoverageSummary(coverage).line) }
+        if !coverage.isEmpty, let line = CrossingSummary(coverage).line { out.append(line) }
         if let line = CoveringArraySummary(report.coveringArrays ?? []).line { out.append(line) }
         if let shortfall = report.coverageShortfall { out.append("COVERAGE SHORTFALL: \(shortfall)") }
         let s = report.summary

@@ -90,6 +90,12 @@ enum WolfSSLCapabilities {
         return table[name.uppercased()]
     }
 
+    /// The RFC 7919 group of a TLS 1.3 FFDHE key exchange, from the prime's size in bits
+    /// (`wolfSSL_GetDhKey_Sz`); nil for 0 (no FFDHE) or any other size.
+    static func ffdheGroup(bits: Int32) -> String? {
+        [2048: "ffdhe2048", 3072: "ffdhe3072", 4096: "ffdhe4096", 6144: "ffdhe6144", 8192: "ffdhe8192"][bits]
+    }
+
     static func read() -> Capabilities {
         let (defaultVersions, defaultNames) = defaults()
         let lowest = versions.first ?? .tls12

@@ -188,7 +188,16 @@ final class WolfSSLConnection {
             view.librarySuiteName = wolfSSL_get_cipher_name_from_suite(first, second).map { String(cString: $0) }
             view.suiteName = wolfSSL_get_cipher_name_iana_from_suite(first, second).map { String(cString: $0) }.flatMap { $0.hasPrefix("TLS_") ? $0 : nil }
         }
-        if let name = wolfSSL_get_curve_name(handle) { view.group = WolfSSLCapabilities.groupName(library: String(cString: name)) }
+        if let name = wolfSSL_get_curve_name(handle) {
+            view.group = WolfSSLCapabilities.groupName(library: String(cString: name))
+        } else if view.version == .tls13 {
+            // wolfSSL 5.5.4 sets ssl->namedGroup, which wolfSSL_get_curve_name reads for FFDHE, only
+            // in a client (TLSX_KeyShare_Parse, on the ServerHello); its TLS 1.3 server keeps the
+            // FFDHE group in ssl->session alone, so the name is NULL there. TLSX_KeyShare_ProcessDh
+            // records the prime's size on both sides (wolfSSL_GetDhKey_Sz), and in TLS 1.3 an FFDHE
+            // key share is always one of RFC 7919's groups (RFC 8446 §4.2.7), one per size.
+            view.group = WolfSSLCapabilities.ffdheGroup(bits: wolfSSL_GetDhKey_Sz(handle))
+        }
         view.resumed = wolfSSL_session_reused(handle) == 1
         var protocolName: UnsafeMutablePointer<CChar>?
         var protocolLength: UInt16 = 0

@@ -114,7 +114,17 @@ extension InteropMatrixCommand {
             let live = !quiet
             let progress = Progress(terminal: isatty(STDERR_FILENO) == 1)
             try await options.checkSize(of: run)
-            if run.cells().isEmpty {
+            // `coverage:` blocks choose their covering arrays over what each pair supports, so the
+            // expansion without the peers' capabilities holds other cells than the run will: an
+            // --only id the run itself reported (and its replay.sh passes) can be missing from it.
+            // Where it is, decide "no cells" on the expansion the run uses, with the capabilities.
+            var selectable = run.cells()
+            if selectable.isEmpty && run.matrix.blocks.contains(where: { $0.coverage != .full }) {
+                var probe = run
+                probe.onUnavailable = nil
+                selectable = (try? await probe.loadLibraries()).map { $0.run.cells(libraries: $0.libraries) } ?? []
+            }
+            if selectable.isEmpty {
                 throw ValidationError("the matrix\(options.filter.isEmpty && only.isEmpty ? "" : " with --filter/--only") selects no cells; `interop-matrix list` shows what a matrix expands to")
             }
             // A shard may still select no cells (small matrices, many shards): that is a complete

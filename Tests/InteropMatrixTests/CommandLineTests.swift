@@ -34,6 +34,20 @@ struct CommandLineTests {
         #expect(run.errorLines.count == 1 && run.errors.contains("'nosuch'"))
     }
 
+    @Test("--only runs a cell of a pairwise block that only the libraries' capabilities choose (what a failed cell's replay does)")
+    func onlyPairwiseCell() async throws {
+        let yaml = "libraries: [openssl, gnutls]\nversions: [TLS1.2, TLS1.3]\nsuites: all\ngroups: all\ncerts: [rsa2048, ecdsa-p256]\nclient_auth: [none, required]\ncoverage: pairwise\n"
+        try yaml.write(toFile: path("pairwise.yml"), atomically: true, encoding: .utf8)
+        let run = MatrixRun(matrix: try MatrixFile.load(path: path("pairwise.yml")), catalog: await Fixture.shared.catalog)
+        let loaded = try await run.loadLibraries()
+        let registryOnly = Set(run.cells().map(\.id))
+        let id = try #require(loaded.run.cells(libraries: loaded.libraries).map(\.id).first { !registryOnly.contains($0) && $0.hasPrefix("openssl>gnutls/") })
+        let result = try await runCLIKeepingErrors(["--matrix", path("pairwise.yml"), "--only", id, "--no-baseline", "--quiet", "--json", path("one.json")])
+        #expect(result.status == 0, "\(result.errors)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: path("one.json"))))
+        #expect(report.results.map(\.id) == [id])
+    }
+
     @Test("a shard that selects no cells is a complete report of 0 cells, exit 0, and merges with the others")
     func emptyShard() async throws {
         let cell = "openssl>openssl/basic/TLS1.3/default/default/ecdsa-p256/auth-none"

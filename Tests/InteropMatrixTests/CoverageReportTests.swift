@@ -77,6 +77,49 @@ struct CoverageReportTests {
         #expect(stored.coverageShortfall == nil)
     }
 
+    @Test("value pairs both sides support that no cell crossed: a suite with client auth required, a TLS 1.3 suite with a non-default group")
+    func neverCrossed() throws {
+        let a = try Self.library("a", versions: ["TLS1.2", "TLS1.3"], suites: ["0x1301", "0x1302", "0xC02B"], groups: ["x25519", "secp256r1"], certs: ["ecdsa-p256"])
+        let b = try Self.library("b", versions: ["TLS1.2", "TLS1.3"], suites: ["0x1301", "0x1302", "0xC02B"], groups: ["x25519", "secp256r1"], certs: ["ecdsa-p256"])
+        // One-at-a-time: each suite with the default group and no client auth; each group with the
+        // default suite; client auth required with the defaults only.
+        var results = [
+            Self.result(.pass, version: .tls13, suite: "0x1301", negotiated: ("TLS_AES_128_GCM_SHA256", "0x1301", "x25519")),
+            Self.result(.pass, version: .tls13, suite: "0x1302", negotiated: ("TLS_AES_256_GCM_SHA384", "0x1302", "x25519")),
+            Self.result(.fail, version: .tls13, group: "secp256r1"),
+            Self.result(.pass, version: .tls12, suite: "0xC02B", negotiated: ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "0xC02B", "secp256r1")),
+            // Not run: crosses nothing.
+            Self.result(.unsupported, version: .tls13, suite: "0x1302", group: "secp256r1"),
+        ]
+        var required = Self.result(.pass, version: .tls13, negotiated: ("TLS_AES_128_GCM_SHA256", "0x1301", "x25519"))
+        required.params.clientAuth = .required
+        results.append(required)
+        let report = Report(startedAt: "", durationS: 0, matrix: "m", libraries: [a, b], summary: .init(results: results), results: results, complete: true)
+        let pair = try #require(PairCoverage.of(report).first)
+        let crossings = try #require(pair.crossings)
+        func crossing(_ x: String, _ y: String) throws -> PairCoverage.Crossing { try #require(crossings.first { $0.dimensions == [x, y] }) }
+        // Three suites × three modes; crossed: each suite with none, the first with required.
+        let suiteAuth = try crossing("client_auth", "suite")
+        #expect(suiteAuth.possible == 9 && suiteAuth.crossed == 4, "\(suiteAuth)")
+        #expect(suiteAuth.neverCrossed.contains(["required", "TLS_AES_256_GCM_SHA384"]) && !suiteAuth.neverCrossed.contains(["required", "TLS_AES_128_GCM_SHA256"]))
+        // TLS 1.3 suites with both groups, the TLS 1.2 one with its certificate's curve: 5; the failing
+        // cell forced secp256r1 without a suite, so TLS_AES_256_GCM_SHA384 never met secp256r1.
+        let suiteGroup = try crossing("suite", "group")
+        #expect(suiteGroup.possible == 5 && suiteGroup.crossed == 3, "\(suiteGroup)")
+        #expect(suiteGroup.neverCrossed == [["TLS_AES_128_GCM_SHA256", "secp256r1"], ["TLS_AES_256_GCM_SHA384", "secp256r1"]])
+        #expect(crossings.count == 10)
+
+        var stored = report
+        stored.coverage = PairCoverage.of(report)
+        let summary = CrossingSummary(try #require(stored.coverage))
+        #expect(summary.entries.first { $0.dimensions == ["suite", "group"] }?.pairsShort == 1)
+        let markdown = MarkdownReport.render(stored)
+        #expect(markdown.contains("## Never crossed"))
+        #expect(markdown.contains("| suite × group | 3 / 5 | 1 | TLS_AES_128_GCM_SHA256 with secp256r1 (1), TLS_AES_256_GCM_SHA384 with secp256r1 (1) |"), "\(markdown)")
+        #expect(TerminalReport.render(stored).contains("crossings: "))
+        #expect(String(decoding: try stored.jsonData(), as: UTF8.self).contains(#""never_crossed" : ["#))
+    }
+
     @Test("a t-way block's share of t-tuples: all when every chosen cell ran, less when one did not, in every format")
     func coveringArrayShare() throws {
         let one = try CoverageBlockTests.library("one", suites: ["0x1301", "0x1302", "0xC02F", "0xC02B"])

@@ -10,7 +10,7 @@ struct WorkflowTests {
         let text = try String(contentsOf: root.appendingPathComponent("ci/github/interop-matrix.yml"), encoding: .utf8)
         let workflow = try #require(try Yams.load(yaml: text) as? [String: Any])
         let jobs = try #require(workflow["jobs"] as? [String: Any])
-        #expect(Set(jobs.keys) == ["test", "quick", "shard", "merge"])
+        #expect(Set(jobs.keys) == ["test", "quick", "shard", "merge", "deep-shard", "deep-merge"])
         var commands: [String] = []
         for case let job as [String: Any] in jobs.values {
             #expect(job["runs-on"] != nil)
@@ -31,5 +31,12 @@ struct WorkflowTests {
         let on = try #require(workflow["on"] as? [String: Any])
         #expect(on["schedule"] != nil && on["push"] != nil)
         #expect(((jobs["shard"] as? [String: Any])?["if"] as? String)?.contains("schedule") == true)
+        // The weekly tier: matrix/deep.yml on its own schedule, sharded, merged, gating on its baseline.
+        let crons = ((on["schedule"] as? [Any]) ?? []).compactMap { ($0 as? [String: Any])?["cron"] as? String }
+        #expect(crons.count == 2)
+        let deepIf = try #require((jobs["deep-shard"] as? [String: Any])?["if"] as? String)
+        #expect(crons.contains { deepIf.contains($0) } && !(((jobs["shard"] as? [String: Any])?["if"] as? String) ?? "").contains(crons.first { deepIf.contains($0) } ?? "-"))
+        #expect(commands.contains { $0.contains("matrix/deep.yml") && $0.contains("--baseline matrix/expected/deep.json") && $0.contains("--shard") })
+        #expect(commands.contains { $0.contains(" merge out/deep-shard-") } && commands.contains { $0.contains("out/deep.md >> \"$GITHUB_STEP_SUMMARY\"") })
     }
 }
