@@ -184,7 +184,15 @@ public struct MatrixRun: Sendable {
         let cells = combinations(block, scenario, server: server, client: client, pair: pair)
         guard case .strength(let t) = block.coverage else { return cells }
         let planner = CellRunner(libraries: libraries, certificates: [:], timeout: timeout)
-        let runnable = pair.count == 2 ? cells.filter { planner.unsupportedReason($0) == nil } : cells
+        var runnable = pair.count == 2 ? cells.filter { planner.unsupportedReason($0) == nil } : cells
+        if pair.count == 2, cells.contains(where: { $0.params.group != nil }), !runnable.contains(where: { $0.params.group != nil }) {
+            // Neither side can show a forced group in effect (no group read-back), so no cell that
+            // forces one can pass: the pair's combinations are crossed with the libraries' default
+            // groups instead, rather than leaving its suites, certificates and modes untried.
+            var defaults = block
+            defaults.groups = .defaults
+            runnable = combinations(defaults, scenario, server: server, client: client, pair: pair).filter { planner.unsupportedReason($0) == nil }
+        }
         let rows = runnable.map(\.coverageRow) + [["strength \(t)"]]
         let array = coverings[rows] ?? CoveringArray(candidates: Array(rows.dropLast()), strength: t)
         coverings[rows] = array

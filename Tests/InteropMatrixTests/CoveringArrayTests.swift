@@ -98,11 +98,11 @@ struct CoverageBlockTests {
         client_auth: [none, optional, required]
     """
 
-    static func library(_ id: String, suites: [String], groups: [String] = ["x25519"]) throws -> PeerLibrary {
+    static func library(_ id: String, suites: [String], groups: [String] = ["x25519"], notReadable: [String] = []) throws -> PeerLibrary {
         let list = suites.map { #"{"code":"\#($0)","library_name":"\#($0)"}"# }.joined(separator: ",")
         let line = """
         {"library":{"id":"\(id)","name":"\(id)","version":"1"},"versions":["TLS1.2","TLS1.3"],"default_versions":["TLS1.2","TLS1.3"],
-         "suites":[\(list)],"groups":\(groups),"certificate_types":["rsa2048","ecdsa-p256"],"notes":[],"features":[]}
+         "suites":[\(list)],"groups":\(groups),"certificate_types":["rsa2048","ecdsa-p256"],"notes":[],"features":[],"not_readable":\(notReadable)}
         """
         return PeerLibrary(id: id, executable: "/nonexistent/peer-\(id)", capabilities: try JSONDecoder().decode(PeerCapabilities.self, from: Data(line.utf8)))
     }
@@ -126,6 +126,27 @@ struct CoverageBlockTests {
         // The suites only one side has are in the full block (as unsupported cells), never in the pairwise one.
         #expect(full.contains { $0.server == "one" && $0.client == "two" && $0.params.suiteCode == "0xC030" })
         #expect(!pairwise.contains { $0.server == "one" && $0.client == "two" && $0.params.suiteCode == "0xC030" })
+    }
+
+    @Test("a pair where neither side reads the group back crosses its suites, certificates and modes with the default groups")
+    func pairWithoutGroupReadBack() throws {
+        let suites = ["0x1301", "0x1302", "0xC02F", "0xC02B", "0x009C"]
+        let blind = try Self.library("blind", suites: suites, groups: ["x25519", "secp256r1"], notReadable: ["group"])
+        let seeing = try Self.library("seeing", suites: suites, groups: ["x25519", "secp256r1"])
+        let yaml = Self.yaml + "\n    groups: all\n    coverage: pairwise\n"
+        let cells = MatrixRun(matrix: try MatrixFile(yaml: yaml.replacingOccurrences(of: "[one, two]", with: "[blind, seeing]"), source: "m.yml"))
+            .cells(libraries: ["blind": blind, "seeing": seeing])
+        let planner = CellRunner(libraries: ["blind": blind, "seeing": seeing], certificates: [:], timeout: .seconds(1))
+        #expect(cells.allSatisfy { planner.unsupportedReason($0) == nil })
+        let blindPair = cells.filter { $0.server == "blind" && $0.client == "blind" }
+        // No forced group (none could be seen in effect), yet every suite, certificate and mode.
+        #expect(!blindPair.isEmpty && blindPair.allSatisfy { $0.params.group == nil })
+        #expect(Set(blindPair.compactMap(\.params.suiteCode)) == Set(suites))
+        #expect(Set(blindPair.map(\.params.clientAuth)) == Set(ClientAuth.allCases))
+        #expect(tuples(blindPair.map(\.coverageRow), 2).count > 0)
+        // A pair with one side that reads the group still forces every group.
+        let mixed = cells.filter { $0.server == "blind" && $0.client == "seeing" }
+        #expect(Set(mixed.compactMap(\.params.group)) == ["x25519", "secp256r1"])
     }
 
     @Test("coverage is inherited from the top level, and an unknown value names the choices")
