@@ -255,20 +255,6 @@ public struct CoverageSummary: Sendable {
     }
 }
 
-/// The covering array a t-way block chose for one pair and scenario: what the report's share of
-/// t-tuples is counted against.
-public struct CoveringPlan: Sendable, Equatable {
-    public var block: String
-    public var scenario: String
-    public var server: String
-    public var client: String
-    public var strength: Int
-    /// The distinct t-tuples of the combinations the pair can run: what the chosen cells cover.
-    public var tuples: Int
-    /// The chosen cells' ids, in the block's order.
-    public var cellIDs: [String]
-}
-
 /// For one t-way block, pair and scenario: how many of the t-tuples its covering array covers were
 /// exercised by a cell that ran (passed, failed, timed out or crashed). A cell that did not run
 /// (a harness error, a stopped or filtered run, another shard) covers nothing, so a complete run
@@ -279,32 +265,26 @@ public struct CoveringArrayCoverage: Codable, Sendable, Equatable {
     public var server: String
     public var client: String
     public var strength: Int
+    /// The distinct t-tuples of the combinations the pair can run: what the chosen cells cover.
     public var tuples: Int
+    /// Of them, those covered by cells that ran (0 until `counted`).
     public var covered: Int
-    /// The covering array's cell ids: what `merge` counts again over every shard's results.
+    /// The covering array's cell ids, in the block's order: what `merge` counts again over every
+    /// shard's results.
     public var cells: [String]
 
     public var share: Double { tuples == 0 ? 1 : Double(covered) / Double(tuples) }
 
-    /// Each plan with the tuples that `results` (those that ran) cover.
-    public static func of(_ plans: [CoveringPlan], results: [CellResult]) -> [CoveringArrayCoverage] {
+    /// The entries (as the expansion plans them, or as a shard counted them) with the tuples
+    /// that `results` (those that ran; a merge's, of every shard) cover.
+    public static func counted(_ entries: [CoveringArrayCoverage], results: [CellResult]) -> [CoveringArrayCoverage] {
         let ran = Dictionary(results.filter { [.pass, .fail, .timeout, .crash].contains($0.outcome) }.map { ($0.id, $0.params) },
                              uniquingKeysWith: { a, _ in a })
-        return plans.map { plan in
-            let rows = plan.cellIDs.compactMap { ran[$0]?.coverageRow }
-            return CoveringArrayCoverage(block: plan.block, scenario: plan.scenario, server: plan.server, client: plan.client,
-                                         strength: plan.strength, tuples: plan.tuples,
-                                         covered: CoveringArray.tupleCount(of: rows, strength: plan.strength), cells: plan.cellIDs)
+        return entries.map { entry in
+            var counted = entry
+            counted.covered = CoveringArray.tupleCount(of: entry.cells.compactMap { ran[$0]?.coverageRow }, strength: entry.strength)
+            return counted
         }
-    }
-
-    /// The same entries counted again over `results` (a merge's, of every shard).
-    public static func recounted(_ entries: [CoveringArrayCoverage], results: [CellResult]) -> [CoveringArrayCoverage] {
-        of(entries.map(\.plan), results: results)
-    }
-
-    var plan: CoveringPlan {
-        CoveringPlan(block: block, scenario: scenario, server: server, client: client, strength: strength, tuples: tuples, cellIDs: cells)
     }
 
     /// `pairwise`, `3-way`.

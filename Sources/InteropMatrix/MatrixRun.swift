@@ -58,9 +58,9 @@ public struct MatrixRun: Sendable {
 
     /// The cells, as `cells(libraries:)`, and the covering array each t-way block chose per pair
     /// and scenario (those with at least one cell selected), for the report's share of t-tuples.
-    public func expansion(libraries: [String: PeerLibrary]? = nil) -> (cells: [Cell], plans: [CoveringPlan]) {
+    public func expansion(libraries: [String: PeerLibrary]? = nil) -> (cells: [Cell], plans: [CoveringArrayCoverage]) {
         var cells: [Cell] = []
-        var plans: [CoveringPlan] = []
+        var plans: [CoveringArrayCoverage] = []
         // Pairs whose runnable combinations are the same (without capabilities, every pair's) share
         // one covering array: the greedy choice is the costly part.
         var coverings: [[[String]]: CoveringArray] = [:]
@@ -83,7 +83,7 @@ public struct MatrixRun: Sendable {
             guard only.isEmpty || only.contains(cell.id) else { return false }
             return seen.insert(cell.id).inserted
         }
-        return (selected, plans.filter { $0.cellIDs.contains(where: seen.contains) })
+        return (selected, plans.filter { $0.cells.contains(where: seen.contains) })
     }
 
     /// The most cells the matrix can expand to, counted from its dimensions without building a
@@ -180,7 +180,7 @@ public struct MatrixRun: Sendable {
     /// covering array of the combinations the pair can run (with capabilities known; without them,
     /// `list` covers every combination the registry allows).
     private func expand(_ block: MatrixBlock, _ scenario: any Scenario, server: String, client: String, pair: [PeerLibrary],
-                        libraries: [String: PeerLibrary], coverings: inout [[[String]]: CoveringArray], plans: inout [CoveringPlan]) -> [Cell] {
+                        libraries: [String: PeerLibrary], coverings: inout [[[String]]: CoveringArray], plans: inout [CoveringArrayCoverage]) -> [Cell] {
         let cells = combinations(block, scenario, server: server, client: client, pair: pair)
         guard case .strength(let t) = block.coverage else { return cells }
         let planner = CellRunner(libraries: libraries, certificates: [:], timeout: timeout)
@@ -198,8 +198,8 @@ public struct MatrixRun: Sendable {
         coverings[rows] = array
         let chosen = array.chosen.map { runnable[$0] }
         if !chosen.isEmpty {
-            plans.append(CoveringPlan(block: block.name, scenario: scenario.name, server: server, client: client, strength: t,
-                                      tuples: array.tuples, cellIDs: chosen.map(\.id)))
+            plans.append(CoveringArrayCoverage(block: block.name, scenario: scenario.name, server: server, client: client, strength: t,
+                                               tuples: array.tuples, covered: 0, cells: chosen.map(\.id)))
         }
         return chosen
     }
@@ -442,7 +442,7 @@ public struct MatrixRun: Sendable {
         report.shard = shard?.description
         report.stopped = stop.reason
         report.coverage = PairCoverage.of(report)
-        report.coveringArrays = plans.isEmpty ? nil : CoveringArrayCoverage.of(plans, results: finished)
+        report.coveringArrays = plans.isEmpty ? nil : CoveringArrayCoverage.counted(plans, results: finished)
         report.minimumCoverage = matrix.minimumCoverage
         var keysRemoved: Bool?
         if let directory, !keepCertificates {

@@ -53,7 +53,7 @@ public enum ReportMerge {
         merged.matrixDigest = first.report.matrixDigest
         merged.mergedShards = shards.sorted()
         merged.coverage = PairCoverage.of(merged)
-        merged.coveringArrays = first.report.coveringArrays.map { CoveringArrayCoverage.recounted($0, results: results) }
+        merged.coveringArrays = first.report.coveringArrays.map { CoveringArrayCoverage.counted($0, results: results) }
         merged.minimumCoverage = first.report.minimumCoverage
         // Shards compared with the same baseline: their comparisons add up to the whole run's.
         let comparisons = reports.compactMap(\.report.baseline)

@@ -128,14 +128,14 @@ struct CoverageReportTests {
         let (cells, plans) = run.expansion(libraries: ["one": one, "two": two])
         #expect(Set(plans.map { "\($0.server)>\($0.client)" }) == ["one>one", "one>two", "two>one", "two>two"])
         #expect(plans.allSatisfy { $0.block == "crossed" && $0.strength == 2 && $0.tuples > 0 })
-        #expect(Set(plans.flatMap(\.cellIDs)) == Set(cells.map(\.id)))
+        #expect(Set(plans.flatMap(\.cells)) == Set(cells.map(\.id)) && plans.allSatisfy { $0.covered == 0 })
 
         var results = cells.map { CellResult(cell: $0, outcome: .pass, durationMs: 1) }
-        #expect(CoveringArrayCoverage.of(plans, results: results).allSatisfy { $0.covered == $0.tuples })
+        #expect(CoveringArrayCoverage.counted(plans, results: results).allSatisfy { $0.covered == $0.tuples })
         // A cell of one>two that did not run (a harness error) loses the tuples no other cell of the pair has.
         let lost = try #require(results.firstIndex { $0.server == "one" && $0.client == "two" })
         results[lost].outcome = .error
-        let entries = CoveringArrayCoverage.of(plans, results: results)
+        let entries = CoveringArrayCoverage.counted(plans, results: results)
         let short = try #require(entries.first { $0.server == "one" && $0.client == "two" })
         let kept = results.filter { $0.server == "one" && $0.client == "two" && $0.outcome == .pass }.map(\.params.coverageRow)
         #expect(short.covered == CoveringArray.tupleCount(of: kept, strength: 2) && short.covered < short.tuples)
