@@ -162,17 +162,13 @@ public struct PairCoverage: Codable, Sendable, Equatable {
 
 /// The run's crossings over every pair, per two dimensions, for summaries.
 public struct CrossingSummary: Sendable {
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable {
         public var dimensions: [String]
         public var possible: Int
         public var crossed: Int
         /// Pairs with a value pair never crossed, and a few such value pairs with how many pairs missed them.
         public var pairsShort: Int
         public var examples: [(values: [String], pairs: Int)]
-
-        public static func == (l: Entry, r: Entry) -> Bool {
-            l.dimensions == r.dimensions && l.possible == r.possible && l.crossed == r.crossed && l.pairsShort == r.pairsShort
-        }
 
         public var name: String { dimensions.joined(separator: " × ") }
     }

@@ -43,21 +43,7 @@ public struct CoveringArray: Sendable {
 
     /// Chooses from `candidates` (equal-length rows of values) rows covering every t-tuple.
     public init(candidates: [[String]], strength t: Int) {
-        // Each (dimension, value) gets a number; a tuple is its t numbers packed in one integer.
-        var ids: [String: Int] = [:]
-        func id(_ dimension: Int, _ value: String) -> Int {
-            let key = "\(dimension)\u{1}\(value)"
-            if let known = ids[key] { return known }
-            ids[key] = ids.count
-            return ids.count - 1
-        }
-        let encoded = candidates.map { row in row.enumerated().map { id($0.offset, $0.element) } }
-        let width = candidates.first?.count ?? 0
-        let strength = max(1, min(t, width))
-        let combinations = Self.combinations(of: width, taking: strength)
-        let rowTuples: [[Int]] = encoded.map { row in
-            Array(Set(combinations.map { dims in dims.reduce(0) { $0 &* 1_000_003 &+ row[$1] &+ 1 } }))
-        }
+        let rowTuples = Self.rowTuples(of: candidates, strength: t)
         var uncovered = Set(rowTuples.joined())
         let total = uncovered.count
         // Lazy greedy: a candidate's gain only falls as rows are chosen, so a heap of gains found
@@ -82,13 +68,25 @@ public struct CoveringArray: Sendable {
 
     /// How many distinct t-tuples (t values from t different dimensions) `rows` have together.
     public static func tupleCount(of rows: [[String]], strength t: Int) -> Int {
-        guard let width = rows.first?.count else { return 0 }
-        let combinations = combinations(of: width, taking: max(1, min(t, width)))
-        var seen = Set<[String]>()
-        for row in rows {
-            for dims in combinations { seen.insert(dims.flatMap { ["\($0)", row[$0]] }) }
+        Set(rowTuples(of: rows, strength: t).joined()).count
+    }
+
+    /// Each row's distinct t-tuples, each a number: every (dimension, value) gets a number, and a
+    /// tuple is its t numbers packed in one integer (the same numbers for the same rows).
+    static func rowTuples(of rows: [[String]], strength t: Int) -> [[Int]] {
+        var ids: [String: Int] = [:]
+        func id(_ dimension: Int, _ value: String) -> Int {
+            let key = "\(dimension)\u{1}\(value)"
+            if let known = ids[key] { return known }
+            ids[key] = ids.count
+            return ids.count - 1
         }
-        return seen.count
+        let encoded = rows.map { row in row.enumerated().map { id($0.offset, $0.element) } }
+        let width = rows.first?.count ?? 0
+        let combinations = combinations(of: width, taking: max(1, min(t, width)))
+        return encoded.map { row in
+            Array(Set(combinations.map { dims in dims.reduce(0) { $0 &* 1_000_003 &+ row[$1] &+ 1 } }))
+        }
     }
 
     /// Every way to pick `k` of `n` dimensions, in increasing order.

@@ -118,13 +118,15 @@ extension InteropMatrixCommand {
             // expansion without the peers' capabilities holds other cells than the run will: an
             // --only id the run itself reported (and its replay.sh passes) can be missing from it.
             // Where it is, decide "no cells" on the expansion the run uses, with the capabilities.
-            var selectable = run.cells()
-            if selectable.isEmpty && run.matrix.blocks.contains(where: { $0.coverage != .full }) {
+            // Peers that cannot be asked leave the question to the run, which says why they cannot.
+            var selectable: [Cell]? = run.cells()
+            if selectable?.isEmpty == true && run.matrix.blocks.contains(where: { $0.coverage != .full }) {
                 var probe = run
                 probe.onUnavailable = nil
-                selectable = (try? await probe.loadLibraries()).map { $0.run.cells(libraries: $0.libraries) } ?? []
+                let loaded = try? await probe.loadLibraries()
+                selectable = loaded.map { $0.run.cells(libraries: $0.libraries) }
             }
-            if selectable.isEmpty {
+            if selectable?.isEmpty == true {
                 throw ValidationError("the matrix\(options.filter.isEmpty && only.isEmpty ? "" : " with --filter/--only") selects no cells; `interop-matrix list` shows what a matrix expands to")
             }
             // A shard may still select no cells (small matrices, many shards): that is a complete

@@ -120,6 +120,24 @@ struct ReportFormatTests {
         #expect { try ReportMerge.merge([shards[0], newer]) } throws: { "\($0)".contains("tool versions") }
     }
 
+    @Test("the HTML report shows what was never crossed and the covering arrays' share in a real browser")
+    func htmlCoverageInChromium() async throws {
+        guard let chromium = Self.chromium() else { return }
+        let a = try CoverageReportTests.library("a", versions: ["TLS1.2", "TLS1.3"], suites: ["0x1301", "0x1302"], groups: ["x25519", "secp256r1"], certs: ["ecdsa-p256"])
+        let b = try CoverageReportTests.library("b", versions: ["TLS1.2", "TLS1.3"], suites: ["0x1301", "0x1302"], groups: ["x25519", "secp256r1"], certs: ["ecdsa-p256"])
+        let results = [CoverageReportTests.result(.pass, version: .tls13, suite: "0x1301", negotiated: ("TLS_AES_128_GCM_SHA256", "0x1301", "x25519"))]
+        var report = Report(startedAt: "", durationS: 0, matrix: "m", libraries: [a, b], summary: .init(results: results), results: results, complete: true)
+        report.coverage = PairCoverage.of(report)
+        report.coveringArrays = [CoveringArrayCoverage(block: "crossed", scenario: "basic", server: "a", client: "b", strength: 2,
+                                                       tuples: 10, covered: 5, cells: results.map(\.id))]
+        try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path("coverage.html")))
+        let dom = try await runProgram(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(path("coverage.html"))"]).output
+        #expect(dom.contains(#"id="crossing-line""#) && dom.contains("Never crossed"))
+        #expect(dom.contains("client_auth × suite"))
+        #expect(dom.contains(#"id="covering-line""#) && dom.contains(#"id="covering-arrays""#))
+        #expect(dom.contains("crossed (pairwise) 50% of 10 t-tuples") && dom.contains("a&gt;b 50%"), "\(dom)")
+    }
+
     /// Headless Chromium, which ci/setup installs; without it the test records why and stops.
     static func chromium() -> String? {
         guard let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
