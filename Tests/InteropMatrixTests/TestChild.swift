@@ -40,6 +40,15 @@ final class TestChild: @unchecked Sendable {
                 posix_spawn_file_actions_adddup2(&actions, child, Int32(target))
             }
         }
+        // The child keeps only its three streams: a descriptor another thread holds without
+        // close-on-exec as this spawn happens (Foundation's atomic write of a test's script) would
+        // otherwise live as long as the child, and that script could not be run meanwhile (ETXTBSY
+        // for the whole of a CLI test's run, which failed a worker test in CI).
+        let closing = CShimLinux_spawn_add_closefrom(&actions, 3)
+        guard closing == 0 else {
+            ours.filter { $0 >= 0 }.forEach { close($0) }
+            throw TestChildError.system("posix_spawn_file_actions_addclosefrom_np", closing)
+        }
         if let directory {
             let status = CShimLinux_spawn_add_chdir(&actions, directory)
             guard status == 0 else {
