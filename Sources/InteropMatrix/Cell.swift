@@ -63,12 +63,15 @@ public enum RefusalCause: Sendable, Hashable {
     /// The refusing side ends the handshake (stage `handshake`): a version, suite or protocol it
     /// will not take.
     case handshake
+    /// The refusing side ends the handshake (stage `handshake`) because the client's pre-shared
+    /// key is not one it holds: an identity it does not know, or a key that does not match.
+    case preSharedKey(PreSharedKeyUse)
 
     /// The stage the refusing side must report.
     public var stage: FailureStage {
         switch self {
         case .certificate: .verify
-        case .handshake: .handshake
+        case .handshake, .preSharedKey: .handshake
         }
     }
 
@@ -183,6 +186,15 @@ public struct Cell: Sendable, Hashable {
     }
 }
 
+/// Which pre-shared key the client offers: the server's own, or one the server must refuse.
+public enum PreSharedKeyUse: String, Sendable, Hashable {
+    case matching
+    /// An identity the server does not know.
+    case unknownIdentity = "unknown-identity"
+    /// The server's identity with another key.
+    case wrongKey = "wrong-key"
+}
+
 /// What a scenario asks of the connection beyond the handshake: the optional parts of the peer
 /// protocol, each named by the capability feature a peer must list to be given it.
 public struct ConnectionFeatures: Sendable, Hashable {
@@ -198,6 +210,9 @@ public struct ConnectionFeatures: Sendable, Hashable {
     /// The client names the server by its address (`127.0.0.1`): no SNI (RFC 6066 §3), verified
     /// against the certificate's iPAddress SAN.
     public var addressAsServerName = false
+    /// Both sides get a pre-shared key (`--psk`): the server the run's, the client the run's or,
+    /// to be refused, one with another identity or another key.
+    public var preSharedKey: PreSharedKeyUse?
 
     public init(alternateHost: Bool = false, resumption: ResumptionMode? = nil, transferBytes: Int? = nil, keyUpdate: Bool = false) {
         self.alternateHost = alternateHost
@@ -225,6 +240,7 @@ public struct ConnectionFeatures: Sendable, Hashable {
         }
         if transferBytes != nil { names.append("transfer") }
         if keyUpdate { names.append("key-update") }
+        if preSharedKey != nil { names.append("psk") }
         // The server's reported SNI (none) is evidence only from a peer that reads SNI back.
         if addressAsServerName {
             if role == .client { names.append("ip-server-name") }

@@ -199,13 +199,19 @@ public struct CellRunner: Sendable {
         return arguments
     }
 
+    /// `--psk FILE` for a side of a pre-shared key cell.
+    func preSharedKeyArguments(_ cell: Cell, _ set: CertificateSet, role: Role) -> [String] {
+        guard let use = cell.features.preSharedKey else { return [] }
+        return ["--psk", set.preSharedKeyFile(use, role: role)]
+    }
+
     func serverArguments(_ cell: Cell, _ set: CertificateSet) -> [String] {
         var arguments = ["server", "--cert", cell.serverCertificate.map(set.path) ?? set.serverCertificate, "--key", set.serverKey, "--ca", set.caCertificate,
                          "--client-auth", cell.params.clientAuth.rawValue]
         if cell.features.alternateHost {
             arguments += ["--alt-name", CertificateAuthority.alternateHost, "--alt-cert", set.path(.alternateServer), "--alt-key", set.serverKey]
         }
-        return arguments + common(cell, role: .server)
+        return arguments + preSharedKeyArguments(cell, set, role: .server) + common(cell, role: .server)
     }
 
     func clientArguments(_ cell: Cell, _ set: CertificateSet, port: UInt16) -> [String] {
@@ -214,7 +220,7 @@ public struct CellRunner: Sendable {
         if cell.features.keyUpdate { arguments.append("--key-update") }
         if cell.clientPresentsCertificate { arguments += ["--cert", cell.clientCertificate.map(set.path) ?? set.clientCertificate, "--key", set.clientKey] }
         if cell.clientTruncates { arguments.append("--truncate") }
-        return arguments + common(cell, role: .client)
+        return arguments + preSharedKeyArguments(cell, set, role: .client) + common(cell, role: .client)
     }
 
     func version(_ cell: Cell, _ role: Role) -> TLSVersion {

@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import PeerKit
 import SwiftASN1
 import X509
 
@@ -46,6 +47,14 @@ public struct CertificateSet: Sendable {
     /// The PEM file of a variant, beside the others.
     public func path(_ variant: CertificateVariant) -> String {
         ((caCertificate as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(variant.rawValue).pem")
+    }
+
+    /// The `--psk` file a side is given, beside the certificates: the server always knows the
+    /// run's identity with the run's key; the client offers that, or (`use`) another identity or
+    /// another key.
+    public func preSharedKeyFile(_ use: PreSharedKeyUse, role: Role) -> String {
+        let name = role == .server || use == .matching ? "psk" : "psk-\(use.rawValue)"
+        return ((caCertificate as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(name).txt")
     }
 }
 
@@ -115,6 +124,10 @@ public enum CertificateAuthority {
     /// The second host name a server answers for, with its own certificate (the sni scenario).
     public static let alternateHost = "alt.interop-matrix.test"
     public static let alternateSubject = "CN=\(alternateHost),O=interop-matrix"
+    /// The PSK identity the server knows (RFC 4279 §5.1: UTF-8, as a device's name would be), and
+    /// one it does not.
+    public static let pskIdentity = "interop-matrix device"
+    public static let unknownPSKIdentity = "interop-matrix stranger"
 
     /// Writes one `CertificateSet` per key type into `directory` (keys 0600).
     public static func issue(_ keyTypes: [CertificateKeyType], into directory: URL) async throws -> [CertificateKeyType: CertificateSet] {
@@ -188,6 +201,15 @@ public enum CertificateAuthority {
         try pem([chained], .leafWithoutIntermediateServer)
         let alternate = try DistinguishedName { OrganizationName("interop-matrix"); CommonName(alternateHost) }
         try pem([root.sign(alternate, key: serverKey.publicKey, usage: .serverAuth, names: [.dnsName(alternateHost)], from: notBefore, to: notAfter)], .alternateServer)
+
+        // The run's pre-shared key (32 random bytes, like the keys above made anew each run), and
+        // the two a client presents to be refused: an identity the server does not know, and the
+        // server's identity with another key.
+        let key = PreSharedKey(identity: pskIdentity, key: Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
+        let otherKey = PreSharedKey(identity: pskIdentity, key: Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
+        try write(key.fileText, to: set.preSharedKeyFile(.matching, role: .server), mode: 0o600)
+        try write(PreSharedKey(identity: unknownPSKIdentity, key: key.key).fileText, to: set.preSharedKeyFile(.unknownIdentity, role: .client), mode: 0o600)
+        try write(otherKey.fileText, to: set.preSharedKeyFile(.wrongKey, role: .client), mode: 0o600)
         return set
     }
 

@@ -82,8 +82,13 @@ public struct PairCoverage: Codable, Sendable, Equatable {
         // Suites both implement that a certificate both can use authenticates at a version both have.
         let clientSuites = Set(client.suites.map(\.code))
         let usable = versions.compactMap(TLSVersion.init(rawValue:))
+        // PSK suites count where both peers take a pre-shared key (feature psk).
+        let bothPSK = [server, client].allSatisfy { ($0.features ?? []).contains("psk") }
+        func authenticates(_ suite: CipherSuite, _ cert: CertificateKeyType, _ version: TLSVersion) -> Bool {
+            suite.isAuthenticated(by: cert, at: version) || (bothPSK && suite.isPSKAuthenticated(by: cert, at: version))
+        }
         let suites = server.suites.map(\.code).filter(clientSuites.contains).compactMap(CipherSuiteRegistry.suite(codeText:)).filter { suite in
-            certs.contains { cert in usable.contains { suite.isAuthenticated(by: cert, at: $0) } }
+            certs.contains { cert in usable.contains { authenticates(suite, cert, $0) } }
         }
         let triedSuites = Set(ran.flatMap { r in [r.params.suiteCode].compactMap { $0 } + views(r).map(\.suiteCode) })
 
@@ -98,7 +103,7 @@ public struct PairCoverage: Codable, Sendable, Equatable {
         for version in usable {
             let versionGroups: [String?] = bothGroups.filter { NamedGroup.applies($0, to: version) }
             for cert in certs {
-                for suite in suites where suite.isAuthenticated(by: cert, at: version) {
+                for suite in suites where authenticates(suite, cert, version) {
                     let forced = MatrixRun.groups(versionGroups, version: version, cert: cert, suite: suite)
                     for group in forced.isEmpty ? [nil] : forced {
                         possible.append([version.rawValue, cert.rawValue, nil, suite.name, group])

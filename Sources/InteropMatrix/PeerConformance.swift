@@ -81,12 +81,12 @@ public struct PeerConformance: Sendable {
         let unknownTypes = caps.certificateTypes.filter { !keyTypes.contains($0) }
         check("capabilities: certificate_types are the protocol's key types", !caps.certificateTypes.isEmpty && unknownTypes.isEmpty,
               "expected some of \(keyTypes.sorted().joined(separator: ", ")); got \(caps.certificateTypes)")
-        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "worker"]
+        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "worker", "psk"]
         let unknownFeatures = (caps.features ?? []).filter { !features.contains($0) }
         check("capabilities: features are the protocol's", unknownFeatures.isEmpty, "expected some of \(features.sorted().joined(separator: ", ")); got \(unknownFeatures)")
         check("capabilities: certificate_types include ecdsa-p256, which the other checks use", caps.certificateTypes.contains("ecdsa-p256"),
               "got \(caps.certificateTypes)")
-        let viewFields: Set<String> = ["group", "signature_scheme", "peer_certificate"]
+        let viewFields: Set<String> = ["group", "signature_scheme", "peer_certificate", "psk_identity"]
         let unknownFields = (caps.notReadable ?? []).filter { !viewFields.contains($0) }
         check("capabilities: not_readable names view fields", unknownFields.isEmpty,
               "expected some of \(viewFields.sorted().joined(separator: ", ")); got \(unknownFields)")
@@ -188,6 +188,14 @@ public struct PeerConformance: Sendable {
         if features.contains("key-update") { optional.append("key-update") }
         if features.contains("transfer") { optional.append("large-transfer") }
         if !optional.isEmpty { blocks.append("  - scenarios: [\(optional.joined(separator: ", "))]\n    pairs: [\(c)>\(r), \(r)>\(c)]") }
+        if features.contains("psk") {
+            // A PSK suite of each kind both sides have (RFC 4279's PSK and DHE_PSK, RFC 5489's
+            // ECDHE_PSK; RSA_PSK needs an RSA certificate, which these checks do not issue), the
+            // handshake both ways and the server's two refusals.
+            let suites = "[TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256]"
+            blocks.append("  - scenarios: [psk]\n    versions: [TLS1.2]\n    suites: \(suites)\n    pairs: [\(c)>\(r), \(r)>\(c)]")
+            blocks.append("  - scenarios: [psk-unknown-identity, psk-wrong-key]\n    versions: [TLS1.2]\n    suites: [TLS_PSK_WITH_AES_128_GCM_SHA256]\n    pairs: [\(c)>\(r)]")
+        }
         let ids = c == r ? c : "\(c), \(r)"
         let yaml = "name: check-peer\nlibraries: [\(ids)]\nversions: [\(list)]\ncerts: [ecdsa-p256]\nclient_auth: [none]\ncross:\n" + blocks.joined(separator: "\n") + "\n"
         // The reference may be the candidate itself (check-peer openssl): one entry then.

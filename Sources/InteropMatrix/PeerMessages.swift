@@ -73,6 +73,7 @@ public struct PeerResultLine: Codable, Sendable {
         public var resumed: Bool?
         public var peerCertificate: String?
         public var serverName: String?
+        public var pskIdentity: String?
         /// Fields the library cannot expose: null there means "not readable", not "none".
         public var notReadable: [String]?
 
@@ -84,6 +85,7 @@ public struct PeerResultLine: Codable, Sendable {
             case signatureScheme = "signature_scheme"
             case peerCertificate = "peer_certificate"
             case serverName = "server_name"
+            case pskIdentity = "psk_identity"
         }
     }
 

@@ -192,6 +192,8 @@ public struct ReportView: Codable, Sendable, Equatable {
     public var peerCertificate: String?
     /// Server: the SNI name its library received.
     public var serverName: String?
+    /// The PSK identity the handshake was authenticated with, as this side's library handed it over.
+    public var pskIdentity: String?
     /// With several connections (resumption), whether each was resumed, first to last.
     public var connectionsResumed: [Bool]?
     /// The last connection's application data as this side counted it.
@@ -207,6 +209,7 @@ public struct ReportView: Codable, Sendable, Equatable {
         case signatureScheme = "signature_scheme"
         case peerCertificate = "peer_certificate"
         case serverName = "server_name"
+        case pskIdentity = "psk_identity"
         case connectionsResumed = "connections_resumed"
     }
 
@@ -235,6 +238,7 @@ public struct ReportView: Codable, Sendable, Equatable {
         alpn = view.alpn
         resumed = view.resumed ?? false
         peerCertificate = view.peerCertificate
+        pskIdentity = view.pskIdentity
         notReadable = view.notReadable.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -250,6 +254,7 @@ public struct ReportView: Codable, Sendable, Equatable {
         try c.encode(resumed, forKey: .resumed)
         try c.encode(peerCertificate, forKey: .peerCertificate)
         try c.encodeIfPresent(serverName, forKey: .serverName)
+        try c.encodeIfPresent(pskIdentity, forKey: .pskIdentity)
         try c.encodeIfPresent(connectionsResumed, forKey: .connectionsResumed)
         try c.encodeIfPresent(exchange, forKey: .exchange)
         try c.encodeIfPresent(notReadable, forKey: .notReadable)
@@ -360,6 +365,8 @@ public struct CellResult: Codable, Sendable {
         public var transferBytes: Int?
         /// True when both sides must count a KeyUpdate each way.
         public var keyUpdate: Bool?
+        /// The pre-shared key the client offers: `matching`, `unknown-identity`, `wrong-key`.
+        public var preSharedKey: String?
         /// For a refusal: the stage the refusing side must fail at, and at `verify` the reason.
         public var stage: FailureStage?
         public var verifyReason: VerifyReason?
@@ -375,6 +382,7 @@ public struct CellResult: Codable, Sendable {
             case serverName = "server_name"
             case transferBytes = "transfer_bytes"
             case keyUpdate = "key_update"
+            case preSharedKey = "psk"
             case stage
             case verifyReason = "verify_reason"
             case serverStage = "server_stage"
@@ -448,7 +456,7 @@ public struct CellResult: Codable, Sendable {
                         truncatedByClient: cell.expect.truncatedByClient ? true : nil,
                         serverName: cell.features.alternateHost ? CertificateAuthority.alternateHost : nil,
                         resumption: cell.features.resumption?.rawValue, transferBytes: cell.features.transferBytes,
-                        keyUpdate: cell.features.keyUpdate ? true : nil,
+                        keyUpdate: cell.features.keyUpdate ? true : nil, preSharedKey: cell.features.preSharedKey?.rawValue,
                         stage: cell.expect.refusal?.stage, verifyReason: cell.expect.refusal?.verifyReason,
                         serverStage: cell.expect.network?.serverStage, clientStage: cell.expect.network?.clientStage)
         self.outcome = outcome

@@ -298,6 +298,37 @@ public struct KeyUpdateScenario: Scenario {
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }
 
+/// A pre-shared key suite (RFC 4279) at TLS 1.2 and below, each side given the key by file. `psk`:
+/// the client offers the server's identity and key; both must agree on the PSK suite, the server
+/// must report the identity it accepted, and no certificate crosses unless the suite is RSA_PSK.
+/// `psk-unknown-identity`: the server does not know the client's identity and must refuse, with
+/// unknown_psk_identity (RFC 4279 §2; the same section lets a server hide that behind
+/// decrypt_error, which is then a counted deviation). `psk-wrong-key`: the identity is known, the
+/// key differs: the client's Finished, protected with keys from the other secret, cannot be
+/// decrypted by the server, which must refuse with bad_record_mac (RFC 5246 §6.2.3).
+public struct PreSharedKeyScenario: Scenario {
+    public let use: PreSharedKeyUse
+    public var name: String { use == .matching ? "psk" : "psk-\(use.rawValue)" }
+    public init(_ use: PreSharedKeyUse) { self.use = use }
+    public var features: ConnectionFeatures {
+        var features = ConnectionFeatures()
+        features.preSharedKey = use
+        return features
+    }
+    public func applies(to params: CellParameters) -> Bool {
+        guard params.clientAuth == .none, let name = params.suite, let suite = CipherSuiteRegistry.suite(named: name) else { return false }
+        return suite.isPSKAuthenticated(by: params.cert, at: params.version)
+    }
+    public func expectation(for params: CellParameters) -> Expectation {
+        switch use {
+        case .matching: .success
+        case .unknownIdentity: .refusal(by: .server, .preSharedKey(use), alert: "unknown_psk_identity")
+        case .wrongKey: .refusal(by: .server, .preSharedKey(use), alert: "bad_record_mac")
+        }
+    }
+    static let all = [PreSharedKeyScenario(.matching), PreSharedKeyScenario(.unknownIdentity), PreSharedKeyScenario(.wrongKey)]
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
@@ -305,7 +336,7 @@ public enum Scenarios {
                                              ALPNScenario(), ALPNMismatchScenario(), CloseNotifyScenario(),
                                              SNIScenario(), AddressServerNameScenario(), ResumptionScenario(.sessionID), ResumptionScenario(.ticket),
                                              LargeTransferScenario(), KeyUpdateScenario()]
-        + FlawedServerCertificateScenario.all + HelloRetryScenario.all
+        + FlawedServerCertificateScenario.all + HelloRetryScenario.all + PreSharedKeyScenario.all
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 }

@@ -138,9 +138,13 @@ enum Verdict {
         // The client verified the server: it must have seen our server certificate (the one for
         // the name it asked for).
         let subject = cell.features.alternateHost ? CertificateAuthority.alternateSubject : CertificateAuthority.serverSubject
+        let suite = CipherSuiteRegistry.suite(codeText: cv.suiteCode)
+        if let reason = judgePreSharedKey(cell, sv, cv, suite: suite, result: &result) { return mismatch(&result, reason) }
         // A library that cannot expose the subject says so (not_readable); its verification of the
         // chain and the host name, which succeeded, is then the only evidence, and the cell says so.
-        if cv.peerCertificate == nil && cv.notReadable?.contains("peer_certificate") == true {
+        if suite?.sendsServerCertificate == false {
+            // PSK, DHE_PSK and ECDHE_PSK authenticate by the key alone (RFC 4279 §2, §3): checked above.
+        } else if cv.peerCertificate == nil && cv.notReadable?.contains("peer_certificate") == true {
             note(&result, "the client's library cannot expose the server certificate's subject (not readable); it verified the chain and the host name")
         } else if cv.peerCertificate != subject {
             return mismatch(&result, "client reports server certificate \(cv.peerCertificate ?? "none"), expected \(subject)")
@@ -166,6 +170,28 @@ enum Verdict {
             note(&result, "client auth was optional and the client had a certificate, but sent none")
         }
         return (.pass, nil)
+    }
+
+    /// A pre-shared key cell: the handshake must have been authenticated by the run's PSK. The server
+    /// reports the identity it accepted (and the client, where its library says, the one it sent);
+    /// in a suite that sends no certificate, none may have crossed. Returns why not, or nil.
+    private static func judgePreSharedKey(_ cell: Cell, _ sv: ReportView, _ cv: ReportView, suite: CipherSuite?, result: inout CellResult) -> String? {
+        guard cell.features.preSharedKey != nil else { return nil }
+        guard suite?.isPSK == true else { return "a pre-shared key cell negotiated \(cv.suite), not a PSK suite" }
+        let identity = CertificateAuthority.pskIdentity
+        for (side, view) in [("server", sv), ("client", cv)] {
+            if let got = view.pskIdentity {
+                if got != identity { return "the \(side) reports PSK identity \(got), the run's is \(identity)" }
+            } else if view.notReadable?.contains("psk_identity") == true {
+                note(&result, "the \(side)'s library cannot expose the PSK identity (not readable); the PSK suite it negotiated is the evidence")
+            } else {
+                return "the \(side) reports no PSK identity, though \(cv.suite) was negotiated"
+            }
+        }
+        if suite?.sendsServerCertificate == false, let certificate = cv.peerCertificate {
+            return "\(cv.suite) authenticates by the pre-shared key alone, yet the client reports a server certificate (\(certificate))"
+        }
+        return nil
     }
 
     /// SNI, resumption, transfer and KeyUpdate: what both sides report must show the feature
@@ -284,6 +310,15 @@ enum Verdict {
             }
             if given != flaw {
                 return "expected the \(side) to reject the certificate as \(flaw.rawValue); its library rejected it as \(given.rawValue): \(summary(refuser))"
+            }
+            return nil
+        case .preSharedKey(let use):
+            if refuser.stage != .handshake {
+                return "expected the \(side) to refuse the client's pre-shared key (\(use.rawValue)) at stage handshake; it failed at \(refuser.stage.rawValue) instead: \(summary(refuser))"
+            }
+            // Refusing the parameters is another reason: the key was never looked at.
+            if let alert = refuser.sentAlert, ["handshake_failure", "protocol_version", "insufficient_security", "illegal_parameter"].contains(alert) {
+                return "expected the \(side) to refuse the client's pre-shared key (\(use.rawValue)); it refused the handshake's parameters with \(alert) instead: \(summary(refuser))"
             }
             return nil
         case .handshake:

@@ -19,6 +19,8 @@ final class OpenSSLConnection {
     /// A call failed for good (SSL_ERROR_SSL or SSL_ERROR_SYSCALL): OpenSSL has sent or received
     /// its fatal alert, or lost the transport.
     private var failedFatally = false
+    /// Client: the PSK identity OpenSSL asked the callback for and sent, in this handshake.
+    private var sentPSKIdentity: String?
 
     init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest, resuming session: OpenSSLSession?) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
@@ -208,7 +210,29 @@ final class OpenSSLConnection {
             view.peerCertificate = OpenSSLNames.subject(of: certificate)
             X509_free(certificate)
         }
+        if let cipher = SSL_get_current_cipher(handle), [NID_kx_psk, NID_kx_dhe_psk, NID_kx_ecdhe_psk, NID_kx_rsa_psk].contains(SSL_CIPHER_get_kx_nid(cipher)) {
+            // The server's is the identity OpenSSL received and kept in the session.
+            view.pskIdentity = role == .server ? SSL_get_psk_identity(handle).map { String(cString: $0) } : sentPSKIdentity
+        }
         return view
+    }
+
+    /// The server's PSK callback: the key for the one identity it knows, none (0) for any other,
+    /// on which OpenSSL refuses with unknown_psk_identity.
+    fileprivate func serverPreSharedKey(identity: String, into key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let known = context.preSharedKey, identity == known.identity || PeerFaults.acceptAnyPSKIdentity, known.key.count <= key.count else { return 0 }
+        _ = key.initialize(from: known.key)
+        return UInt32(known.key.count)
+    }
+
+    /// The client's PSK callback: its identity (NUL-terminated) and key.
+    fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let own = context.preSharedKey, own.identity.utf8.count < identity.count, own.key.count <= key.count else { return 0 }
+        let bytes = own.identity.utf8.map { CChar(bitPattern: $0) } + [0]
+        _ = identity.initialize(from: bytes)
+        _ = key.initialize(from: own.key)
+        sentPSKIdentity = own.identity
+        return UInt32(own.key.count)
     }
 
     /// The scheme of the server's handshake signature: the server reads its own, the client its peer's.
@@ -259,6 +283,22 @@ private func countKeyUpdates(_ writing: Int32, _ version: Int32, _ contentType: 
     guard let ssl, let bytes, let pointer = SSL_get_ex_data(ssl, 0) else { return }
     Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
         .observeMessage(sent: writing == 1, contentType: contentType, UnsafeRawBufferPointer(start: bytes, count: length))
+}
+
+/// OpenSSL's PSK server callback, given the identity the client sent.
+func serverPreSharedKey(_ ssl: OpaquePointer?, _ identity: UnsafePointer<CChar>?, _ key: UnsafeMutablePointer<UInt8>?, _ room: UInt32) -> UInt32 {
+    guard let ssl, let identity, let key, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    return Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .serverPreSharedKey(identity: String(cString: identity), into: UnsafeMutableBufferPointer(start: key, count: Int(room)))
+}
+
+/// OpenSSL's PSK client callback, given the server's identity hint (unused: the client has one key).
+func clientPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ identity: UnsafeMutablePointer<CChar>?, _ identityRoom: UInt32,
+                        _ key: UnsafeMutablePointer<UInt8>?, _ keyRoom: UInt32) -> UInt32 {
+    guard let ssl, let identity, let key, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    return Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .clientPreSharedKey(identity: UnsafeMutableBufferPointer(start: identity, count: Int(identityRoom)),
+                            key: UnsafeMutableBufferPointer(start: key, count: Int(keyRoom)))
 }
 
 /// OpenSSL's key log callback: it formats NSS key log lines itself.

@@ -6,11 +6,15 @@ final class OpenSSLContext {
     let handle: OpaquePointer
     /// The server's ALPN list in wire form, read by the selection callback for the context's life.
     fileprivate let alpnWire: UnsafeMutableBufferPointer<UInt8>
+    /// `--psk`: the identity and key the PSK callbacks hand OpenSSL.
+    let preSharedKey: PreSharedKey?
 
     init(request: PeerRequest) throws {
         let method = request.role == .server ? TLS_server_method() : TLS_client_method()
+        let preSharedKey = try request.preSharedKey()
         guard let ctx = SSL_CTX_new(method) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_CTX_new")) }
         handle = ctx
+        self.preSharedKey = preSharedKey
         let wire = request.alpnWire
         alpnWire = .allocate(capacity: max(1, wire.count))
         _ = alpnWire.initialize(from: wire)
@@ -42,6 +46,15 @@ final class OpenSSLContext {
             _ = CShimOpenSSL_SSL_CTX_set_tlsext_servername_callback(ctx, chooseCertificate)
         }
         if request.keyLogPath != nil { SSL_CTX_set_keylog_callback(ctx, writeKeyLogLine) }
+        if preSharedKey != nil {
+            // TLS 1.2 PSK suites: OpenSSL asks for the key once it knows the identity (server) or
+            // the server's hint (client); the callbacks find the connection through its ex data.
+            if request.role == .server {
+                SSL_CTX_set_psk_server_callback(ctx, serverPreSharedKey)
+            } else {
+                SSL_CTX_set_psk_client_callback(ctx, clientPreSharedKey)
+            }
+        }
         if !request.alpn.isEmpty {
             if request.role == .client {
                 // Returns 0 on success, unlike most of OpenSSL.

@@ -17,6 +17,11 @@ public struct NegotiatedView: Sendable {
     public var peerCertificate: String?
     /// Server only: the name the client asked for (SNI), as the library received it.
     public var serverName: String?
+    /// The PSK identity the handshake was authenticated with (`--psk`), as the library handed it
+    /// over: the server, the identity it received and accepted (`SSL_get_psk_identity`,
+    /// `gnutls_psk_server_get_username`, the identity its PSK callback was given); the client, the
+    /// identity its library asked its callback for and sent. nil when no PSK was used.
+    public var pskIdentity: String?
     /// The fields (by their JSON names: `signature_scheme`, `group`, …) this library cannot expose:
     /// their null means "not readable", not "none". A field not listed and null means none.
     public var notReadable: [String] = []
@@ -35,6 +40,7 @@ public struct NegotiatedView: Sendable {
             ("resumed", .bool(resumed)),
             ("peer_certificate", .optional(peerCertificate)),
             ("server_name", .optional(serverName)),
+            ("psk_identity", .optional(pskIdentity)),
         ] + (notReadable.isEmpty ? [] : [("not_readable", .array(notReadable.map(JSON.string)))]))
     }
 

@@ -13,4 +13,6 @@
     nonisolated(unsafe) public static var lookAlikeEcho = false
     /// The server reads the line and never echoes it, waiting for the client's close_notify instead.
     nonisolated(unsafe) public static var withholdEcho = false
+    /// The server hands out its pre-shared key whatever identity the client sent.
+    nonisolated(unsafe) public static var acceptAnyPSKIdentity = false
 }

@@ -47,6 +47,8 @@ public struct PeerRequest: Sendable {
     public var transferBytes: Int?
     /// Client only, TLS 1.3: after the handshake, send a KeyUpdate asking the server to update too.
     public var keyUpdate = false
+    /// `--psk FILE`: the pre-shared key file (feature `psk`), read by `preSharedKey()`.
+    public var preSharedKeyPath: String?
 
     /// How many connections the peer makes or takes.
     public var connections: Int { resumption == nil ? 1 : 2 }
@@ -125,6 +127,7 @@ public struct PeerRequest: Sendable {
                 guard let n = Int(text), n > 0, n <= 1 << 30 else { throw UsageError(message: "--transfer \(text): expected a byte count from 1 to 1073741824") }
                 transferBytes = n
             case "--key-update": keyUpdate = true
+            case "--psk": preSharedKeyPath = try value(option)
             case "--alpn":
                 let text = try value(option)
                 alpn = text.split(separator: ",").map(String.init)
@@ -148,6 +151,78 @@ public struct PeerRequest: Sendable {
             throw UsageError(message: "--alt-name, --alt-cert and --alt-key go together")
         }
         if message.contains("\n") { throw UsageError(message: "--message must be one line") }
+    }
+}
+
+extension PeerRequest {
+    /// The identity and key of `--psk FILE`, or nil without `--psk`. A file that cannot be read or
+    /// is not in the protocol's form is this side's configuration failing: stage `setup`.
+    public func preSharedKey() throws(PeerFailure) -> PreSharedKey? {
+        guard let path = preSharedKeyPath else { return nil }
+        guard let text = readTextFile(path) else {
+            throw PeerFailure(stage: .setup, message: "cannot read the pre-shared key file \(path)")
+        }
+        do {
+            return try PreSharedKey(fileText: text)
+        } catch {
+            throw PeerFailure(stage: .setup, message: "\(path): \(error.message)")
+        }
+    }
+}
+
+/// A pre-shared key as the peer protocol's `--psk FILE` gives it (RFC 4279 §5: an identity of up
+/// to 128 bytes of UTF-8, a key of up to 64 bytes): the identity on the first line, the key in hex
+/// on the second. The server knows exactly this identity with this key; the client offers it.
+public struct PreSharedKey: Sendable, Equatable {
+    public var identity: String
+    public var key: [UInt8]
+
+    public struct FormatError: Error, Sendable {
+        public var message: String
+    }
+
+    public init(identity: String, key: [UInt8]) {
+        self.identity = identity
+        self.key = key
+    }
+
+    public init(fileText text: String) throws(FormatError) {
+        // By bytes: a Swift string holds "\r\n" as one character, which no split on "\n" finds.
+        let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0 }
+        guard lines.count >= 2, !lines[1].isEmpty, lines.dropFirst(2).allSatisfy(\.isEmpty) else {
+            throw FormatError(message: "expected two lines, the identity and the key in hex")
+        }
+        let identity = String(decoding: lines[0], as: UTF8.self)
+        guard !identity.isEmpty, identity.utf8.count <= 128, !identity.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw FormatError(message: "the identity must be 1 to 128 bytes of UTF-8 without control characters")
+        }
+        let hex = Array(lines[1])
+        guard !hex.isEmpty, hex.count % 2 == 0, hex.count <= 128 else {
+            throw FormatError(message: "the key must be 1 to 64 bytes, written as an even number of hex digits")
+        }
+        var key: [UInt8] = []
+        for index in stride(from: 0, to: hex.count, by: 2) {
+            guard let high = Self.nibble(hex[index]), let low = Self.nibble(hex[index + 1]) else {
+                throw FormatError(message: "the key is not hex")
+            }
+            key.append(high << 4 | low)
+        }
+        self.init(identity: identity, key: key)
+    }
+
+    /// The file's text, as `init(fileText:)` reads it.
+    public var fileText: String {
+        identity + "\n" + key.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined() + "\n"
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

@@ -25,6 +25,7 @@ import Glibc
 //                     like the space it should be
 //   peer-noecho       the server reads the line and never answers it (the client's deadline passes)
 //   peer-latetimeout  waits five times its --timeout-ms before it reports a timeout
+//   peer-anypsk       the server gives its pre-shared key to any identity the client names
 // `capabilities` answers as the real peer-openssl beside it does, under the fault peer's id, so the
 // runner accepts it as a library and runs it in every cell peer-openssl could take.
 // Under any other name (a stale build product, say) it is no peer at all: a usage error for every
@@ -34,7 +35,7 @@ let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) 
 let id = name.hasPrefix("peer-") ? String(name.dropFirst(5)) : name
 let arguments = Array(CommandLine.arguments.dropFirst())
 let modes: Set<String> = ["hang", "listenhang", "crash", "garbage", "flood", "silent", "forkhang", "flaky",
-                          "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "lookalike", "noecho", "latetimeout"]
+                          "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "lookalike", "noecho", "latetimeout", "anypsk"]
 guard modes.contains(id) else {
     let message = "fault-peer: started as \(name), which names no fault mode (\(modes.sorted().joined(separator: ", "))); link it as peer-<mode>\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
@@ -87,6 +88,9 @@ case "lookalike":
     openSSLPeer()
 case "noecho":
     PeerFaults.withholdEcho = true
+    openSSLPeer()
+case "anypsk":
+    PeerFaults.acceptAnyPSKIdentity = true
     openSSLPeer()
 case "latetimeout":
     var stretched = arguments

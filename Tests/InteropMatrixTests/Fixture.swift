@@ -38,7 +38,7 @@ actor Fixture {
         // The benchmark's floor lives beside the peers.
         try! FileManager.default.createSymbolicLink(atPath: "\(dir)/interop-floor", withDestinationPath: "\(Fixture.buildDirectory)/interop-floor")
         for mode in ["hang", "crash", "garbage", "listenhang", "flaky", "flood", "silent", "forkhang",
-                     "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "latetimeout"] {
+                     "noverify", "nosni", "noresume", "nokeyupdate", "badecho", "latetimeout", "anypsk"] {
             try! FileManager.default.createSymbolicLink(atPath: "\(dir)/peer-\(mode)", withDestinationPath: "\(Fixture.buildDirectory)/fault-peer")
         }
         return dir

@@ -45,3 +45,31 @@ struct PeerRequestTests {
         #expect(NegotiatedView.hexCode(0x0005) == "0x0005")
     }
 }
+
+@Suite("The --psk file")
+struct PreSharedKeyFileTests {
+    @Test("an identity and a hex key, one per line, read back as written")
+    func roundTrip() throws {
+        let key = PreSharedKey(identity: "interop-matrix device", key: [0x00, 0x0f, 0xa5, 0xff])
+        #expect(key.fileText == "interop-matrix device\n000fa5ff\n")
+        #expect(try PreSharedKey(fileText: key.fileText) == key)
+        #expect(try PreSharedKey(fileText: "caf\u{e9}\r\nABCD") == PreSharedKey(identity: "caf\u{e9}", key: [0xab, 0xcd]))
+        let request = try PeerRequest(arguments: ["client", "--port", "1", "--psk", "/nonexistent/psk.txt"])
+        #expect(request.preSharedKeyPath == "/nonexistent/psk.txt")
+        #expect { _ = try request.preSharedKey() } throws: { ($0 as? PeerFailure)?.stage == .setup }
+        #expect(try PeerRequest(arguments: ["client", "--port", "1"]).preSharedKey() == nil)
+    }
+
+    @Test("a file that is not an identity and a key is refused, saying why", arguments: [
+        ("only one line\n", "two lines"),
+        ("\nabcd\n", "identity"),
+        ("id\nabc\n", "even number"),
+        ("id\nzz\n", "not hex"),
+        ("id\n" + String(repeating: "ab", count: 65) + "\n", "64 bytes"),
+        (String(repeating: "x", count: 129) + "\nab\n", "128 bytes"),
+        ("id\nab\nextra\n", "two lines"),
+    ])
+    func refused(text: String, says: String) {
+        #expect { _ = try PreSharedKey(fileText: text) } throws: { ($0 as? PreSharedKey.FormatError)?.message.contains(says) == true }
+    }
+}

@@ -94,6 +94,20 @@ public struct CipherSuite: Sendable, Hashable {
         return (String(exchange[..<underscore]), String(exchange[exchange.index(after: underscore)...]))
     }
 
+    /// A pre-shared key suite (RFC 4279, 5487, 5489): PSK, DHE_PSK, ECDHE_PSK and RSA_PSK.
+    public var isPSK: Bool { authentication == "PSK" }
+
+    /// Whether a cell with a certificate of `keyType` can use this PSK suite at `version`: the
+    /// pre-shared key authenticates both sides; RSA_PSK also authenticates the server by an RSA
+    /// certificate (RFC 4279 §4), the others send no certificate.
+    public func isPSKAuthenticated(by keyType: CertificateKeyType, at version: TLSVersion) -> Bool {
+        isPSK && version < .tls13 && versions.contains(version) && (keyExchange != "RSA" || keyType.isRSA)
+    }
+
+    /// Whether the server presents its certificate in this suite: every suite but PSK, DHE_PSK and
+    /// ECDHE_PSK (and the anonymous ones).
+    public var sendsServerCertificate: Bool { !(isPSK && keyExchange != "RSA") && authentication != "anon" }
+
     /// Whether a server with a certificate of `keyType` can use this suite, authenticating with it:
     /// TLS 1.3 suites with any certificate; ECDHE_ECDSA with ECDSA and (TLS 1.2, RFC 8422) Ed25519;
     /// ECDHE_RSA, DHE_RSA and RSA key transport with RSA. Static-DH, DSS, PSK, SRP and anonymous
