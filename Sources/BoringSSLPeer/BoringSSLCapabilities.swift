@@ -108,7 +108,7 @@ enum BoringSSLCapabilities {
                 "PSK cipher suites need a PSK callback the protocol has no option for",
             ])
         capabilities.signatureSchemes = signatureSchemes()
-        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name"]
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "psk"]
         return capabilities
     }
 }

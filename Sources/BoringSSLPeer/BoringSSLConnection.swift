@@ -237,7 +237,24 @@ final class BoringSSLConnection {
             view.peerCertificate = BoringSSLNames.subject(of: certificate)
             X509_free(certificate)
         }
+        // "The TLS 1.2 PSK identity that was negotiated by ssl or NULL if PSK was not used", either role.
+        view.pskIdentity = SSL_get_psk_identity(handle).map { String(cString: $0) }
         return view
+    }
+
+    /// The server's PSK callback: the key for the one identity it knows, none (0) for any other.
+    fileprivate func serverPreSharedKey(identity: String, into key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let known = context.preSharedKey, identity == known.identity, known.key.count <= key.count else { return 0 }
+        _ = key.initialize(from: known.key)
+        return UInt32(known.key.count)
+    }
+
+    /// The client's PSK callback: its identity (NUL-terminated) and key.
+    fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let own = context.preSharedKey, own.identity.utf8.count < identity.count, own.key.count <= key.count else { return 0 }
+        _ = identity.initialize(from: own.identity.utf8.map { CChar(bitPattern: $0) } + [0])
+        _ = key.initialize(from: own.key)
+        return UInt32(own.key.count)
     }
 
     /// The scheme of the server's handshake signature. BoringSSL exposes only the peer's
@@ -274,6 +291,22 @@ func keepNewSession(_ ssl: OpaquePointer?, _ session: OpaquePointer?) -> Int32 {
 }
 
 /// The key log callback: BoringSSL formats the NSS key log lines itself.
+/// BoringSSL's PSK server callback, given the identity the client sent.
+func serverPreSharedKey(_ ssl: OpaquePointer?, _ identity: UnsafePointer<CChar>?, _ key: UnsafeMutablePointer<UInt8>?, _ room: UInt32) -> UInt32 {
+    guard let ssl, let identity, let key, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    return Unmanaged<BoringSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .serverPreSharedKey(identity: String(cString: identity), into: UnsafeMutableBufferPointer(start: key, count: Int(room)))
+}
+
+/// BoringSSL's PSK client callback, given the server's identity hint (unused: the client has one key).
+func clientPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ identity: UnsafeMutablePointer<CChar>?, _ identityRoom: UInt32,
+                        _ key: UnsafeMutablePointer<UInt8>?, _ keyRoom: UInt32) -> UInt32 {
+    guard let ssl, let identity, let key, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    return Unmanaged<BoringSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .clientPreSharedKey(identity: UnsafeMutableBufferPointer(start: identity, count: Int(identityRoom)),
+                            key: UnsafeMutableBufferPointer(start: key, count: Int(keyRoom)))
+}
+
 func writeKeyLogLine(_ ssl: OpaquePointer?, _ line: UnsafePointer<CChar>?) {
     guard let ssl, let line, let pointer = SSL_get_ex_data(ssl, 0) else { return }
     Unmanaged<BoringSSLConnection>.fromOpaque(pointer).takeUnretainedValue().keyLog?.append(line: String(cString: line))

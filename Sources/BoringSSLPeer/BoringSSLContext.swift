@@ -11,12 +11,16 @@ final class BoringSSLContext {
     private(set) var keyShareGroup: UInt16?
     /// Server with `--alt-*`: a context holding only the alternate certificate chain and key.
     private(set) var alternateCredentials: OpaquePointer?
+    /// `--psk`: the identity and key the PSK callbacks hand BoringSSL.
+    let preSharedKey: PreSharedKey?
 
     init(request: PeerRequest) throws {
+        let preSharedKey = try request.preSharedKey()
         guard let ctx = SSL_CTX_new(TLS_method()) else {
             throw PeerFailure(stage: .setup, error: BoringSSLError.drain(context: "SSL_CTX_new"))
         }
         handle = ctx
+        self.preSharedKey = preSharedKey
         let wire = request.alpnWire
         alpnWire = .allocate(capacity: max(1, wire.count))
         _ = alpnWire.initialize(from: wire)
@@ -45,6 +49,14 @@ final class BoringSSLContext {
             }
         }
         if request.keyLogPath != nil { SSL_CTX_set_keylog_callback(ctx, writeKeyLogLine) }
+        if preSharedKey != nil {
+            // TLS 1.2 PSK suites are enabled only with these callbacks set (ssl.h).
+            if request.role == .server {
+                SSL_CTX_set_psk_server_callback(ctx, serverPreSharedKey)
+            } else {
+                SSL_CTX_set_psk_client_callback(ctx, clientPreSharedKey)
+            }
+        }
         if !request.alpn.isEmpty {
             if request.role == .client {
                 // Returns 0 on success, as in OpenSSL.

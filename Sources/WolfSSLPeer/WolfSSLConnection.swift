@@ -14,6 +14,10 @@ final class WolfSSLConnection {
     private var alpnList: [CChar]
     /// A call failed for good: wolfSSL has sent or received its fatal alert, or lost the transport.
     private var failedFatally = false
+    /// The PSK identity wolfSSL handed the server callback (as the client sent it), or asked the
+    /// client callback for and sent. wolfSSL_get_psk_identity reads the handshake's arrays, which
+    /// wolfSSL frees once the handshake is done.
+    private var pskIdentity: String?
 
     init(context: WolfSSLContext, descriptor: Int32, request: PeerRequest, resuming session: WolfSSLSession?) throws(PeerFailure) {
         guard let ssl = wolfSSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: WolfSSLError.queue("wolfSSL_new")) }
@@ -215,7 +219,25 @@ final class WolfSSLConnection {
             // an Ed25519 one fails with "Setting Cert Public Key error" (134). Not readable, not none.
             view.notReadable.append("peer_certificate")
         }
+        if view.suiteName?.contains("_PSK_") == true || view.suiteName?.hasPrefix("TLS_PSK_") == true { view.pskIdentity = pskIdentity }
         return view
+    }
+
+    /// The server's PSK callback: the key for the one identity it knows, none (0) for any other.
+    fileprivate func serverPreSharedKey(identity: String, into key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let known = context.preSharedKey, identity == known.identity, known.key.count <= key.count else { return 0 }
+        _ = key.initialize(from: known.key)
+        pskIdentity = identity
+        return UInt32(known.key.count)
+    }
+
+    /// The client's PSK callback: its identity (NUL-terminated) and key.
+    fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let own = context.preSharedKey, own.identity.utf8.count < identity.count, own.key.count <= key.count else { return 0 }
+        _ = identity.initialize(from: own.identity.utf8.map { CChar(bitPattern: $0) } + [0])
+        _ = key.initialize(from: own.key)
+        pskIdentity = own.identity
+        return UInt32(own.key.count)
     }
 }
 
@@ -224,4 +246,20 @@ final class WolfSSLSession {
     let handle: OpaquePointer
     init(handle: OpaquePointer) { self.handle = handle }
     deinit { wolfSSL_SESSION_free(handle) }
+}
+
+/// wolfSSL's PSK server callback, given the identity the client sent.
+func serverPreSharedKey(_ ssl: OpaquePointer?, _ identity: UnsafePointer<CChar>?, _ key: UnsafeMutablePointer<UInt8>?, _ room: UInt32) -> UInt32 {
+    guard let ssl, let identity, let key, let pointer = wolfSSL_get_ex_data(ssl, 0) else { return 0 }
+    return Unmanaged<WolfSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .serverPreSharedKey(identity: String(cString: identity), into: UnsafeMutableBufferPointer(start: key, count: Int(room)))
+}
+
+/// wolfSSL's PSK client callback, given the server's identity hint (unused: the client has one key).
+func clientPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ identity: UnsafeMutablePointer<CChar>?, _ identityRoom: UInt32,
+                        _ key: UnsafeMutablePointer<UInt8>?, _ keyRoom: UInt32) -> UInt32 {
+    guard let ssl, let identity, let key, let pointer = wolfSSL_get_ex_data(ssl, 0) else { return 0 }
+    return Unmanaged<WolfSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .clientPreSharedKey(identity: UnsafeMutableBufferPointer(start: identity, count: Int(identityRoom)),
+                            key: UnsafeMutableBufferPointer(start: key, count: Int(keyRoom)))
 }

@@ -4,11 +4,24 @@ import PeerKit
 /// Owns one `WOLFSSL_CTX`: certificates, trust, versions, suites, groups and verification.
 final class WolfSSLContext {
     let handle: OpaquePointer
+    /// `--psk`: the identity and key the PSK callbacks hand wolfSSL.
+    let preSharedKey: PreSharedKey?
 
     init(request: PeerRequest) throws {
         let method = request.role == .server ? wolfSSLv23_server_method() : wolfSSLv23_client_method()
+        let preSharedKey = try request.preSharedKey()
         guard let ctx = wolfSSL_CTX_new(method) else { throw PeerFailure(stage: .setup, message: "wolfSSL_CTX_new failed") }
         handle = ctx
+        self.preSharedKey = preSharedKey
+        if preSharedKey != nil {
+            // TLS 1.2 PSK suites: wolfSSL asks for the key once it has the identity (server) or the
+            // server's hint (client); the callbacks find the connection through its ex data.
+            if request.role == .server {
+                wolfSSL_CTX_set_psk_server_callback(ctx, serverPreSharedKey)
+            } else {
+                wolfSSL_CTX_set_psk_client_callback(ctx, clientPreSharedKey)
+            }
+        }
         if let version = request.version {
             guard WolfSSLCapabilities.versions.contains(version) else {
                 throw Unsupported("wolfSSL \(WolfSSLEngine.library.version) is built without \(version.rawValue) (Debian's build has \(WolfSSLCapabilities.versions.map(\.rawValue).joined(separator: ", ")))")
