@@ -22,6 +22,10 @@ enum GnuTLSCapabilities {
             notes: ["a client presents its certificate whenever asked, through gnutls_certificate_set_retrieve_function2: GnuTLS on its own sends only one issued by a CA the server's CertificateRequest names"])
         capabilities.signatureSchemes = GnuTLSNames.signatureSchemes
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name"]
+        // A build without PSK (./configure --disable-psk) has no PSK suites in its table.
+        if GnuTLSNames.allSuites.contains(where: { GnuTLSPSKCredentials.isPSK($0.keyExchangeID) }) {
+            capabilities.features.append("psk")
+        }
         return capabilities
     }
 

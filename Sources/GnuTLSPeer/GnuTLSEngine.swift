@@ -14,6 +14,8 @@ public final class GnuTLSEngine: TLSEngine {
     private let request: PeerRequest
     private let credentials: GnuTLSCredentials
     private let priority: GnuTLSPriority
+    /// `--psk`: the identity and key this side knows, beside its certificate credentials.
+    private let preSharedKey: GnuTLSPSKCredentials?
     private var session: GnuTLSSession?
     /// What a server resumes with: its session cache (session ids) or its ticket key.
     private let resumption: GnuTLSServerResumption?
@@ -24,6 +26,7 @@ public final class GnuTLSEngine: TLSEngine {
         self.request = request
         priority = try GnuTLSPriority(request: request)
         credentials = try GnuTLSCredentials(request: request)
+        preSharedKey = try GnuTLSPSKCredentials.make(request: request)
         if request.resumption == .sessionID && request.version == .tls13 {
             throw Unsupported("TLS 1.3 has no session-id resumption (RFC 8446 §2.2: PSK tickets only)")
         }
@@ -31,8 +34,8 @@ public final class GnuTLSEngine: TLSEngine {
     }
 
     public func attach(socket descriptor: Int32) throws(PeerFailure) {
-        session = try GnuTLSSession(request: request, credentials: credentials, priority: priority, descriptor: descriptor,
-                                    resumption: resumption, resuming: savedSession)
+        session = try GnuTLSSession(request: request, credentials: credentials, preSharedKey: preSharedKey, priority: priority,
+                                    descriptor: descriptor, resumption: resumption, resuming: savedSession)
     }
 
     public func keepSessionForResumption() throws(PeerFailure) { savedSession = try session!.resumptionData() }
@@ -231,8 +234,24 @@ final class GnuTLSPriority {
             guard let suite = GnuTLSNames.suite(code: code) else {
                 throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not implement cipher suite \(NegotiatedView.hexCode(code))")
             }
+            if request.preSharedKeyPath != nil && !GnuTLSPSKCredentials.isPSK(suite.keyExchangeID) {
+                throw PeerFailure(stage: .setup, message: "--psk needs a PSK suite (PSK, DHE_PSK, ECDHE_PSK, RSA_PSK); \(NegotiatedView.hexCode(code)) is GnuTLS's \(suite.libraryName)")
+            }
+            // NORMAL enables no PSK key exchange; "-KX-ALL:+PSK" (or +DHE-PSK, +ECDHE-PSK, +RSA-PSK)
+            // allows exactly the suite's, as for any other suite.
             parts += ["-CIPHER-ALL", "+" + suite.cipher, "-MAC-ALL", "+" + suite.mac]
             if let kx = suite.keyExchange { parts += ["-KX-ALL", "+" + kx] }
+        } else if request.preSharedKeyPath != nil {
+            throw PeerFailure(stage: .setup, message: "--psk needs --suite naming a PSK suite (PSK, DHE_PSK, ECDHE_PSK, RSA_PSK)")
+        }
+        if request.preSharedKeyPath != nil {
+            // The PSK suites of RFC 4279/5487/5489 are TLS 1.2 and below. With PSK credentials
+            // and TLS 1.3 enabled GnuTLS would offer or take the key as a TLS 1.3 external PSK
+            // (RFC 8446 §4.2.11) instead of the suite asked for.
+            if request.version == .tls13 {
+                throw Unsupported("--psk covers the TLS 1.2-and-below PSK suites; GnuTLS would use the key as a TLS 1.3 external PSK")
+            }
+            if request.version == nil { parts.append("-VERS-TLS1.3") }
         }
         if !request.groups.isEmpty {
             parts.append("-GROUP-ALL")

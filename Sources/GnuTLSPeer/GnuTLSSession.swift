@@ -10,6 +10,12 @@ import PeerKit
 final class GnuTLSSession {
     private var handle: gnutls_session_t
     let credentials: GnuTLSCredentials
+    /// `--psk`: the identity and key the PSK callbacks hand out or check.
+    let preSharedKey: GnuTLSPSKCredentials?
+    /// Client: the identity its PSK callback handed GnuTLS on this connection (nil until asked).
+    var offeredPSKIdentity: String?
+    /// Server: an identity its PSK callback refused as unknown on this connection.
+    var refusedPSKIdentity: String?
     private let priority: GnuTLSPriority
     private let role: Role
     /// gnutls_session_set_verify_cert2 keeps the pointers it is given for the session's lifetime
@@ -28,8 +34,8 @@ final class GnuTLSSession {
     /// A call failed with a fatal error: the alert went (map sends it) or came, or the transport is gone.
     private var failedFatally = false
 
-    init(request: PeerRequest, credentials: GnuTLSCredentials, priority: GnuTLSPriority, descriptor: Int32,
-         resumption: GnuTLSServerResumption?, resuming saved: [UInt8]?) throws(PeerFailure) {
+    init(request: PeerRequest, credentials: GnuTLSCredentials, preSharedKey: GnuTLSPSKCredentials?, priority: GnuTLSPriority,
+         descriptor: Int32, resumption: GnuTLSServerResumption?, resuming saved: [UInt8]?) throws(PeerFailure) {
         var session: gnutls_session_t?
         var flags = UInt32(request.role == .server ? GNUTLS_SERVER : GNUTLS_CLIENT) | UInt32(GNUTLS_NONBLOCK)
         // Session-id resumption: the client neither asks for nor takes tickets.
@@ -38,6 +44,7 @@ final class GnuTLSSession {
         guard rc == GNUTLS_E_SUCCESS, let session else { throw PeerFailure(stage: .setup, error: GnuTLSError.make(rc, "gnutls_init")) }
         handle = session
         self.credentials = credentials
+        self.preSharedKey = preSharedKey
         self.priority = priority
         role = request.role
         self.resumption = resumption
@@ -58,6 +65,9 @@ final class GnuTLSSession {
         keyLog = try KeyLog.opened(for: request)
         try check(gnutls_priority_set(session, priority.handle), "gnutls_priority_set")
         try check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials.handle)), "gnutls_credentials_set")
+        if let preSharedKey {
+            try check(preSharedKey.set(on: session), "gnutls_credentials_set GNUTLS_CRD_PSK")
+        }
         switch request.role {
         case .client:
             // Verifies the chain against the trusted CA, the certificate against the host name (or
@@ -234,6 +244,15 @@ final class GnuTLSSession {
             error.alert = ObservedAlert(code: code, direction: .received)
         case GNUTLS_E_PREMATURE_TERMINATION, GNUTLS_E_PUSH_ERROR, GNUTLS_E_PULL_ERROR:
             break // The transport is gone; there is nobody to send an alert to.
+        case GNUTLS_E_KEYFILE_ERROR where role == .server && refusedPSKIdentity != nil:
+            // GnuTLS turns any error of the server's PSK callback into GNUTLS_E_KEYFILE_ERROR (alias
+            // GNUTLS_E_SRP_PWD_ERROR, lib/auth/psk_passwd.c), for which gnutls_error_to_alert names
+            // internal_error. The callback refused an identity it does not know, which RFC 4279 §2
+            // answers with unknown_psk_identity.
+            error.message += " (the PSK identity \"\(refusedPSKIdentity ?? "")\" is unknown to this server)"
+            if gnutls_alert_send(handle, GNUTLS_AL_FATAL, GNUTLS_A_UNKNOWN_PSK_IDENTITY) == GNUTLS_E_SUCCESS {
+                error.alert = ObservedAlert(code: UInt8(GNUTLS_A_UNKNOWN_PSK_IDENTITY.rawValue), direction: .sent)
+            }
         default:
             // GnuTLS leaves sending the alert to the application; send the one it deems appropriate.
             var level: Int32 = 0
@@ -287,6 +306,9 @@ final class GnuTLSSession {
             view.alpn = String(decoding: UnsafeBufferPointer(start: data, count: Int(selected.size)), as: UTF8.self)
         }
         view.peerCertificate = peerSubject()
+        if GnuTLSPSKCredentials.isPSK(gnutls_kx_get(handle)) {
+            view.pskIdentity = role == .server ? GnuTLSPSKServerCredentials.acceptedIdentity(of: handle) : offeredPSKIdentity
+        }
         if role == .server {
             var name = [CChar](repeating: 0, count: 256)
             var length = name.count
