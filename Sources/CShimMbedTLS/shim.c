@@ -69,6 +69,22 @@ void CShimMbedTLS_suite_version_range(const mbedtls_ssl_ciphersuite_t *info, int
 #endif
 }
 
+int CShimMbedTLS_suite_uses_psk(const mbedtls_ssl_ciphersuite_t *info) {
+#if MBEDTLS_VERSION_MAJOR < 3
+    return mbedtls_ssl_ciphersuite_uses_psk(info);
+#else
+    switch ((mbedtls_key_exchange_type_t)info->key_exchange) {
+    case MBEDTLS_KEY_EXCHANGE_PSK:
+    case MBEDTLS_KEY_EXCHANGE_DHE_PSK:
+    case MBEDTLS_KEY_EXCHANGE_ECDHE_PSK:
+    case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
+        return 1;
+    default:
+        return 0;
+    }
+#endif
+}
+
 int CShimMbedTLS_pk_parse_keyfile(mbedtls_pk_context *key, const char *path, mbedtls_ctr_drbg_context *drbg) {
 #if MBEDTLS_VERSION_MAJOR < 3
     (void)drbg;

@@ -26,6 +26,14 @@ enum MbedTLSCapabilities {
         return result
     }
 
+    /// Whether the build lists a TLS 1.2 pre-shared key suite (its MBEDTLS_KEY_EXCHANGE_*_PSK_ENABLED
+    /// options), which `--psk` needs.
+    static func hasPreSharedKeySuites(_ suites: [Capabilities.Suite]) -> Bool {
+        suites.contains { suite in
+            mbedtls_ssl_ciphersuite_from_id(Int32(suite.code)).map { CShimMbedTLS_suite_uses_psk($0) != 0 } ?? false
+        }
+    }
+
     private static func version(minor: Int32) -> TLSVersion? {
         [TLSVersion.tls10, .tls11, .tls12, .tls13].first { MbedTLSVersion.minor($0) == minor }
     }
@@ -102,10 +110,11 @@ enum MbedTLSCapabilities {
             : ["no TLS 1.0 or 1.1 in Mbed TLS 3.x", "no Ed25519 certificates", "no function sends a TLS 1.3 KeyUpdate",
                "the negotiated group is not readable: Mbed TLS \(version) keeps it in handshake parameters its headers do not declare",
                addressSentAsSNI]
+        let suites = suites()
         var capabilities = Capabilities(
             versions: MbedTLSVersion.supported,
             defaultVersions: defaultVersions(),
-            suites: suites(),
+            suites: suites,
             groups: groups(),
             // With no group list configured, every group above is offered.
             defaultGroups: groups(),
@@ -114,6 +123,7 @@ enum MbedTLSCapabilities {
             notes: notes)
         capabilities.signatureSchemes = signatureSchemes()
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
+        if hasPreSharedKeySuites(suites) { capabilities.features.append("psk") }
         // The handshake's signature algorithm is in no field either series exposes; 3.x keeps the
         // key-exchange group only in handshake parameters its headers do not declare.
         capabilities.notReadable = MbedTLSVersion.is2x ? ["signature_scheme"] : ["group", "signature_scheme"]

@@ -82,6 +82,8 @@ final class MbedTLSConfiguration {
     /// The server's session cache or ticket keys (`--resume`).
     private var sessionCache: MbedTLSSessionCache?
     private var ticketKeys: MbedTLSTicketKeys?
+    /// `--psk`: the identity and key the client offers, the one identity the server knows.
+    let preSharedKey: PreSharedKey?
 
     init(request: PeerRequest) throws {
         mbedtls_ssl_config_init(handle)
@@ -89,6 +91,7 @@ final class MbedTLSConfiguration {
         if let version = request.version, !MbedTLSVersion.supported.contains(version) {
             throw Unsupported(MbedTLSVersion.missing(version))
         }
+        preSharedKey = try MbedTLSConfiguration.readPreSharedKey(request)
         random = try MbedTLSRandom()
         let endpoint = request.role == .server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT
         let rc = mbedtls_ssl_config_defaults(handle, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
@@ -100,6 +103,7 @@ final class MbedTLSConfiguration {
         if let code = request.suiteCode { try forceSuite(code) }
         if let group = request.group { try forceGroup(group) }
         try loadCredentials(request)
+        try configurePreSharedKey(request)
         if !request.alpn.isEmpty {
             let list = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: request.alpn.count + 1)
             for (index, name) in request.alpn.enumerated() { list[index] = UnsafePointer(strdup(name)) }
@@ -159,6 +163,34 @@ final class MbedTLSConfiguration {
             let keys = try MbedTLSTicketKeys(random: random)
             ticketKeys = keys
             mbedtls_ssl_conf_session_tickets_cb(handle, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, keys.handle)
+        }
+    }
+
+    /// The `--psk` file's identity and key, refused as unsupported when the key is longer than this
+    /// build takes (MBEDTLS_PSK_MAX_LEN: 32 bytes in 2.28, 48 in 3.6 with TLS 1.3 tickets and
+    /// SHA-384; mbedtls_ssl_conf_psk and mbedtls_ssl_set_hs_psk return BAD_INPUT_DATA beyond it),
+    /// before the server's callback could only answer "unknown identity".
+    private static func readPreSharedKey(_ request: PeerRequest) throws -> PreSharedKey? {
+        guard let preSharedKey = try request.preSharedKey() else { return nil }
+        if preSharedKey.key.count > Int(MBEDTLS_PSK_MAX_LEN) {
+            throw Unsupported("Mbed TLS \(MbedTLSEngine.library.version) takes pre-shared keys of at most \(MBEDTLS_PSK_MAX_LEN) bytes "
+                + "(MBEDTLS_PSK_MAX_LEN); this one has \(preSharedKey.key.count)")
+        }
+        return preSharedKey
+    }
+
+    /// `--psk`. The client offers its identity and key as configuration (Mbed TLS copies both, and
+    /// never says which identity it sent). The server admits exactly its one identity in the PSK
+    /// callback, which is handed the identity the client sent (`admitPreSharedKey`).
+    private func configurePreSharedKey(_ request: PeerRequest) throws(PeerFailure) {
+        guard let preSharedKey else { return }
+        switch request.role {
+        case .client:
+            let identity = Array(preSharedKey.identity.utf8)
+            let rc = mbedtls_ssl_conf_psk(handle, preSharedKey.key, preSharedKey.key.count, identity, identity.count)
+            guard rc == 0 else { throw PeerFailure(stage: .setup, error: MbedTLSError.make(rc, "mbedtls_ssl_conf_psk")) }
+        case .server:
+            mbedtls_ssl_conf_psk_cb(handle, admitPreSharedKey, nil)
         }
     }
 
@@ -256,6 +288,16 @@ private func chooseCertificate(_ unused: UnsafeMutableRawPointer?, _ ssl: Unsafe
     guard let ssl, let connection = CShimMbedTLS_bio_context(ssl), let name else { return 0 }
     let text = String(decoding: UnsafeBufferPointer(start: name, count: length), as: UTF8.self)
     return Unmanaged<MbedTLSConnection>.fromOpaque(connection).takeUnretainedValue().received(serverName: text)
+}
+
+/// Mbed TLS's PSK callback (server, TLS 1.2 ClientKeyExchange): the identity the client sent; 0 once
+/// the key for it is set, non-zero for an identity this server does not know. The connection is the
+/// context of its I/O callbacks.
+private func admitPreSharedKey(_ unused: UnsafeMutableRawPointer?, _ ssl: UnsafeMutablePointer<mbedtls_ssl_context>?,
+                               _ identity: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
+    guard let ssl, let connection = CShimMbedTLS_bio_context(ssl) else { return -1 }
+    let bytes = identity.map { UnsafeBufferPointer(start: $0, count: length) } ?? UnsafeBufferPointer(start: nil, count: 0)
+    return Unmanaged<MbedTLSConnection>.fromOpaque(connection).takeUnretainedValue().received(pskIdentity: bytes)
 }
 
 /// The shim's key log hook: one NSS key log line.

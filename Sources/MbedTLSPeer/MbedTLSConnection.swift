@@ -18,6 +18,8 @@ final class MbedTLSConnection {
     private var certificateStateSeen = false
     /// The SNI name the server's callback received.
     private var serverName: String?
+    /// Server: the PSK identity its callback was handed and admitted.
+    private var admittedPSKIdentity: String?
     /// The first fatal alert seen on the wire in either direction.
     fileprivate var alert: ObservedAlert?
     /// A call failed for good: Mbed TLS sent or received its fatal alert (2.28 does not invalidate
@@ -50,6 +52,16 @@ final class MbedTLSConnection {
         serverName = name
         guard let alternate = configuration.alternate, alternate.name.lowercased() == name.lowercased() else { return 0 }
         return mbedtls_ssl_set_hs_own_cert(ssl, alternate.chain.handle, alternate.key.handle)
+    }
+
+    /// Server: the identity of the PSK callback. The one identity of `--psk` (byte for byte, not by
+    /// Unicode equivalence) gets its key for this handshake; any other is unknown, which Mbed TLS
+    /// refuses with unknown_psk_identity (ssl_parse_client_psk_identity: any non-zero result).
+    func received(pskIdentity identity: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let known = configuration.preSharedKey, identity.elementsEqual(known.identity.utf8) else { return -1 }
+        let rc = mbedtls_ssl_set_hs_psk(ssl, known.key, known.key.count)
+        if rc == 0 { admittedPSKIdentity = String(decoding: identity, as: UTF8.self) }
+        return rc
     }
 
     /// Client: a copy of this connection's session, to offer on the next one.
@@ -200,11 +212,13 @@ final class MbedTLSConnection {
     func negotiated() -> NegotiatedView {
         var view = NegotiatedView()
         view.version = MbedTLSVersion.parse(String(cString: mbedtls_ssl_get_version(ssl)))
+        var preSharedKeySuite = false
         if let name = mbedtls_ssl_get_ciphersuite(ssl) {
             let libraryName = String(cString: name)
             view.librarySuiteName = libraryName
             let id = mbedtls_ssl_get_ciphersuite_id(name)
             if id > 0 { view.suiteCode = UInt16(id) }
+            if let info = mbedtls_ssl_ciphersuite_from_id(id) { preSharedKeySuite = CShimMbedTLS_suite_uses_psk(info) != 0 }
             // Mbed TLS's names are IANA-like, not IANA's (0xC0AA is its TLS-DHE-PSK-WITH-AES-128-CCM-8,
             // IANA's TLS_PSK_DHE_WITH_AES_128_CCM_8): the name is not the library's to give, so the
             // runner names the suite from its code point.
@@ -214,6 +228,12 @@ final class MbedTLSConnection {
         // Neither series keeps the handshake's signature algorithm in a field it exposes, and 3.x
         // keeps the key-exchange group only in handshake parameters it does not declare.
         view.notReadable = group == nil && !MbedTLSVersion.is2x ? ["signature_scheme", "group"] : ["signature_scheme"]
+        if preSharedKeySuite {
+            // The server's identity is the one its callback admitted. A client's identity is
+            // configuration only (mbedtls_ssl_conf_psk): nothing shows the library sent it. Neither
+            // does a resumed session, which keeps no identity and calls no callback.
+            if let identity = admittedPSKIdentity { view.pskIdentity = identity } else { view.notReadable.append("psk_identity") }
+        }
         view.resumed = resumed
         view.serverName = serverName
         if let name = mbedtls_ssl_get_alpn_protocol(ssl) { view.alpn = String(cString: name) }

@@ -63,6 +63,10 @@ void CShimMbedTLS_conf_set_version_range(mbedtls_ssl_config *conf, int min_minor
 int CShimMbedTLS_suite_id(const mbedtls_ssl_ciphersuite_t *info);
 const char *CShimMbedTLS_suite_name(const mbedtls_ssl_ciphersuite_t *info);
 void CShimMbedTLS_suite_version_range(const mbedtls_ssl_ciphersuite_t *info, int *min_minor, int *max_minor);
+/// Whether a suite's key exchange is one of the pre-shared key ones of TLS 1.2 and below (PSK,
+/// DHE_PSK, ECDHE_PSK, RSA_PSK: RFC 4279, 5487, 5489): 2.28's mbedtls_ssl_ciphersuite_uses_psk, which
+/// 3.x moved into a header it does not install (library/ssl_ciphersuites_internal.h).
+int CShimMbedTLS_suite_uses_psk(const mbedtls_ssl_ciphersuite_t *info);
 
 /// `mbedtls_pk_parse_keyfile`, which takes a random source on 3.x.
 int CShimMbedTLS_pk_parse_keyfile(mbedtls_pk_context *key, const char *path, mbedtls_ctr_drbg_context *drbg);
