@@ -213,6 +213,8 @@ public struct ConnectionFeatures: Sendable, Hashable {
     /// Both sides get a pre-shared key (`--psk`): the server the run's, the client the run's or,
     /// to be refused, one with another identity or another key.
     public var preSharedKey: PreSharedKeyUse?
+    /// TLS 1.3: the PSK alone, psk_ke (`--psk-mode ke`), instead of psk_dhe_ke (RFC 8446 §4.2.9).
+    public var preSharedKeyWithoutKeyExchange = false
 
     public init(alternateHost: Bool = false, resumption: ResumptionMode? = nil, transferBytes: Int? = nil, keyUpdate: Bool = false) {
         self.alternateHost = alternateHost
@@ -230,7 +232,7 @@ public struct ConnectionFeatures: Sendable, Hashable {
     /// The `features` of the peer protocol's capabilities this needs of a side. `ip-server-name` is
     /// the client's alone: naming the server by its address is all the client's doing, and the
     /// server only reports the SNI it received (none), which `sni` covers.
-    public func required(of role: Role) -> [String] {
+    public func required(of role: Role, at version: TLSVersion? = nil) -> [String] {
         var names: [String] = []
         if alternateHost { names.append("sni") }
         switch resumption {
@@ -240,7 +242,10 @@ public struct ConnectionFeatures: Sendable, Hashable {
         }
         if transferBytes != nil { names.append("transfer") }
         if keyUpdate { names.append("key-update") }
-        if preSharedKey != nil { names.append("psk") }
+        if preSharedKey != nil {
+            // TLS 1.2 and below: the PSK suites; TLS 1.3: an external PSK, psk_dhe_ke or psk_ke.
+            names.append(version != .tls13 ? "psk" : preSharedKeyWithoutKeyExchange ? "psk-ke" : "psk-tls13")
+        }
         // The server's reported SNI (none) is evidence only from a peer that reads SNI back.
         if addressAsServerName {
             if role == .client { names.append("ip-server-name") }

@@ -202,7 +202,7 @@ public struct CellRunner: Sendable {
     /// `--psk FILE` for a side of a pre-shared key cell.
     func preSharedKeyArguments(_ cell: Cell, _ set: CertificateSet, role: Role) -> [String] {
         guard let use = cell.features.preSharedKey else { return [] }
-        return ["--psk", set.preSharedKeyFile(use, role: role)]
+        return ["--psk", set.preSharedKeyFile(use, role: role)] + (cell.features.preSharedKeyWithoutKeyExchange ? ["--psk-mode", "ke"] : [])
     }
 
     func serverArguments(_ cell: Cell, _ set: CertificateSet) -> [String] {
@@ -244,7 +244,7 @@ public struct CellRunner: Sendable {
             if !caps.certificateTypes.contains(cell.params.cert.rawValue) {
                 return "\(who) cannot use \(cell.params.cert.rawValue) certificates"
             }
-            if let missing = cell.features.required(of: side).first(where: { !(caps.features ?? []).contains($0) }) {
+            if let missing = cell.features.required(of: side, at: wanted).first(where: { !(caps.features ?? []).contains($0) }) {
                 return "\(who): its peer does not implement \(missing) (the library or this peer lacks the API)"
             }
             // Out of the box nothing is forced, so nothing can be unsupported: a pair whose

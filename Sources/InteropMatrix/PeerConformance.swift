@@ -81,7 +81,7 @@ public struct PeerConformance: Sendable {
         let unknownTypes = caps.certificateTypes.filter { !keyTypes.contains($0) }
         check("capabilities: certificate_types are the protocol's key types", !caps.certificateTypes.isEmpty && unknownTypes.isEmpty,
               "expected some of \(keyTypes.sorted().joined(separator: ", ")); got \(caps.certificateTypes)")
-        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "worker", "psk"]
+        let features: Set<String> = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "worker", "psk", "psk-tls13", "psk-ke"]
         let unknownFeatures = (caps.features ?? []).filter { !features.contains($0) }
         check("capabilities: features are the protocol's", unknownFeatures.isEmpty, "expected some of \(features.sorted().joined(separator: ", ")); got \(unknownFeatures)")
         check("capabilities: certificate_types include ecdsa-p256, which the other checks use", caps.certificateTypes.contains("ecdsa-p256"),
@@ -195,6 +195,12 @@ public struct PeerConformance: Sendable {
             let suites = "[TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256]"
             blocks.append("  - scenarios: [psk]\n    versions: [TLS1.2]\n    suites: \(suites)\n    pairs: [\(c)>\(r), \(r)>\(c)]")
             blocks.append("  - scenarios: [psk-unknown-identity, psk-wrong-key]\n    versions: [TLS1.2]\n    suites: [TLS_PSK_WITH_AES_128_GCM_SHA256]\n    pairs: [\(c)>\(r)]")
+        }
+        if features.contains("psk-tls13") {
+            // A TLS 1.3 external PSK both ways, the fallback to the certificate for an unknown
+            // identity and the binder that fails for a wrong key; psk_ke where the peer has it.
+            let scenarios = ["psk", "psk-unknown-identity", "psk-wrong-key"] + (features.contains("psk-ke") ? ["psk-ke"] : [])
+            blocks.append("  - scenarios: [\(scenarios.joined(separator: ", "))]\n    versions: [TLS1.3]\n    suites: [TLS_AES_128_GCM_SHA256]\n    pairs: [\(c)>\(r), \(r)>\(c)]")
         }
         let ids = c == r ? c : "\(c), \(r)"
         let yaml = "name: check-peer\nlibraries: [\(ids)]\nversions: [\(list)]\ncerts: [ecdsa-p256]\nclient_auth: [none]\ncross:\n" + blocks.joined(separator: "\n") + "\n"

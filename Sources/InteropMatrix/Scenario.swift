@@ -298,7 +298,7 @@ public struct KeyUpdateScenario: Scenario {
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }
 
-/// A pre-shared key suite (RFC 4279) at TLS 1.2 and below, each side given the key by file. `psk`:
+/// A pre-shared key, each side given it by file. Up to TLS 1.2 over a PSK suite (RFC 4279): `psk`,
 /// the client offers the server's identity and key; both must agree on the PSK suite, the server
 /// must report the identity it accepted, and no certificate crosses unless the suite is RSA_PSK.
 /// `psk-unknown-identity`: the server does not know the client's identity and must refuse, with
@@ -306,27 +306,43 @@ public struct KeyUpdateScenario: Scenario {
 /// decrypt_error, which is then a counted deviation). `psk-wrong-key`: the identity is known, the
 /// key differs: the client's Finished, protected with keys from the other secret, cannot be
 /// decrypted by the server, which must refuse with bad_record_mac (RFC 5246 §6.2.3).
+/// In TLS 1.3 an external PSK (RFC 8446 §2.2, SHA-256): `psk` with psk_dhe_ke and `psk-ke` with
+/// psk_ke alone must authenticate by the key (both report the identity, no certificate crosses,
+/// and under psk_ke no key exchange group); for an unknown identity the server selects no PSK and
+/// the handshake goes on with its certificate (§4.2.11), which the client verifies; a wrong key
+/// fails the binder, and the server must abort with decrypt_error (§4.2.11, §6.2).
 public struct PreSharedKeyScenario: Scenario {
     public let use: PreSharedKeyUse
-    public var name: String { use == .matching ? "psk" : "psk-\(use.rawValue)" }
-    public init(_ use: PreSharedKeyUse) { self.use = use }
+    /// psk_ke: TLS 1.3 only.
+    public let withoutKeyExchange: Bool
+    public var name: String { withoutKeyExchange ? "psk-ke" : use == .matching ? "psk" : "psk-\(use.rawValue)" }
+    public init(_ use: PreSharedKeyUse, withoutKeyExchange: Bool = false) {
+        self.use = use
+        self.withoutKeyExchange = withoutKeyExchange
+    }
     public var features: ConnectionFeatures {
         var features = ConnectionFeatures()
         features.preSharedKey = use
+        features.preSharedKeyWithoutKeyExchange = withoutKeyExchange
         return features
     }
     public func applies(to params: CellParameters) -> Bool {
-        guard params.clientAuth == .none, let name = params.suite, let suite = CipherSuiteRegistry.suite(named: name) else { return false }
-        return suite.isPSKAuthenticated(by: params.cert, at: params.version)
+        guard params.clientAuth == .none else { return false }
+        // A TLS 1.3 cell may leave the suite to the libraries (an external PSK takes a SHA-256 one).
+        guard let name = params.suite else { return params.version == .tls13 }
+        guard let suite = CipherSuiteRegistry.suite(named: name) else { return false }
+        return suite.isPSKAuthenticated(by: params.cert, at: params.version) && (!withoutKeyExchange || params.version == .tls13)
     }
     public func expectation(for params: CellParameters) -> Expectation {
-        switch use {
-        case .matching: .success
-        case .unknownIdentity: .refusal(by: .server, .preSharedKey(use), alert: "unknown_psk_identity")
-        case .wrongKey: .refusal(by: .server, .preSharedKey(use), alert: "bad_record_mac")
+        switch (use, params.version == .tls13) {
+        case (.matching, _), (.unknownIdentity, true): .success
+        case (.unknownIdentity, false): .refusal(by: .server, .preSharedKey(use), alert: "unknown_psk_identity")
+        case (.wrongKey, false): .refusal(by: .server, .preSharedKey(use), alert: "bad_record_mac")
+        case (.wrongKey, true): .refusal(by: .server, .preSharedKey(use), alert: "decrypt_error")
         }
     }
-    static let all = [PreSharedKeyScenario(.matching), PreSharedKeyScenario(.unknownIdentity), PreSharedKeyScenario(.wrongKey)]
+    static let all = [PreSharedKeyScenario(.matching), PreSharedKeyScenario(.unknownIdentity), PreSharedKeyScenario(.wrongKey),
+                      PreSharedKeyScenario(.matching, withoutKeyExchange: true)]
 }
 
 /// Every scenario by name.

@@ -142,8 +142,9 @@ enum Verdict {
         if let reason = judgePreSharedKey(cell, sv, cv, suite: suite, result: &result) { return mismatch(&result, reason) }
         // A library that cannot expose the subject says so (not_readable); its verification of the
         // chain and the host name, which succeeded, is then the only evidence, and the cell says so.
-        if suite?.sendsServerCertificate == false {
-            // PSK, DHE_PSK and ECDHE_PSK authenticate by the key alone (RFC 4279 §2, §3): checked above.
+        if authenticatesByKeyAlone(cell, suite: suite, version: cv.version) {
+            // PSK, DHE_PSK and ECDHE_PSK (RFC 4279 §2, §3) and a TLS 1.3 external PSK (RFC 8446
+            // §2.2) authenticate by the key alone: checked above.
         } else if cv.peerCertificate == nil && cv.notReadable?.contains("peer_certificate") == true {
             note(&result, "the client's library cannot expose the server certificate's subject (not readable); it verified the chain and the host name")
         } else if cv.peerCertificate != subject {
@@ -176,7 +177,8 @@ enum Verdict {
     /// reports the identity it accepted (and the client, where its library says, the one it sent);
     /// in a suite that sends no certificate, none may have crossed. Returns why not, or nil.
     private static func judgePreSharedKey(_ cell: Cell, _ sv: ReportView, _ cv: ReportView, suite: CipherSuite?, result: inout CellResult) -> String? {
-        guard cell.features.preSharedKey != nil else { return nil }
+        guard let use = cell.features.preSharedKey else { return nil }
+        if cv.version == .tls13 { return judgeExternalPreSharedKey(cell, use, sv, cv, result: &result) }
         guard suite?.isPSK == true else { return "a pre-shared key cell negotiated \(cv.suite), not a PSK suite" }
         let identity = CertificateAuthority.pskIdentity
         for (side, view) in [("server", sv), ("client", cv)] {
@@ -190,6 +192,45 @@ enum Verdict {
         }
         if suite?.sendsServerCertificate == false, let certificate = cv.peerCertificate {
             return "\(cv.suite) authenticates by the pre-shared key alone, yet the client reports a server certificate (\(certificate))"
+        }
+        return nil
+    }
+
+    /// Whether the handshake must have been authenticated by the pre-shared key alone, with no
+    /// certificate: a PSK suite other than RSA_PSK, or a TLS 1.3 external PSK the server knows.
+    static func authenticatesByKeyAlone(_ cell: Cell, suite: CipherSuite?, version: TLSVersion) -> Bool {
+        guard let use = cell.features.preSharedKey else { return false }
+        return version == .tls13 ? use == .matching : suite?.sendsServerCertificate == false
+    }
+
+    /// TLS 1.3 external PSK: with the server's identity both sides must report it, no certificate
+    /// may have crossed and, under psk_ke, no key exchange group; with an identity the server does
+    /// not know it must have selected none (RFC 8446 §4.2.11) and gone on with its certificate.
+    private static func judgeExternalPreSharedKey(_ cell: Cell, _ use: PreSharedKeyUse, _ sv: ReportView, _ cv: ReportView, result: inout CellResult) -> String? {
+        if use == .unknownIdentity {
+            for (side, view) in [("server", sv), ("client", cv)] {
+                if let got = view.pskIdentity { return "the server does not know the client's identity, yet the \(side) reports PSK identity \(got)" }
+            }
+            return nil
+        }
+        let identity = CertificateAuthority.pskIdentity
+        for (side, view) in [("server", sv), ("client", cv)] {
+            if let got = view.pskIdentity {
+                if got != identity { return "the \(side) reports PSK identity \(got), the run's is \(identity)" }
+            } else if view.notReadable?.contains("psk_identity") == true {
+                note(&result, "the \(side)'s library cannot expose the PSK identity (not readable)")
+            } else {
+                return "the \(side) reports no PSK identity: the server selected no PSK and the handshake fell back to its certificate"
+            }
+        }
+        if [sv.pskIdentity, cv.pskIdentity].allSatisfy({ $0 == nil }) {
+            return "neither side can show the external PSK was selected (psk_identity not readable on both)"
+        }
+        if let certificate = cv.peerCertificate {
+            return "the handshake was to be authenticated by the external PSK alone, yet the client reports a server certificate (\(certificate))"
+        }
+        if cell.features.preSharedKeyWithoutKeyExchange, let group = sv.group ?? cv.group {
+            return "psk_ke has no key exchange, yet a side reports group \(group) (psk_dhe_ke was used)"
         }
         return nil
     }
@@ -316,8 +357,9 @@ enum Verdict {
             if refuser.stage != .handshake {
                 return "expected the \(side) to refuse the client's pre-shared key (\(use.rawValue)) at stage handshake; it failed at \(refuser.stage.rawValue) instead: \(summary(refuser))"
             }
-            // Refusing the parameters is another reason: the key was never looked at.
-            if let alert = refuser.sentAlert, ["handshake_failure", "protocol_version", "insufficient_security", "illegal_parameter"].contains(alert) {
+            // Refusing the parameters is another reason: the key was never looked at. (Not
+            // illegal_parameter: OpenSSL 3.0 sends it for a TLS 1.3 binder that does not verify.)
+            if let alert = refuser.sentAlert, ["handshake_failure", "protocol_version", "insufficient_security"].contains(alert) {
                 return "expected the \(side) to refuse the client's pre-shared key (\(use.rawValue)); it refused the handshake's parameters with \(alert) instead: \(summary(refuser))"
             }
             return nil

@@ -130,7 +130,7 @@ enum OpenSSLCapabilities {
             capabilities.notes.append("groups implemented but refused at this system's security level \(groups.level) (fewer than \(groups.minimumBits) bits of security): \(groups.refused.joined(separator: ", "))")
         }
         capabilities.signatureSchemes = signatureSchemes()
-        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "psk"]
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "psk", "psk-tls13"]
         return capabilities
     }
 }

@@ -21,6 +21,10 @@ final class OpenSSLConnection {
     private var failedFatally = false
     /// Client: the PSK identity OpenSSL asked the callback for and sent, in this handshake.
     private var sentPSKIdentity: String?
+    /// TLS 1.3: the external PSK's identity as offered (client) or found (server), and its bytes,
+    /// which OpenSSL reads after the client callback returns.
+    private var externalPSKIdentity: String?
+    private var identityBytes: [UInt8] = []
 
     init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest, resuming session: OpenSSLSession?) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
@@ -196,7 +200,9 @@ final class OpenSSLConnection {
         }
         view.group = negotiatedGroup()
         view.signatureScheme = serverSignatureScheme()
-        view.resumed = SSL_session_reused(handle) == 1
+        // An external PSK handshake reuses a session OpenSSL was handed, made of the key: that is
+        // no resumption of an earlier connection.
+        view.resumed = SSL_session_reused(handle) == 1 && externalPSKIdentity == nil
         var protocolName: UnsafePointer<UInt8>?
         var protocolLength: UInt32 = 0
         SSL_get0_alpn_selected(handle, &protocolName, &protocolLength)
@@ -213,6 +219,10 @@ final class OpenSSLConnection {
         if let cipher = SSL_get_current_cipher(handle), [NID_kx_psk, NID_kx_dhe_psk, NID_kx_ecdhe_psk, NID_kx_rsa_psk].contains(SSL_CIPHER_get_kx_nid(cipher)) {
             // The server's is the identity OpenSSL received and kept in the session.
             view.pskIdentity = role == .server ? SSL_get_psk_identity(handle).map { String(cString: $0) } : sentPSKIdentity
+        } else if view.version == .tls13, SSL_session_reused(handle) == 1 {
+            // The ServerHello selected the external PSK (SSL_session_reused: the handshake used
+            // the PSK session), the one of this identity.
+            view.pskIdentity = externalPSKIdentity
         }
         return view
     }
@@ -223,6 +233,44 @@ final class OpenSSLConnection {
         guard let known = context.preSharedKey, identity == known.identity || PeerFaults.acceptAnyPSKIdentity, known.key.count <= key.count else { return 0 }
         _ = key.initialize(from: known.key)
         return UInt32(known.key.count)
+    }
+
+    /// A TLS 1.3 session holding the external PSK: its key as the resumption secret, TLS 1.3, and
+    /// TLS_AES_128_GCM_SHA256 for SHA-256, the hash of an external PSK (RFC 8446 §4.2.11).
+    private func externalSession(_ known: PreSharedKey) -> OpaquePointer? {
+        let code: [UInt8] = [0x13, 0x01]
+        guard let cipher = SSL_CIPHER_find(handle, code), let session = SSL_SESSION_new() else { return nil }
+        // The session id context is the context's own (OpenSSLContext.configureResumption), or the
+        // client refuses the session as one "of a different context".
+        let context = Array("interop-matrix".utf8)
+        guard SSL_SESSION_set1_master_key(session, known.key, known.key.count) == 1, SSL_SESSION_set_cipher(session, cipher) == 1,
+              SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) == 1,
+              SSL_SESSION_set1_id_context(session, context, UInt32(context.count)) == 1 else {
+            SSL_SESSION_free(session)
+            return nil
+        }
+        return session
+    }
+
+    /// Server, TLS 1.3: the session of the external PSK for the one identity it knows; none for
+    /// any other (OpenSSL then goes on with the certificate).
+    fileprivate func findExternalPreSharedKey(identity: String) -> OpaquePointer? {
+        guard let known = context.preSharedKey, identity == known.identity || PeerFaults.acceptAnyPSKIdentity else { return nil }
+        externalPSKIdentity = identity
+        return externalSession(known)
+    }
+
+    /// Client, TLS 1.3: the external PSK to offer, unless the handshake's hash (after a
+    /// HelloRetryRequest) is not its SHA-256.
+    fileprivate func useExternalPreSharedKey(hash: OpaquePointer?, identity: UnsafeMutablePointer<UnsafePointer<UInt8>?>, length: UnsafeMutablePointer<Int>) -> OpaquePointer? {
+        guard let own = context.preSharedKey else { return nil }
+        if let hash, EVP_MD_get_type(hash) != NID_sha256 { return nil }
+        identityBytes = Array(own.identity.utf8)
+        externalPSKIdentity = own.identity
+        guard let session = externalSession(own) else { return nil }
+        identityBytes.withUnsafeBufferPointer { identity.pointee = $0.baseAddress }
+        length.pointee = identityBytes.count
+        return session
     }
 
     /// The client's PSK callback: its identity (NUL-terminated) and key.
@@ -299,6 +347,22 @@ func clientPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ 
     return Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
         .clientPreSharedKey(identity: UnsafeMutableBufferPointer(start: identity, count: Int(identityRoom)),
                             key: UnsafeMutableBufferPointer(start: key, count: Int(keyRoom)))
+}
+
+/// OpenSSL's TLS 1.3 server callback: the session for the identity the client offered.
+func findExternalPreSharedKey(_ ssl: OpaquePointer?, _ identity: UnsafePointer<UInt8>?, _ length: Int, _ session: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let ssl, let identity, let session, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    let name = String(decoding: UnsafeBufferPointer(start: identity, count: length), as: UTF8.self)
+    session.pointee = Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().findExternalPreSharedKey(identity: name)
+    return 1
+}
+
+/// OpenSSL's TLS 1.3 client callback: the session and identity to offer.
+func useExternalPreSharedKey(_ ssl: OpaquePointer?, _ hash: OpaquePointer?, _ identity: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+                             _ length: UnsafeMutablePointer<Int>?, _ session: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let ssl, let identity, let length, let session, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
+    session.pointee = Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().useExternalPreSharedKey(hash: hash, identity: identity, length: length)
+    return 1
 }
 
 /// OpenSSL's key log callback: it formats NSS key log lines itself.

@@ -54,6 +54,17 @@ final class OpenSSLContext {
             } else {
                 SSL_CTX_set_psk_client_callback(ctx, clientPreSharedKey)
             }
+            // TLS 1.3 external PSK: a session made of the key, offered (client) or found by its
+            // identity (server). OpenSSL's client always offers psk_dhe_ke, so psk_ke alone is
+            // not in its features.
+            if request.preSharedKeyWithoutKeyExchange {
+                throw Unsupported("an OpenSSL client always offers psk_dhe_ke beside psk_ke (SSL_OP_ALLOW_NO_DHE_KEX adds psk_ke, it removes nothing)")
+            }
+            if request.role == .server {
+                SSL_CTX_set_psk_find_session_callback(ctx, findExternalPreSharedKey)
+            } else {
+                SSL_CTX_set_psk_use_session_callback(ctx, useExternalPreSharedKey)
+            }
         }
         if !request.alpn.isEmpty {
             if request.role == .client {

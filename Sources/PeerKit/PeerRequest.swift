@@ -49,6 +49,8 @@ public struct PeerRequest: Sendable {
     public var keyUpdate = false
     /// `--psk FILE`: the pre-shared key file (feature `psk`), read by `preSharedKey()`.
     public var preSharedKeyPath: String?
+    /// `--psk-mode ke`: TLS 1.3 psk_ke, the key alone, instead of psk_dhe_ke (RFC 8446 §4.2.9).
+    public var preSharedKeyWithoutKeyExchange = false
 
     /// How many connections the peer makes or takes.
     public var connections: Int { resumption == nil ? 1 : 2 }
@@ -128,6 +130,10 @@ public struct PeerRequest: Sendable {
                 transferBytes = n
             case "--key-update": keyUpdate = true
             case "--psk": preSharedKeyPath = try value(option)
+            case "--psk-mode":
+                let text = try value(option)
+                guard text == "ke" || text == "dhe-ke" else { throw UsageError(message: "--psk-mode \(text): expected ke or dhe-ke") }
+                preSharedKeyWithoutKeyExchange = text == "ke"
             case "--alpn":
                 let text = try value(option)
                 alpn = text.split(separator: ",").map(String.init)
@@ -151,6 +157,7 @@ public struct PeerRequest: Sendable {
             throw UsageError(message: "--alt-name, --alt-cert and --alt-key go together")
         }
         if message.contains("\n") { throw UsageError(message: "--message must be one line") }
+        if preSharedKeyWithoutKeyExchange && preSharedKeyPath == nil { throw UsageError(message: "--psk-mode goes with --psk") }
     }
 }
 

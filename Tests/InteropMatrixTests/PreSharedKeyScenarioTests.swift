@@ -13,23 +13,36 @@ struct PreSharedKeyScenarioTests {
         return MatrixRun(matrix: try MatrixFile(yaml: yaml, source: "psk-tests")).cells()
     }
 
-    @Test("a PSK scenario takes only PSK suites at TLS 1.2 and below, RSA_PSK only with an RSA certificate, and never client auth")
+    @Test("a PSK scenario takes PSK suites at TLS 1.2 (RSA_PSK only with an RSA certificate) and SHA-256 suites at TLS 1.3, never client auth")
     func expansion() throws {
-        let suites = "[TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_RSA_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]"
+        let suites = "[TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_RSA_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384]"
         let made = try cells("psk", suites: suites)
-        #expect(Set(made.map { "\($0.params.suite!) \($0.params.cert.rawValue)" }) == [
-            "TLS_PSK_WITH_AES_128_GCM_SHA256 rsa2048", "TLS_PSK_WITH_AES_128_GCM_SHA256 ecdsa-p256", "TLS_RSA_PSK_WITH_AES_128_GCM_SHA256 rsa2048",
+        #expect(Set(made.map { "\($0.params.version.rawValue) \($0.params.suite!) \($0.params.cert.rawValue)" }) == [
+            "TLS1.2 TLS_PSK_WITH_AES_128_GCM_SHA256 rsa2048", "TLS1.2 TLS_PSK_WITH_AES_128_GCM_SHA256 ecdsa-p256", "TLS1.2 TLS_RSA_PSK_WITH_AES_128_GCM_SHA256 rsa2048",
+            "TLS1.3 TLS_AES_128_GCM_SHA256 rsa2048", "TLS1.3 TLS_AES_128_GCM_SHA256 ecdsa-p256",
         ])
-        #expect(made.allSatisfy { $0.params.version == .tls12 && $0.params.clientAuth == .none && $0.features.preSharedKey == .matching })
-        #expect(made.allSatisfy { $0.features.required(of: .server) == ["psk"] && $0.features.required(of: .client) == ["psk"] })
+        #expect(made.allSatisfy { $0.params.clientAuth == .none && $0.features.preSharedKey == .matching })
+        for cell in made {
+            let feature = cell.params.version == .tls13 ? "psk-tls13" : "psk"
+            #expect(cell.features.required(of: .server, at: cell.params.version) == [feature] && cell.features.required(of: .client, at: cell.params.version) == [feature])
+        }
+        // psk_ke is TLS 1.3's alone, and asks for its own feature.
+        let keOnly = try cells("psk-ke", suites: suites)
+        #expect(!keOnly.isEmpty && keOnly.allSatisfy { $0.params.version == .tls13 && $0.features.required(of: .client, at: .tls13) == ["psk-ke"] })
         // Every other scenario leaves the PSK suites out, even where it names them.
         #expect(try cells("basic", suites: suites).allSatisfy { !(CipherSuiteRegistry.suite(named: $0.params.suite!)?.isPSK ?? true) })
-        // Out of the box no PSK suite is forced, so there is no PSK cell.
-        #expect(try cells("psk", suites: nil).isEmpty)
+        // With no suite forced there is no PSK suite, so only TLS 1.3 cells, whose external PSK takes
+        // the suite the libraries agree on.
+        let unforced = try cells("psk", suites: nil)
+        #expect(!unforced.isEmpty && unforced.allSatisfy { $0.params.version == .tls13 && $0.params.suite == nil })
     }
 
-    @Test("the refusal scenarios expect the server to refuse at handshake with the alert the RFC names")
+    @Test("the refusal scenarios expect the server to refuse at handshake with the alert the RFC names; in TLS 1.3 an unknown identity falls back to the certificate")
     func refusals() throws {
+        let thirteen = try cells("psk-unknown-identity, psk-wrong-key", suites: "[TLS_AES_128_GCM_SHA256]", certs: "[rsa2048]", versions: "[TLS1.3]")
+        #expect(thirteen.first { $0.scenario == "psk-unknown-identity" }?.expect.handshake == .ok)
+        let binder = try #require(thirteen.first { $0.scenario == "psk-wrong-key" })
+        #expect(binder.expect.refusedBy == .server && binder.expect.alert == "decrypt_error")
         let unknown = try #require(try cells("psk-unknown-identity", suites: "[TLS_PSK_WITH_AES_128_GCM_SHA256]", certs: "[rsa2048]").first)
         #expect(unknown.expect.refusedBy == .server && unknown.expect.alert == "unknown_psk_identity" && unknown.expect.refusal == .preSharedKey(.unknownIdentity))
         let wrong = try #require(try cells("psk-wrong-key", suites: "[TLS_PSK_WITH_AES_128_GCM_SHA256]", certs: "[rsa2048]").first)
@@ -69,10 +82,24 @@ struct PreSharedKeyScenarioTests {
                 #expect(result.clientView?.pskIdentity == CertificateAuthority.pskIdentity)
             }
         }
+        // TLS 1.3: the external PSK, the certificate for a stranger, and the binder of a wrong key.
+        for cell in try cells("psk, psk-unknown-identity, psk-wrong-key", suites: "[TLS_AES_128_GCM_SHA256]", certs: "[ecdsa-p256]", versions: "[TLS1.3]") {
+            let result = await runner.run(cell)
+            #expect(result.outcome == .pass, "\(cell.id): \(result.reason ?? "")")
+            // OpenSSL 3.0 refuses a binder that does not verify with illegal_parameter, not the
+            // decrypt_error RFC 8446 §6.2 names: a counted deviation.
+            #expect(result.alertDeviation == nil || (cell.scenario == "psk-wrong-key" && result.alertDeviation?.observed == "illegal_parameter"),
+                    "\(cell.id): \(String(describing: result.alertDeviation))")
+        }
         var liar = try #require(try cells("psk-unknown-identity", suites: "[TLS_PSK_WITH_AES_128_GCM_SHA256]", certs: "[rsa2048]", versions: "[TLS1.2]").first)
         liar.server = "anypsk"
         let caught = await runner.run(liar)
         #expect(caught.outcome == .fail)
         #expect(caught.reason?.contains("succeeded") == true, "\(caught.reason ?? "")")
+        var liar13 = try #require(try cells("psk-unknown-identity", suites: "[TLS_AES_128_GCM_SHA256]", certs: "[ecdsa-p256]", versions: "[TLS1.3]").first)
+        liar13.server = "anypsk"
+        let caught13 = await runner.run(liar13)
+        #expect(caught13.outcome == .fail)
+        #expect(caught13.reason?.contains("yet the server reports PSK identity") == true, "\(caught13.reason ?? "")")
     }
 }

@@ -9,13 +9,14 @@ import Testing
 struct PreSharedKeyVerdictTests {
     typealias Row = VerdictTests.Row
 
-    static func cell(_ scenario: String, suite: String = "TLS_PSK_WITH_AES_128_GCM_SHA256", cert: String = "rsa2048") throws -> Cell {
-        let yaml = "servers: [gnutls]\nclients: [openssl]\nscenarios: [\(scenario)]\nversions: [TLS1.2]\ncerts: [\(cert)]\nclient_auth: [none]\nsuites: [\(suite)]\n"
+    static func cell(_ scenario: String, suite: String = "TLS_PSK_WITH_AES_128_GCM_SHA256", cert: String = "rsa2048", version: String = "TLS1.2") throws -> Cell {
+        let yaml = "servers: [gnutls]\nclients: [openssl]\nscenarios: [\(scenario)]\nversions: [\(version)]\ncerts: [\(cert)]\nclient_auth: [none]\nsuites: [\(suite)]\n"
         return try #require(MatrixRun(matrix: try MatrixFile(yaml: yaml, source: "psk-verdict-tests")).cells().first)
     }
 
-    static func view(suite: String = "0x00A8", identity: String?, peer: String? = nil, notReadable: [String]? = nil) -> PeerResultLine.View {
-        var view = VerdictTests.view(version: .tls12, suite: suite, group: nil, peer: peer)
+    static func view(suite: String = "0x00A8", identity: String?, peer: String? = nil, notReadable: [String]? = nil,
+                     version: TLSVersion = .tls12, group: String? = nil) -> PeerResultLine.View {
+        var view = VerdictTests.view(version: version, suite: suite, group: group, peer: peer)
         view.pskIdentity = identity
         view.notReadable = notReadable
         return view
@@ -66,6 +67,38 @@ struct PreSharedKeyVerdictTests {
             client: VerdictTests.failed("client", .handshake, alert: "bad_record_mac", .sent, message: "decryption failed"), outcome: .fail,
             says: "the client refused first"),
     ]
+
+    static func cell13(_ scenario: String) throws -> Cell { try cell(scenario, suite: "TLS_AES_128_GCM_SHA256", version: "TLS1.3") }
+    static func view13(identity: String?, peer: String? = nil, group: String? = "x25519") -> PeerResultLine.View {
+        view(suite: "0x1301", identity: identity, peer: peer, version: .tls13, group: group)
+    }
+
+    static let tls13Rows: [Row] = [
+        Row(name: "TLS 1.3 psk: both report the external PSK's identity, no certificate: pass", cell: { try cell13("psk") },
+            server: VerdictTests.ok("server", view13(identity: identity)), client: VerdictTests.ok("client", view13(identity: identity)), outcome: .pass),
+        Row(name: "TLS 1.3 psk: the server selected no PSK and fell back to its certificate: fail", cell: { try cell13("psk") },
+            server: VerdictTests.ok("server", view13(identity: nil)), client: VerdictTests.ok("client", view13(identity: nil, peer: CertificateAuthority.serverSubject)),
+            outcome: .fail, says: "fell back to its certificate"),
+        Row(name: "TLS 1.3 psk: a certificate crossed in a PSK handshake: fail", cell: { try cell13("psk") },
+            server: VerdictTests.ok("server", view13(identity: identity)), client: VerdictTests.ok("client", view13(identity: identity, peer: CertificateAuthority.serverSubject)),
+            outcome: .fail, says: "by the external PSK alone"),
+        Row(name: "TLS 1.3 psk-ke: a key exchange group was used: fail", cell: { try cell13("psk-ke") },
+            server: VerdictTests.ok("server", view13(identity: identity)), client: VerdictTests.ok("client", view13(identity: identity)),
+            outcome: .fail, says: "psk_ke has no key exchange"),
+        Row(name: "TLS 1.3 psk-ke: no group, the key alone: pass", cell: { try cell13("psk-ke") },
+            server: VerdictTests.ok("server", view13(identity: identity, group: nil)), client: VerdictTests.ok("client", view13(identity: identity, group: nil)), outcome: .pass),
+        Row(name: "TLS 1.3 psk-unknown-identity: no PSK selected, the certificate verified: pass", cell: { try cell13("psk-unknown-identity") },
+            server: VerdictTests.ok("server", view13(identity: nil)), client: VerdictTests.ok("client", view13(identity: nil, peer: CertificateAuthority.serverSubject)), outcome: .pass),
+        Row(name: "TLS 1.3 psk-unknown-identity: the server took the stranger's PSK: fail", cell: { try cell13("psk-unknown-identity") },
+            server: VerdictTests.ok("server", view13(identity: CertificateAuthority.unknownPSKIdentity)), client: VerdictTests.ok("client", view13(identity: CertificateAuthority.unknownPSKIdentity)),
+            outcome: .fail, says: "yet the server reports PSK identity"),
+        Row(name: "TLS 1.3 psk-wrong-key: the binder fails, decrypt_error: pass", cell: { try cell13("psk-wrong-key") },
+            server: VerdictTests.failed("server", .handshake, alert: "decrypt_error", .sent, message: "bad binder"),
+            client: VerdictTests.failed("client", .handshake, alert: "decrypt_error", .received, message: "alert"), outcome: .pass),
+    ]
+
+    @Test("TLS 1.3 external PSK cells", arguments: tls13Rows)
+    func tls13(_ row: Row) throws { try VerdictTests().check(row) }
 
     @Test("pre-shared key cells", arguments: rows)
     func row(_ row: Row) throws { try VerdictTests().check(row) }

@@ -97,11 +97,15 @@ public struct CipherSuite: Sendable, Hashable {
     /// A pre-shared key suite (RFC 4279, 5487, 5489): PSK, DHE_PSK, ECDHE_PSK and RSA_PSK.
     public var isPSK: Bool { authentication == "PSK" }
 
-    /// Whether a cell with a certificate of `keyType` can use this PSK suite at `version`: the
-    /// pre-shared key authenticates both sides; RSA_PSK also authenticates the server by an RSA
-    /// certificate (RFC 4279 §4), the others send no certificate.
+    /// Whether a cell with a certificate of `keyType` can use this suite with a pre-shared key at
+    /// `version`: before TLS 1.3 a PSK suite, where the key authenticates both sides and RSA_PSK also
+    /// the server by an RSA certificate (RFC 4279 §4), the others sending no certificate; in TLS 1.3
+    /// a suite whose hash is SHA-256, the hash of an external PSK none was defined for (RFC 8446
+    /// §4.2.11), with any certificate (the server falls back to it for an identity it does not know).
     public func isPSKAuthenticated(by keyType: CertificateKeyType, at version: TLSVersion) -> Bool {
-        isPSK && version < .tls13 && versions.contains(version) && (keyExchange != "RSA" || keyType.isRSA)
+        guard versions.contains(version) else { return false }
+        if version == .tls13 { return name.hasSuffix("_SHA256") }
+        return isPSK && (keyExchange != "RSA" || keyType.isRSA)
     }
 
     /// Whether the server presents its certificate in this suite: every suite but PSK, DHE_PSK and
