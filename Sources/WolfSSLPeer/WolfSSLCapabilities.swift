@@ -120,7 +120,7 @@ enum WolfSSLCapabilities {
                 "signature scheme not readable (no wolfSSL_get_peer_signature_nid in 5.5.4)",
                 "no user_canceled on a handshake deadline: wolfSSL 5.5.4 has no call that sends an alert of the caller's choice",
             ])
-        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "psk"]
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "psk", "psk-tls13", "psk-ke"]
         return capabilities
     }
 }

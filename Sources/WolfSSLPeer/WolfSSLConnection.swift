@@ -219,7 +219,22 @@ final class WolfSSLConnection {
             // an Ed25519 one fails with "Setting Cert Public Key error" (134). Not readable, not none.
             view.notReadable.append("peer_certificate")
         }
-        if view.suiteName?.contains("_PSK_") == true || view.suiteName?.hasPrefix("TLS_PSK_") == true { view.pskIdentity = pskIdentity }
+        if view.suiteName?.contains("_PSK_") == true || view.suiteName?.hasPrefix("TLS_PSK_") == true {
+            view.pskIdentity = pskIdentity
+        } else if view.version == .tls13, let pskIdentity, wolfSSL_get_peer_chain(handle).map({ wolfSSL_get_chain_count($0) }) ?? 0 == 0,
+                  view.peerCertificate == nil, !view.notReadable.contains("peer_certificate") {
+            // TLS 1.3 authenticates a server by a certificate or a PSK: the handshake succeeded
+            // with the external PSK the callback handed over (the server's callback only hands it
+            // for the identity it knows), and no certificate crossed. wolfSSL_session_reused
+            // says 0 for an external PSK.
+            view.pskIdentity = pskIdentity
+            if request.role == .client && request.preSharedKeyWithoutKeyExchange {
+                // wolfSSL_get_curve_name names the group of the client's own key share whether or
+                // not the server used it, and under psk_ke it does not.
+                view.group = nil
+                view.notReadable.append("group")
+            }
+        }
         return view
     }
 
@@ -230,6 +245,9 @@ final class WolfSSLConnection {
         pskIdentity = identity
         return UInt32(known.key.count)
     }
+
+    /// The TLS 1.3 suite of the external PSK: SHA-256's, as RFC 8446 §4.2.11 has it.
+    static let externalSuite: StaticString = "TLS13-AES128-GCM-SHA256"
 
     /// The client's PSK callback: its identity (NUL-terminated) and key.
     fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
@@ -262,4 +280,22 @@ func clientPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ 
     return Unmanaged<WolfSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
         .clientPreSharedKey(identity: UnsafeMutableBufferPointer(start: identity, count: Int(identityRoom)),
                             key: UnsafeMutableBufferPointer(start: key, count: Int(keyRoom)))
+}
+
+/// wolfSSL's TLS 1.3 PSK server callback: the key for the identity the client offered, and its suite.
+func serverExternalPreSharedKey(_ ssl: OpaquePointer?, _ identity: UnsafePointer<CChar>?, _ key: UnsafeMutablePointer<UInt8>?, _ room: UInt32,
+                                _ suite: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> UInt32 {
+    guard let suite else { return 0 }
+    let length = serverPreSharedKey(ssl, identity, key, room)
+    if length > 0 { suite.pointee = UnsafeRawPointer(WolfSSLConnection.externalSuite.utf8Start).assumingMemoryBound(to: CChar.self) }
+    return length
+}
+
+/// wolfSSL's TLS 1.3 PSK client callback: identity, key and the PSK's suite.
+func clientExternalPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ identity: UnsafeMutablePointer<CChar>?, _ identityRoom: UInt32,
+                                _ key: UnsafeMutablePointer<UInt8>?, _ keyRoom: UInt32, _ suite: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> UInt32 {
+    guard let suite else { return 0 }
+    let length = clientPreSharedKey(ssl, hint, identity, identityRoom, key, keyRoom)
+    if length > 0 { suite.pointee = UnsafeRawPointer(WolfSSLConnection.externalSuite.utf8Start).assumingMemoryBound(to: CChar.self) }
+    return length
 }

@@ -18,8 +18,14 @@ final class WolfSSLContext {
             // server's hint (client); the callbacks find the connection through its ex data.
             if request.role == .server {
                 wolfSSL_CTX_set_psk_server_callback(ctx, serverPreSharedKey)
+                wolfSSL_CTX_set_psk_server_tls13_callback(ctx, serverExternalPreSharedKey)
             } else {
                 wolfSSL_CTX_set_psk_client_callback(ctx, clientPreSharedKey)
+                wolfSSL_CTX_set_psk_client_tls13_callback(ctx, clientExternalPreSharedKey)
+            }
+            // TLS 1.3 psk_ke: the client offers it alone, the server takes nothing else.
+            if request.preSharedKeyWithoutKeyExchange {
+                guard wolfSSL_CTX_no_dhe_psk(ctx) == 0 else { throw PeerFailure(stage: .setup, message: "wolfSSL_CTX_no_dhe_psk failed") }
             }
         }
         if let version = request.version {
