@@ -191,10 +191,11 @@ public struct PeerConformance: Sendable {
         if features.contains("psk") {
             // A PSK suite of each kind both sides have (RFC 4279's PSK and DHE_PSK, RFC 5489's
             // ECDHE_PSK; RSA_PSK needs an RSA certificate, which these checks do not issue), the
-            // handshake both ways and the server's two refusals.
-            let suites = "[TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256]"
+            // handshake both ways and the server's two refusals, over the plain PSK suites the
+            // default matrix refuses over (each PSK library here has one of the two).
+            let suites = "[TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CBC_SHA, TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256, TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256]"
             blocks.append("  - scenarios: [psk]\n    versions: [TLS1.2]\n    suites: \(suites)\n    pairs: [\(c)>\(r), \(r)>\(c)]")
-            blocks.append("  - scenarios: [psk-unknown-identity, psk-wrong-key]\n    versions: [TLS1.2]\n    suites: [TLS_PSK_WITH_AES_128_GCM_SHA256]\n    pairs: [\(c)>\(r)]")
+            blocks.append("  - scenarios: [psk-unknown-identity, psk-wrong-key]\n    versions: [TLS1.2]\n    suites: [TLS_PSK_WITH_AES_128_CBC_SHA, TLS_PSK_WITH_CHACHA20_POLY1305_SHA256]\n    pairs: [\(c)>\(r)]")
         }
         if features.contains("psk-tls13") {
             // A TLS 1.3 external PSK both ways, the fallback to the certificate for an unknown
