@@ -8,6 +8,11 @@ SECStatus CShimNSS_SSL_SecretCallback(PRFileDesc *fd, SSLSecretCallback cb, void
     return SSL_SecretCallback(fd, cb, arg);
 }
 
+SECStatus CShimNSS_SSL_AddExternalPsk(PRFileDesc *fd, PK11SymKey *psk, const PRUint8 *identity,
+                                      unsigned int identityLen, SSLHashType hash) {
+    return SSL_AddExternalPsk(fd, psk, identity, identityLen, hash);
+}
+
 CERTCertificateList *CShimNSS_certificate_list(CERTCertificate *const *certificates, int count) {
     PLArenaPool *arena = PORT_NewArena(2048);
     if (arena == NULL) {

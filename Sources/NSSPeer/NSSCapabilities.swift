@@ -41,9 +41,11 @@ enum NSSCapabilities {
                 "no Ed25519 certificates: the peer loads none into NSS (3.87, the distribution's, has no Ed25519 signatures in TLS)",
                 "no key log: NSS's SSLKEYLOGFILE is compiled out of Debian's build and its secret callback does not give the client random",
                 "default groups are not readable: NSS has no call that returns its default group list",
+                "no psk: NSS has no TLS 1.2 pre-shared key cipher suites; psk-tls13 is its external PSK (SSL_AddExternalPsk, SHA-256)",
+                "no psk-ke: NSS does TLS 1.3 PSKs with psk_dhe_ke only: its client never offers psk_ke, and its server answers a psk_ke-only offer with the PSK and a key_share (psk_dhe_ke), against RFC 8446 §4.2.9",
             ])
         capabilities.signatureSchemes = []
-        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name"]
+        capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer", "key-update", "ip-server-name", "psk-tls13"]
         return capabilities
     }
 }

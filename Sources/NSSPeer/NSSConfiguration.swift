@@ -40,8 +40,9 @@ enum NSSConfiguration {
 
     static func wireVersion(_ version: TLSVersion) -> UInt16 { version.wireValue }
 
-    /// Throws `Unsupported` for a version, suite or group this NSS cannot use.
+    /// Throws `Unsupported` for a version, suite, group or pre-shared key this NSS cannot use.
     static func check(_ request: PeerRequest) throws {
+        try NSSPreSharedKey.check(request)
         let version = NSSLibrary.library
         if let wanted = request.version {
             var supported = SSLVersionRange()
@@ -68,7 +69,8 @@ enum NSSConfiguration {
 
     /// Versions, suites and groups on one SSL socket.
     static func apply(_ request: PeerRequest, to fd: UnsafeMutablePointer<PRFileDesc>) throws(PeerFailure) {
-        if let version = request.version {
+        // A pre-shared key exists for NSS only at TLS 1.3, so a `--psk` without `--version` pins it.
+        if let version = request.version ?? (request.preSharedKeyPath != nil ? .tls13 : nil) {
             var range = SSLVersionRange(min: version.wireValue, max: version.wireValue)
             guard SSL_VersionRangeSet(fd, &range) == SECSuccess else { throw PeerFailure(stage: .setup, error: NSSError.last("SSL_VersionRangeSet")) }
         }

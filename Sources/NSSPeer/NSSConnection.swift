@@ -46,6 +46,9 @@ final class NSSConnection {
         // Session-id resumption: no tickets either way; otherwise tickets as NSS offers them.
         try set(SSL_ENABLE_SESSION_TICKETS, request.resumption == .sessionID ? PR_FALSE : PR_TRUE)
         try NSSConfiguration.apply(request, to: fd)
+        if let preSharedKey = credentials.preSharedKey {
+            try check(preSharedKey.add(to: fd), "SSL_AddExternalPsk")
+        }
         try check(SSL_AuthCertificateHook(fd, authenticateCertificate, context), "SSL_AuthCertificateHook")
         try check(SSL_AlertSentCallback(fd, alertWasSent, context), "SSL_AlertSentCallback")
         try check(SSL_AlertReceivedCallback(fd, alertWasReceived, context), "SSL_AlertReceivedCallback")
@@ -179,6 +182,11 @@ final class NSSConnection {
         view.group = NSSNames.group(info.keaGroup)
         view.signatureScheme = NSSNames.signatureScheme(info.signatureScheme)
         view.resumed = info.resumed != PR_FALSE
+        // NSS keeps one external PSK per socket, so a handshake that used an external PSK
+        // (SSLChannelInfo.pskType, NSS 3.54) used this one: the server selected it.
+        if info.pskType == ssl_psk_external {
+            view.pskIdentity = credentials.preSharedKey?.identity
+        }
         var state = SSL_NEXT_PROTO_NO_SUPPORT
         var protocolName = [UInt8](repeating: 0, count: 256)
         var length: UInt32 = 0

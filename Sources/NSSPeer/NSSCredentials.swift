@@ -43,7 +43,8 @@ final class NSSPrivateKey {
     deinit { SECKEY_DestroyPrivateKey(handle) }
 }
 
-/// This side's certificate chain and key, the server's alternate (SNI) pair, and the trusted CA.
+/// This side's certificate chain and key, the server's alternate (SNI) pair, the trusted CA, and
+/// the TLS 1.3 external PSK.
 final class NSSCredentials {
     /// Leaf first; the rest are in NSS's temporary database, where NSS finds them to send the chain.
     let chain: [NSSCertificate]
@@ -51,8 +52,10 @@ final class NSSCredentials {
     let alternateChain: [NSSCertificate]
     let alternateKey: NSSPrivateKey?
     let trustAnchors: [NSSCertificate]
+    let preSharedKey: NSSPreSharedKey?
 
     init(request: PeerRequest) throws(PeerFailure) {
+        preSharedKey = try request.preSharedKey().map(NSSPreSharedKey.init)
         if let certificate = request.certificatePath, let key = request.keyPath {
             chain = try NSSCredentials.certificates(certificate)
             self.key = try NSSCredentials.privateKey(key)

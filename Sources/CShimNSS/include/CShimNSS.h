@@ -21,6 +21,8 @@
 // cannot import; each wrapper is named after the macro it wraps.
 SECStatus CShimNSS_SSL_KeyUpdate(PRFileDesc *fd, PRBool requestUpdate);
 SECStatus CShimNSS_SSL_SecretCallback(PRFileDesc *fd, SSLSecretCallback cb, void *arg);
+SECStatus CShimNSS_SSL_AddExternalPsk(PRFileDesc *fd, PK11SymKey *psk, const PRUint8 *identity,
+                                      unsigned int identityLen, SSLHashType hash);
 
 // A peer serves many cells in one process, and NSS keeps certificates it has seen in its temporary
 // store, where its chain building finds them. These keep each cell to its own certificates.
