@@ -25,6 +25,12 @@ enum GnuTLSCapabilities {
         // A build without PSK (./configure --disable-psk) has no PSK suites in its table.
         if GnuTLSNames.allSuites.contains(where: { GnuTLSPSKCredentials.isPSK($0.keyExchangeID) }) {
             capabilities.features.append("psk")
+            // The same credentials give a TLS 1.3 external PSK, and the priority string alone picks
+            // its modes: a client with +PSK and no (EC)DHE-PSK offers psk_ke alone, a server accepts
+            // only it.
+            if GnuTLSNames.supportedVersions.contains(.tls13) {
+                capabilities.features += ["psk-tls13", "psk-ke"]
+            }
         }
         return capabilities
     }

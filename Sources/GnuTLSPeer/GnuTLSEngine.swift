@@ -230,28 +230,20 @@ final class GnuTLSPriority {
             }
             parts += ["-VERS-ALL", "+" + token]
         }
+        var suite: GnuTLSNames.Suite?
         if let code = request.suiteCode {
-            guard let suite = GnuTLSNames.suite(code: code) else {
+            guard let named = GnuTLSNames.suite(code: code) else {
                 throw Unsupported("GnuTLS \(GnuTLSEngine.library.version) does not implement cipher suite \(NegotiatedView.hexCode(code))")
             }
-            if request.preSharedKeyPath != nil && !GnuTLSPSKCredentials.isPSK(suite.keyExchangeID) {
-                throw PeerFailure(stage: .setup, message: "--psk needs a PSK suite (PSK, DHE_PSK, ECDHE_PSK, RSA_PSK); \(NegotiatedView.hexCode(code)) is GnuTLS's \(suite.libraryName)")
-            }
             // NORMAL enables no PSK key exchange; "-KX-ALL:+PSK" (or +DHE-PSK, +ECDHE-PSK, +RSA-PSK)
-            // allows exactly the suite's, as for any other suite.
-            parts += ["-CIPHER-ALL", "+" + suite.cipher, "-MAC-ALL", "+" + suite.mac]
-            if let kx = suite.keyExchange { parts += ["-KX-ALL", "+" + kx] }
-        } else if request.preSharedKeyPath != nil {
-            throw PeerFailure(stage: .setup, message: "--psk needs --suite naming a PSK suite (PSK, DHE_PSK, ECDHE_PSK, RSA_PSK)")
+            // allows exactly the suite's, as for any other suite. A TLS 1.3 suite names no key
+            // exchange, and NORMAL's stay.
+            parts += ["-CIPHER-ALL", "+" + named.cipher, "-MAC-ALL", "+" + named.mac]
+            if let kx = named.keyExchange { parts += ["-KX-ALL", "+" + kx] }
+            suite = named
         }
         if request.preSharedKeyPath != nil {
-            // The PSK suites of RFC 4279/5487/5489 are TLS 1.2 and below. With PSK credentials
-            // and TLS 1.3 enabled GnuTLS would offer or take the key as a TLS 1.3 external PSK
-            // (RFC 8446 §4.2.11) instead of the suite asked for.
-            if request.version == .tls13 {
-                throw Unsupported("--psk covers the TLS 1.2-and-below PSK suites; GnuTLS would use the key as a TLS 1.3 external PSK")
-            }
-            if request.version == nil { parts.append("-VERS-TLS1.3") }
+            parts += try preSharedKeyParts(for: request, suite: suite)
         }
         if !request.groups.isEmpty {
             parts.append("-GROUP-ALL")
@@ -263,6 +255,30 @@ final class GnuTLSPriority {
             }
         }
         return parts.joined(separator: ":")
+    }
+
+    /// What `--psk` adds to the priority string. At TLS 1.3 (`--version TLS1.3` or a TLS 1.3
+    /// suite) the key is an external PSK (RFC 8446 §2.2) and the PSK credentials alone make GnuTLS
+    /// offer or accept it; the key exchange modes (§4.2.9) come from the PSK key exchanges the
+    /// priority enables (lib/ext/psk_ke_modes.c): ECDHE-PSK and DHE-PSK give psk_dhe_ke, PSK gives
+    /// psk_ke, and nothing else goes into the extension. NORMAL's certificate key exchanges stay,
+    /// so a handshake where the server selects no PSK is a certificate one.
+    private static func preSharedKeyParts(for request: PeerRequest, suite: GnuTLSNames.Suite?) throws(PeerFailure) -> [String] {
+        if request.version == .tls13 || suite?.minVersion == .tls13 {
+            return request.preSharedKeyWithoutKeyExchange ? ["+PSK"] : ["+ECDHE-PSK", "+DHE-PSK"]
+        }
+        guard let suite else {
+            throw PeerFailure(stage: .setup, message: "--psk needs --suite naming a PSK suite (PSK, DHE_PSK, ECDHE_PSK, RSA_PSK), or --version TLS1.3")
+        }
+        guard GnuTLSPSKCredentials.isPSK(suite.keyExchangeID) else {
+            throw PeerFailure(stage: .setup, message: "--psk needs a PSK suite (PSK, DHE_PSK, ECDHE_PSK, RSA_PSK) or a TLS 1.3 one; \(NegotiatedView.hexCode(suite.code)) is GnuTLS's \(suite.libraryName)")
+        }
+        guard !request.preSharedKeyWithoutKeyExchange else {
+            throw PeerFailure(stage: .setup, message: "--psk-mode is TLS 1.3's (RFC 8446 §4.2.9); \(suite.libraryName) is a TLS 1.2-and-below suite")
+        }
+        // The PSK suites of RFC 4279/5487/5489 are TLS 1.2 and below. With PSK credentials and
+        // TLS 1.3 enabled GnuTLS would offer or take the key as a TLS 1.3 external PSK instead.
+        return request.version == nil ? ["-VERS-TLS1.3"] : []
     }
 }
 

@@ -1,8 +1,11 @@
 internal import CShimGnuTLS
 import PeerKit
 
-/// `--psk`: this side's pre-shared key credentials (TLS 1.2 and below, RFC 4279/5487/5489), the
-/// server's or the client's, as GnuTLS keeps them in two handle types.
+/// `--psk`: this side's pre-shared key credentials, the server's or the client's, as GnuTLS keeps
+/// them in two handle types. The same credentials serve the TLS 1.2-and-below PSK suites (RFC
+/// 4279/5487/5489) and the TLS 1.3 external PSK (RFC 8446 §2.2), whose binder hash
+/// gnutls_psk_allocate_*_credentials set to SHA-256, the one §4.2.11 names for a PSK that defines
+/// none (and a GnuTLS server then takes only a SHA-256 TLS 1.3 suite with it).
 enum GnuTLSPSKCredentials {
     case server(GnuTLSPSKServerCredentials)
     case client(GnuTLSPSKClientCredentials)
@@ -55,7 +58,8 @@ final class GnuTLSPSKServerCredentials {
     deinit { gnutls_psk_free_server_credentials(handle) }
 
     /// The identity a session's client sent and the callback accepted, as GnuTLS keeps it (its own
-    /// copy, valid for the session, not to be freed); nil when no PSK authenticated the session.
+    /// copy, valid for the session, not to be freed; at TLS 1.3 kept only for the identity the
+    /// server selected); nil when no PSK authenticated the session.
     static func acceptedIdentity(of session: gnutls_session_t) -> String? {
         var username = gnutls_datum_t()
         guard gnutls_psk_server_get_username2(session, &username) == GNUTLS_E_SUCCESS, let data = username.data else { return nil }
@@ -99,10 +103,15 @@ private func owner(of session: gnutls_session_t?) -> GnuTLSSession? {
 }
 
 /// GnuTLS's server PSK callback: the key of the one known identity. Any other identity is refused
-/// with an error, not with 1: 1 makes GnuTLS go on with a random key (lib/auth/psk_passwd.c), which
-/// hides the unknown identity behind a failed Finished; an error ends the handshake at once with
-/// GNUTLS_E_KEYFILE_ERROR, and the session, which remembers the refused identity, answers it with
-/// unknown_psk_identity (RFC 4279 §2).
+/// with an error, GnuTLS's documented "the username does not exist", not with 1: 1 makes GnuTLS go
+/// on with a random key (lib/auth/psk_passwd.c), which hides the unknown identity behind a failed
+/// Finished (TLS 1.2) or binder (TLS 1.3). An error ends the handshake at once with
+/// GNUTLS_E_KEYFILE_ERROR; at TLS 1.2 the session, which remembers the refused identity, answers it
+/// with unknown_psk_identity (RFC 4279 §2). At TLS 1.3 the server should select no PSK and go on
+/// with its certificate (RFC 8446 §4.2.11), but GnuTLS 3.7.9 calls this once, for the first
+/// external identity offered, and returns any error of it as the handshake's
+/// (lib/ext/pre_shared_key.c, server_recv_params: "this fails only on configuration errors"): no
+/// return value lets it go on without a PSK, so the handshake fails as GnuTLS makes it fail.
 private func lookUpServerKey(_ session: gnutls_session_t?, _ username: UnsafePointer<gnutls_datum_t>?, _ key: UnsafeMutablePointer<gnutls_datum_t>?) -> Int32 {
     guard let owner = owner(of: session), let username, let key, case .server(let credentials)? = owner.preSharedKey else { return -1 }
     let received = username.pointee.data.map { Array(UnsafeBufferPointer(start: $0, count: Int(username.pointee.size))) } ?? []

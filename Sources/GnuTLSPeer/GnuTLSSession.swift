@@ -244,6 +244,12 @@ final class GnuTLSSession {
             error.alert = ObservedAlert(code: code, direction: .received)
         case GNUTLS_E_PREMATURE_TERMINATION, GNUTLS_E_PUSH_ERROR, GNUTLS_E_PULL_ERROR:
             break // The transport is gone; there is nobody to send an alert to.
+        case GNUTLS_E_KEYFILE_ERROR where role == .server && refusedPSKIdentity != nil && gnutls_protocol_get_version(handle) == GNUTLS_TLS1_3:
+            // TLS 1.3 has no unknown_psk_identity to answer with (RFC 8446 §4.2.11: the server
+            // selects no PSK); GnuTLS 3.7.9 ends the handshake on the callback's refusal instead
+            // (lookUpServerKey), with the alert it deems appropriate.
+            error.message += " (the PSK identity \"\(refusedPSKIdentity ?? "")\" is unknown to this server; GnuTLS ends a TLS 1.3 handshake on the PSK callback's refusal instead of selecting no PSK)"
+            error.alert = sendAppropriateAlert(rc)
         case GNUTLS_E_KEYFILE_ERROR where role == .server && refusedPSKIdentity != nil:
             // GnuTLS turns any error of the server's PSK callback into GNUTLS_E_KEYFILE_ERROR (alias
             // GNUTLS_E_SRP_PWD_ERROR, lib/auth/psk_passwd.c), for which gnutls_error_to_alert names
@@ -254,12 +260,7 @@ final class GnuTLSSession {
                 error.alert = ObservedAlert(code: UInt8(GNUTLS_A_UNKNOWN_PSK_IDENTITY.rawValue), direction: .sent)
             }
         default:
-            // GnuTLS leaves sending the alert to the application; send the one it deems appropriate.
-            var level: Int32 = 0
-            let alert = gnutls_error_to_alert(rc, &level)
-            if alert >= 0, gnutls_alert_send_appropriate(handle, rc) == GNUTLS_E_SUCCESS {
-                error.alert = ObservedAlert(code: UInt8(truncatingIfNeeded: alert), direction: .sent)
-            }
+            error.alert = sendAppropriateAlert(rc)
         }
         switch rc {
         case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
@@ -275,6 +276,15 @@ final class GnuTLSSession {
         default: break
         }
         return .failed(error)
+    }
+
+    /// GnuTLS leaves sending the alert to the application: sends the one GnuTLS deems appropriate
+    /// for `rc`, and says which went.
+    private func sendAppropriateAlert(_ rc: Int32) -> ObservedAlert? {
+        var level: Int32 = 0
+        let alert = gnutls_error_to_alert(rc, &level)
+        guard alert >= 0, gnutls_alert_send_appropriate(handle, rc) == GNUTLS_E_SUCCESS else { return nil }
+        return ObservedAlert(code: UInt8(truncatingIfNeeded: alert), direction: .sent)
     }
 
     /// GnuTLS's own sentence for why the peer certificate was rejected.
@@ -306,7 +316,11 @@ final class GnuTLSSession {
             view.alpn = String(decoding: UnsafeBufferPointer(start: data, count: Int(selected.size)), as: UTF8.self)
         }
         view.peerCertificate = peerSubject()
-        if GnuTLSPSKCredentials.isPSK(gnutls_kx_get(handle)) {
+        // At TLS 1.3 gnutls_kx_get names a PSK key exchange (PSK, or (EC)DHE-PSK by the group) once
+        // the ServerHello's pre_shared_key selected a PSK, on both sides, and a certificate one when
+        // it selected none; a resumed session's PSK is its ticket, not the external one. The
+        // client offers one external PSK, so the one selected is the identity its callback sent.
+        if GnuTLSPSKCredentials.isPSK(gnutls_kx_get(handle)) && !(view.version == .tls13 && view.resumed) {
             view.pskIdentity = role == .server ? GnuTLSPSKServerCredentials.acceptedIdentity(of: handle) : offeredPSKIdentity
         }
         if role == .server {
