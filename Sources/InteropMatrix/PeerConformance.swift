@@ -200,8 +200,12 @@ public struct PeerConformance: Sendable {
         if features.contains("psk-tls13") {
             // A TLS 1.3 external PSK both ways, the fallback to the certificate for an unknown
             // identity and the binder that fails for a wrong key; psk_ke where the peer has it.
-            let scenarios = ["psk", "psk-unknown-identity", "psk-wrong-key"] + (features.contains("psk-ke") ? ["psk-ke"] : [])
+            // The fallback is checked with the candidate as client (it offered a PSK and must still
+            // verify the certificate): as a server it is the library's own choice, which GnuTLS
+            // 3.7.9 cannot make (it aborts), and the matrix reports it with the library's words.
+            let scenarios = ["psk", "psk-wrong-key"] + (features.contains("psk-ke") ? ["psk-ke"] : [])
             blocks.append("  - scenarios: [\(scenarios.joined(separator: ", "))]\n    versions: [TLS1.3]\n    suites: [TLS_AES_128_GCM_SHA256]\n    pairs: [\(c)>\(r), \(r)>\(c)]")
+            blocks.append("  - scenarios: [psk-unknown-identity]\n    versions: [TLS1.3]\n    suites: [TLS_AES_128_GCM_SHA256]\n    pairs: [\(r)>\(c)]")
         }
         let ids = c == r ? c : "\(c), \(r)"
         let yaml = "name: check-peer\nlibraries: [\(ids)]\nversions: [\(list)]\ncerts: [ecdsa-p256]\nclient_auth: [none]\ncross:\n" + blocks.joined(separator: "\n") + "\n"
