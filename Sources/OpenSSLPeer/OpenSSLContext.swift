@@ -60,6 +60,11 @@ final class OpenSSLContext {
             if request.preSharedKeyWithoutKeyExchange {
                 throw Unsupported("an OpenSSL client always offers psk_dhe_ke beside psk_ke (SSL_OP_ALLOW_NO_DHE_KEX adds psk_ke, it removes nothing)")
             }
+            if request.suiteCode == nil {
+                // The external PSK's hash is SHA-256: left to itself OpenSSL may settle on
+                // TLS_AES_256_GCM_SHA384 first, and then never select the PSK.
+                _ = SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")
+            }
             if request.role == .server {
                 SSL_CTX_set_psk_find_session_callback(ctx, findExternalPreSharedKey)
             } else {
