@@ -157,6 +157,14 @@ void CShimMbedTLS_conf_signal_new_session_tickets(mbedtls_ssl_config *conf) {
 #endif
 }
 
+void CShimMbedTLS_conf_tls13_key_exchange_modes(mbedtls_ssl_config *conf, int kex_modes) {
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    mbedtls_ssl_conf_tls13_key_exchange_modes(conf, kex_modes);
+#else
+    (void)conf; (void)kex_modes;
+#endif
+}
+
 #if MBEDTLS_VERSION_MAJOR < 3
 static int export_master_secret(void *context, const unsigned char *master_secret, const unsigned char *key_block,
                                 size_t mac_length, size_t key_length, size_t iv_length,

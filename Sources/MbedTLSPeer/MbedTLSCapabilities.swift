@@ -124,6 +124,14 @@ enum MbedTLSCapabilities {
         capabilities.signatureSchemes = signatureSchemes()
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
         if hasPreSharedKeySuites(suites) { capabilities.features.append("psk") }
+        // TLS 1.3 external PSK: SHA-256's, so with a SHA-256 TLS 1.3 suite (RFC 8446 §4.2.11).
+        if MbedTLSExternalPreSharedKey.withKeyExchange && suites.contains(where: { [0x1301, 0x1303, 0x1304, 0x1305].contains($0.code) }) {
+            capabilities.features.append("psk-tls13")
+            if MbedTLSExternalPreSharedKey.withoutKeyExchange {
+                capabilities.features.append("psk-ke")
+                capabilities.notes.append(MbedTLSExternalPreSharedKey.withoutKeyExchangeNote)
+            }
+        }
         // The handshake's signature algorithm is in no field either series exposes; 3.x keeps the
         // key-exchange group only in handshake parameters its headers do not declare.
         capabilities.notReadable = MbedTLSVersion.is2x ? ["signature_scheme"] : ["group", "signature_scheme"]

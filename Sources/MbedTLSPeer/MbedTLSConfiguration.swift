@@ -91,6 +91,7 @@ final class MbedTLSConfiguration {
         if let version = request.version, !MbedTLSVersion.supported.contains(version) {
             throw Unsupported(MbedTLSVersion.missing(version))
         }
+        try MbedTLSExternalPreSharedKey.refuseUnsupported(request)
         preSharedKey = try MbedTLSConfiguration.readPreSharedKey(request)
         random = try MbedTLSRandom()
         let endpoint = request.role == .server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT
@@ -181,9 +182,11 @@ final class MbedTLSConfiguration {
 
     /// `--psk`. The client offers its identity and key as configuration (Mbed TLS copies both, and
     /// never says which identity it sent). The server admits exactly its one identity in the PSK
-    /// callback, which is handed the identity the client sent (`admitPreSharedKey`).
+    /// callback, which is handed the identity the client sent (`admitPreSharedKey`). At TLS 1.3 the
+    /// same PSK is an external one, used with the key exchanges of `--psk-mode` (3.x).
     private func configurePreSharedKey(_ request: PeerRequest) throws(PeerFailure) {
         guard let preSharedKey else { return }
+        CShimMbedTLS_conf_tls13_key_exchange_modes(handle, MbedTLSExternalPreSharedKey.keyExchangeModes(request))
         switch request.role {
         case .client:
             let identity = Array(preSharedKey.identity.utf8)
@@ -290,9 +293,10 @@ private func chooseCertificate(_ unused: UnsafeMutableRawPointer?, _ ssl: Unsafe
     return Unmanaged<MbedTLSConnection>.fromOpaque(connection).takeUnretainedValue().received(serverName: text)
 }
 
-/// Mbed TLS's PSK callback (server, TLS 1.2 ClientKeyExchange): the identity the client sent; 0 once
-/// the key for it is set, non-zero for an identity this server does not know. The connection is the
-/// context of its I/O callbacks.
+/// Mbed TLS's PSK callback (server): the identity the client sent, in its TLS 1.2 ClientKeyExchange
+/// or, at TLS 1.3 (3.x), each identity of its ClientHello's pre_shared_key until one is admitted; 0
+/// once the key for it is set, non-zero for an identity this server does not know. The connection
+/// is the context of its I/O callbacks.
 private func admitPreSharedKey(_ unused: UnsafeMutableRawPointer?, _ ssl: UnsafeMutablePointer<mbedtls_ssl_context>?,
                                _ identity: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
     guard let ssl, let connection = CShimMbedTLS_bio_context(ssl) else { return -1 }

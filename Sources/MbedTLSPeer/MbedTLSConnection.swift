@@ -20,6 +20,8 @@ final class MbedTLSConnection {
     private var serverName: String?
     /// Server: the PSK identity its callback was handed and admitted.
     private var admittedPSKIdentity: String?
+    /// Client: whether it offered a session of an earlier connection (a TLS 1.3 ticket is a PSK too).
+    private let offersSession: Bool
     /// The first fatal alert seen on the wire in either direction.
     fileprivate var alert: ObservedAlert?
     /// A call failed for good: Mbed TLS sent or received its fatal alert (2.28 does not invalidate
@@ -29,6 +31,7 @@ final class MbedTLSConnection {
     init(configuration: MbedTLSConfiguration, descriptor: Int32, request: PeerRequest, resuming session: MbedTLSSession?) throws(PeerFailure) {
         self.configuration = configuration
         role = request.role
+        offersSession = session != nil
         mbedtls_ssl_init(ssl)
         transport.pointee.fd = descriptor
         let rc = mbedtls_ssl_setup(ssl, configuration.handle)
@@ -56,7 +59,11 @@ final class MbedTLSConnection {
 
     /// Server: the identity of the PSK callback. The one identity of `--psk` (byte for byte, not by
     /// Unicode equivalence) gets its key for this handshake; any other is unknown, which Mbed TLS
-    /// refuses with unknown_psk_identity (ssl_parse_client_psk_identity: any non-zero result).
+    /// refuses with unknown_psk_identity at TLS 1.2 (ssl_parse_client_psk_identity: any non-zero
+    /// result) and passes over at TLS 1.3, where it selects no PSK and goes on with its certificate
+    /// (ssl_tls13_parse_pre_shared_key_ext: MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY). Admitted is not
+    /// selected at TLS 1.3: a binder that does not verify ends the handshake, and a key exchange
+    /// mode the client does not offer leaves the PSK unused (`selectedExternalPreSharedKey`).
     func received(pskIdentity identity: UnsafeBufferPointer<UInt8>) -> Int32 {
         guard let known = configuration.preSharedKey, identity.elementsEqual(known.identity.utf8) else { return -1 }
         let rc = mbedtls_ssl_set_hs_psk(ssl, known.key, known.key.count)
@@ -98,8 +105,23 @@ final class MbedTLSConnection {
             noteHandshakeParameters()
             if rc != 0 { return map(rc, "mbedtls_ssl_handshake") }
         }
-        if CShimMbedTLS_handshake_resumed(ssl) < 0 { resumed = !certificateStateSeen }
+        // An external PSK skips the certificate as a resumption does, and is none.
+        if CShimMbedTLS_handshake_resumed(ssl) < 0 { resumed = !certificateStateSeen && !selectedExternalPreSharedKey }
         return .complete(())
+    }
+
+    /// Whether a completed TLS 1.3 handshake used the external PSK of `--psk` (3.x). Neither side
+    /// has a getter for the key exchange mode (handshake->key_exchange_mode is in a header 3.x does
+    /// not install), but both state machines go from EncryptedExtensions straight to the server's
+    /// Finished when the ServerHello selected a PSK, and through the server's Certificate when it
+    /// did not (ssl_tls13_client.c ssl_tls13_process_encrypted_extensions,
+    /// ssl_tls13_server.c ssl_tls13_write_encrypted_extensions). The PSK is then the external one
+    /// when it is the only one there was: the client offered no ticket, the server's callback
+    /// admitted the identity (a ticket is found without it).
+    private var selectedExternalPreSharedKey: Bool {
+        guard configuration.preSharedKey != nil, !certificateStateSeen,
+              MbedTLSVersion.parse(String(cString: mbedtls_ssl_get_version(ssl))) == .tls13 else { return false }
+        return role == .server ? admittedPSKIdentity != nil : !offersSession
     }
 
     private func noteHandshakeParameters() {
@@ -228,7 +250,18 @@ final class MbedTLSConnection {
         // Neither series keeps the handshake's signature algorithm in a field it exposes, and 3.x
         // keeps the key-exchange group only in handshake parameters it does not declare.
         view.notReadable = group == nil && !MbedTLSVersion.is2x ? ["signature_scheme", "group"] : ["signature_scheme"]
-        if preSharedKeySuite {
+        if view.version == .tls13, let preSharedKey = configuration.preSharedKey {
+            // The external PSK's identity when the server selected it: the server's is the one its
+            // callback admitted, the client's the only one it offered. None when the server selected
+            // no PSK and authenticated with its certificate.
+            if selectedExternalPreSharedKey {
+                view.pskIdentity = role == .server ? admittedPSKIdentity : preSharedKey.identity
+            } else if role == .client && !certificateStateSeen {
+                // A PSK and no certificate, but a ticket was offered before the external PSK:
+                // nothing says which of the two the ServerHello selected.
+                view.notReadable.append("psk_identity")
+            }
+        } else if preSharedKeySuite {
             // The server's identity is the one its callback admitted. A client's identity is
             // configuration only (mbedtls_ssl_conf_psk): nothing shows the library sent it. Neither
             // does a resumed session, which keeps no identity and calls no callback.

@@ -93,6 +93,23 @@ static const int CShimMbedTLS_ERR_RECEIVED_NEW_SESSION_TICKET = MBEDTLS_ERR_SSL_
 /// from mbedtls_ssl_read. No-op on 2.28, which keeps its TLS 1.2 ticket without asking.
 void CShimMbedTLS_conf_signal_new_session_tickets(mbedtls_ssl_config *conf);
 
+/// The TLS 1.3 key exchanges a configuration allows, as `mbedtls_ssl_conf_tls13_key_exchange_modes`
+/// takes them (ssl.h): the PSK alone (psk_ke), the PSK with (EC)DHE (psk_dhe_ke), and (EC)DHE with a
+/// certificate. 2.28 has no TLS 1.3: the values only keep the Swift source the same for both series.
+#if MBEDTLS_VERSION_MAJOR < 3
+static const int CShimMbedTLS_TLS1_3_KEY_EXCHANGE_MODE_PSK = 1;
+static const int CShimMbedTLS_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL = 2;
+static const int CShimMbedTLS_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL = 4;
+#else
+static const int CShimMbedTLS_TLS1_3_KEY_EXCHANGE_MODE_PSK = MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK;
+static const int CShimMbedTLS_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL = MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL;
+static const int CShimMbedTLS_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL = MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL;
+#endif
+
+/// `mbedtls_ssl_conf_tls13_key_exchange_modes` on a 3.x build with TLS 1.3 (its default is all
+/// three); a no-op elsewhere, where the function does not exist.
+void CShimMbedTLS_conf_tls13_key_exchange_modes(mbedtls_ssl_config *conf, int kex_modes);
+
 /// One key log line's parts: an NSS key log label, the ClientHello random (32 bytes) and a secret.
 typedef void CShimMbedTLS_key_line(void *context, const char *label, const unsigned char *client_random,
                                    const unsigned char *secret, size_t secret_length);
