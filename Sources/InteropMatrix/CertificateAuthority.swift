@@ -23,6 +23,9 @@ public enum CertificateVariant: String, Sendable, CaseIterable {
     case leafWithoutIntermediateServer = "server-leaf-only"
     /// A good certificate for another host name (`CertificateAuthority.alternateHost`), for SNI.
     case alternateServer = "server-alt"
+    /// The server certificate whose key usage also allows keyAgreement, for static ECDH suites
+    /// (RFC 8422 §5.3: the ECDH_ECDSA server's certificate key is its ECDH key).
+    case keyAgreementServer = "server-key-agreement"
 }
 
 public struct CertificateSet: Sendable {
@@ -97,14 +100,14 @@ struct Issuer {
 
     /// An end-entity certificate with the extensions TLS libraries check.
     func sign(_ subject: DistinguishedName, key publicKey: Certificate.PublicKey, usage: ExtendedKeyUsage.Usage, names: [GeneralName],
-              from: Date, to: Date) throws -> Certificate {
+              from: Date, to: Date, keyAgreement: Bool = false) throws -> Certificate {
         try Certificate(
             version: .v3, serialNumber: .init(), publicKey: publicKey, notValidBefore: from, notValidAfter: to,
             issuer: name, subject: subject, signatureAlgorithm: CertificateAuthority.signatureAlgorithm(keyType),
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 // RSA key transport suites encrypt to the server key, hence keyEncipherment for RSA.
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: keyType.isRSA))
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: keyType.isRSA, keyAgreement: keyAgreement))
                 try ExtendedKeyUsage([usage])
                 if !names.isEmpty { SubjectAlternativeNames(names) }
                 SubjectKeyIdentifier(hash: publicKey)
@@ -201,6 +204,7 @@ public enum CertificateAuthority {
         try pem([chained], .leafWithoutIntermediateServer)
         let alternate = try DistinguishedName { OrganizationName("interop-matrix"); CommonName(alternateHost) }
         try pem([root.sign(alternate, key: serverKey.publicKey, usage: .serverAuth, names: [.dnsName(alternateHost)], from: notBefore, to: notAfter)], .alternateServer)
+        try pem([root.sign(serverName, key: serverKey.publicKey, usage: .serverAuth, names: localhost, from: notBefore, to: notAfter, keyAgreement: true)], .keyAgreementServer)
 
         // The run's pre-shared key (32 random bytes, like the keys above made anew each run), and
         // the two a client presents to be refused: an identity the server does not know, and the

@@ -145,7 +145,7 @@ public struct MatrixRun: Sendable {
                 let versionGroups = groups(block.groups, version: version, pair: pair)
                 largestGroups = max(largestGroups, versionGroups.count)
                 for cert in block.certs {
-                    let certSuites = suites(block.suites, version: version, cert: cert, pair: pair, preSharedKey: scenario.features.preSharedKey != nil)
+                    let certSuites = suites(block.suites, version: version, cert: cert, pair: pair, scenario: scenario)
                     largestSuites = max(largestSuites, certSuites.count)
                     let combinations = certSuites.reduce(0) { plus($0, max(1, Self.groups(versionGroups, version: version, cert: cert, suite: $1).count)) }
                     full = plus(full, times(times(combinations, block.clientAuth.count), block.network.count))
@@ -242,7 +242,7 @@ public struct MatrixRun: Sendable {
         for version in block.versions {
             for cert in block.certs {
                 let versionGroups = groups(block.groups, version: version, pair: pair)
-                for suite in suites(block.suites, version: version, cert: cert, pair: pair, preSharedKey: scenario.features.preSharedKey != nil) {
+                for suite in suites(block.suites, version: version, cert: cert, pair: pair, scenario: scenario) {
                     for group in Self.groups(versionGroups, version: version, cert: cert, suite: suite) {
                         for auth in block.clientAuth {
                             let params = CellParameters(version: version, suite: suite?.name, suiteCode: suite?.codeText, group: group, cert: cert, clientAuth: auth)
@@ -257,9 +257,10 @@ public struct MatrixRun: Sendable {
 
     /// The suites a block crosses for one version and certificate: only suites the certificate can
     /// authenticate at that version, and for `all` only those at least one side implements. A
-    /// pre-shared key scenario crosses the PSK suites instead (and only those), so `suites: all`
-    /// elsewhere never turns into PSK cells.
-    private func suites(_ selection: Selection, version: TLSVersion, cert: CertificateKeyType, pair: [PeerLibrary], preSharedKey: Bool) -> [CipherSuite?] {
+    /// scenario with other credentials takes its own (`Scenario.admits`: a pre-shared key's PSK
+    /// suites, a key-agreement certificate's static ECDH ones), so `suites: all` elsewhere never
+    /// turns into such cells.
+    private func suites(_ selection: Selection, version: TLSVersion, cert: CertificateKeyType, pair: [PeerLibrary], scenario: any Scenario) -> [CipherSuite?] {
         let candidates: [CipherSuite]
         switch selection {
         case .defaults: return [nil]
@@ -268,7 +269,7 @@ public struct MatrixRun: Sendable {
             let implemented = Set(pair.flatMap { $0.capabilities.suites.map(\.code) })
             candidates = CipherSuiteRegistry.all.filter { pair.isEmpty || implemented.contains($0.codeText) }
         }
-        return candidates.filter { preSharedKey ? $0.isPSKAuthenticated(by: cert, at: version) : $0.isAuthenticated(by: cert, at: version) }
+        return candidates.filter { scenario.admits($0, cert: cert, version: version) }
     }
 
     /// Of the groups a block crosses at `version`, those a cell with this certificate and suite

@@ -28,6 +28,10 @@ public protocol Scenario: Sendable {
     var clientTruncates: Bool { get }
     /// SNI, resumption, a large transfer or a KeyUpdate.
     var features: ConnectionFeatures { get }
+    /// Whether a cell of this scenario may force `suite` with a certificate of `cert` at `version`:
+    /// by default a suite the certificate authenticates; a scenario with other credentials (a
+    /// pre-shared key, a key-agreement certificate) takes its own suites instead.
+    func admits(_ suite: CipherSuite, cert: CertificateKeyType, version: TLSVersion) -> Bool
 }
 
 extension Scenario {
@@ -42,6 +46,9 @@ extension Scenario {
     public var features: ConnectionFeatures { ConnectionFeatures() }
     public func applies(to params: CellParameters) -> Bool { true }
     public func clientPresentsCertificate(_ params: CellParameters) -> Bool { params.clientAuth != .none }
+    public func admits(_ suite: CipherSuite, cert: CertificateKeyType, version: TLSVersion) -> Bool {
+        suite.isAuthenticated(by: cert, at: version)
+    }
 }
 
 /// A verified handshake, an echo and close_notify both ways; the client presents its certificate
@@ -326,6 +333,9 @@ public struct PreSharedKeyScenario: Scenario {
         features.preSharedKeyWithoutKeyExchange = withoutKeyExchange
         return features
     }
+    public func admits(_ suite: CipherSuite, cert: CertificateKeyType, version: TLSVersion) -> Bool {
+        suite.isPSKAuthenticated(by: cert, at: version)
+    }
     public func applies(to params: CellParameters) -> Bool {
         guard params.clientAuth == .none else { return false }
         // A TLS 1.3 cell may leave the suite to the libraries (an external PSK takes a SHA-256 one).
@@ -345,6 +355,23 @@ public struct PreSharedKeyScenario: Scenario {
                       PreSharedKeyScenario(.matching, withoutKeyExchange: true)]
 }
 
+/// A static ECDH_ECDSA suite (RFC 8422 §2.1), which Mbed TLS still implements: the server's
+/// certificate key is its ECDH key, and the certificate's key usage allows keyAgreement (the
+/// runner's key-agreement variant); with or without a client certificate, as compat.sh runs them.
+public struct StaticECDHScenario: Scenario {
+    public var name: String { "static-ecdh" }
+    public init() {}
+    public var serverCertificate: CertificateVariant? { .keyAgreementServer }
+    public func admits(_ suite: CipherSuite, cert: CertificateKeyType, version: TLSVersion) -> Bool {
+        suite.isStaticECDHAuthenticated(by: cert, at: version)
+    }
+    public func applies(to params: CellParameters) -> Bool {
+        guard let name = params.suite, let suite = CipherSuiteRegistry.suite(named: name) else { return false }
+        return suite.isStaticECDHAuthenticated(by: params.cert, at: params.version)
+    }
+    public func expectation(for params: CellParameters) -> Expectation { .success }
+}
+
 /// Every scenario by name.
 public enum Scenarios {
     public static let all: [any Scenario] = [BasicScenario(), ClientCertificateMissingScenario(), DefaultsScenario(), ChainScenario(),
@@ -352,7 +379,7 @@ public enum Scenarios {
                                              ALPNScenario(), ALPNMismatchScenario(), CloseNotifyScenario(),
                                              SNIScenario(), AddressServerNameScenario(), ResumptionScenario(.sessionID), ResumptionScenario(.ticket),
                                              LargeTransferScenario(), KeyUpdateScenario()]
-        + FlawedServerCertificateScenario.all + HelloRetryScenario.all + PreSharedKeyScenario.all
+        + FlawedServerCertificateScenario.all + HelloRetryScenario.all + PreSharedKeyScenario.all + [StaticECDHScenario()]
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 }

@@ -108,6 +108,12 @@ public struct CipherSuite: Sendable, Hashable {
         return isPSK && (keyExchange != "RSA" || keyType.isRSA)
     }
 
+    /// A static ECDH suite whose server certificate is an ECDSA one (RFC 8422 §2.1, ECDH_ECDSA): the
+    /// certificate's key is the server's ECDH key, so its key usage must allow keyAgreement.
+    public func isStaticECDHAuthenticated(by keyType: CertificateKeyType, at version: TLSVersion) -> Bool {
+        keyExchange == "ECDH" && authentication == "ECDSA" && keyType.isECDSA && version < .tls13 && versions.contains(version)
+    }
+
     /// Whether the server presents its certificate in this suite: every suite but PSK, DHE_PSK and
     /// ECDHE_PSK (and the anonymous ones).
     public var sendsServerCertificate: Bool { !(isPSK && keyExchange != "RSA") && authentication != "anon" }
