@@ -11,22 +11,36 @@ enum BotanCapabilities {
         versions.enumerated().filter { CShimBotan_default_allows(Int32($0.offset)) == 1 }.map(\.element)
     }
 
-    /// The suites a certificate can authenticate here: ECDHE, DHE, RSA key transport and CECPQ1
-    /// (Botan's NewHope+X25519 experiment on Google's code points 0x16B7-0x16BA, which its default
-    /// Policy enables) with RSA or ECDSA signatures (IMPLICIT: RSA key transport). Left out: PSK,
-    /// SRP and anonymous suites (this peer has no PSK or password) and DSS (no DSA certificates).
-    static func usableSuites() -> [CShimBotan_SuiteInfo] {
+    /// Every suite Botan knows (Ciphersuite::all_known_ciphersuites) and can run (`valid`).
+    private static func knownSuites() -> [CShimBotan_SuiteInfo] {
         (0..<CShimBotan_suite_count()).compactMap { index -> CShimBotan_SuiteInfo? in
             var info = CShimBotan_SuiteInfo()
             CShimBotan_suite_info(index, &info)
-            let kex = text(&info.kex), auth = text(&info.auth)
-            guard info.valid == 1, ["ECDH", "DH", "RSA", "CECPQ1"].contains(kex), ["RSA", "ECDSA", "IMPLICIT"].contains(auth) else { return nil }
-            return info
+            return info.valid == 1 ? info : nil
         }
     }
 
+    /// The suites a certificate can authenticate here: ECDHE, DHE, RSA key transport and CECPQ1
+    /// (Botan's NewHope+X25519 experiment on Google's code points 0x16B7-0x16BA, which its default
+    /// Policy enables) with RSA or ECDSA signatures (IMPLICIT: RSA key transport). Left out: the
+    /// PSK suites (`preSharedKeySuites`, with `--psk` only), SRP and anonymous suites (this peer
+    /// has no password) and DSS (no DSA certificates).
+    static func certificateSuites() -> [CShimBotan_SuiteInfo] {
+        knownSuites().filter { info in
+            var info = info
+            return ["ECDH", "DH", "RSA", "CECPQ1"].contains(text(&info.kex)) && ["RSA", "ECDSA", "IMPLICIT"].contains(text(&info.auth))
+        }
+    }
+
+    /// The suites a pre-shared key authenticates (Ciphersuite::psk_ciphersuite: RFC 4279's PSK and
+    /// DHE_PSK, RFC 5489's ECDHE_PSK and their later AEAD siblings). Botan 2 implements no RSA_PSK
+    /// (TLS::Kex_Algo has none).
+    static func preSharedKeySuites() -> [CShimBotan_SuiteInfo] {
+        knownSuites().filter { $0.psk == 1 }
+    }
+
     static func suites() -> [Capabilities.Suite] {
-        usableSuites().map { info in
+        (certificateSuites() + preSharedKeySuites()).map { info in
             var info = info
             let name = text(&info.name)
             return Capabilities.Suite(
@@ -73,9 +87,14 @@ enum BotanCapabilities {
                 "no ip-server-name: Botan 2.19 matches a host name against dNSName SANs (and the CN) only",
                 "verification failures are answered with bad_certificate, as Botan's own tls_verify_cert_chain does",
                 "a Botan server asks for a client certificate only with a suite that signs (Certificate_Req needs signature_used()): RSA key transport suites never ask",
+                "no RSA_PSK suites: Botan 2 implements PSK, DHE_PSK and ECDHE_PSK only",
+                "a Botan server sends a ServerKeyExchange with an empty psk_identity_hint for plain PSK suites too, where RFC 4279 §2 omits the message when there is no hint",
+                "an unknown PSK identity gets an empty key from Credentials_Manager::psk, which Botan refuses with unknown_psk_identity (Policy::hide_unknown_users is false)",
             ])
         capabilities.signatureSchemes = signatureSchemes()
         capabilities.features = ["sni", "resume-session-id", "resume-ticket", "transfer"]
+        // TLS 1.2 PSK suites only: Botan 2 has no TLS 1.3, so no external PSK (psk-tls13, psk-ke).
+        if !preSharedKeySuites().isEmpty { capabilities.features.append("psk") }
         return capabilities
     }
 

@@ -225,6 +225,10 @@ final class BotanConnection {
         }
         view.resumed = raw.resumed == 1
         if raw.has_peer_certificate == 1 { view.peerCertificate = BotanCapabilities.text(&raw.peer_subject) }
+        // Botan keeps no PSK identity in its Session (2.19): the server's is the one its psk()
+        // callback was asked for and answered with the key, the client's the one psk_identity()
+        // handed Botan to send, and only when the session's suite has a PSK key exchange.
+        if raw.psk_suite == 1, raw.has_psk_identity == 1 { view.pskIdentity = BotanCapabilities.text(&raw.psk_identity) }
         guard raw.has_secrets == 1 else { return (view, nil, nil) }
         let random = withUnsafeBytes(of: &raw.client_random) { Array($0) }
         let secret = withUnsafeBytes(of: &raw.master_secret) { Array($0) }

@@ -15,12 +15,8 @@ final class BotanEndpoint {
         handle = endpoint
         try configureVersions(request)
         if request.liftPolicy { CShimBotan_endpoint_lift_policy(handle) }
-        if let code = request.suiteCode {
-            guard BotanCapabilities.usableSuites().contains(where: { $0.code == code }),
-                  CShimBotan_endpoint_force_suite(handle, code) == 1 else {
-                throw Unsupported("Botan \(BotanEngine.library.version) does not implement cipher suite \(NegotiatedView.hexCode(code)) with certificates")
-            }
-        }
+        let preSharedKey = try request.preSharedKey()
+        try configureSuite(request, preSharedKey: preSharedKey)
         if !request.groups.isEmpty {
             var codes: [UInt16] = []
             for name in request.groups {
@@ -60,6 +56,39 @@ final class BotanEndpoint {
     }
 
     deinit { CShimBotan_endpoint_free(handle) }
+
+    /// Forces `--suite`: a certificate suite without `--psk`, a PSK suite with it (the PSK is then
+    /// the client's only credential and the server's way to know it).
+    private func configureSuite(_ request: PeerRequest, preSharedKey: PreSharedKey?) throws {
+        let version = BotanEngine.library.version
+        guard let preSharedKey else {
+            guard let code = request.suiteCode else { return }
+            if BotanCapabilities.preSharedKeySuites().contains(where: { $0.code == code }) {
+                throw Unsupported("cipher suite \(NegotiatedView.hexCode(code)) authenticates with a pre-shared key: it needs --psk")
+            }
+            guard BotanCapabilities.certificateSuites().contains(where: { $0.code == code }),
+                  CShimBotan_endpoint_force_suite(handle, code) == 1 else {
+                throw Unsupported("Botan \(version) does not implement cipher suite \(NegotiatedView.hexCode(code)) with certificates")
+            }
+            return
+        }
+        if request.preSharedKeyWithoutKeyExchange {
+            throw Unsupported("--psk-mode is TLS 1.3's (RFC 8446 §4.2.9), and Botan \(version) has no TLS 1.3")
+        }
+        guard let code = request.suiteCode else {
+            throw PeerFailure(stage: .setup, message: "--psk needs --suite naming a PSK suite (PSK, DHE_PSK, ECDHE_PSK)")
+        }
+        guard BotanCapabilities.preSharedKeySuites().contains(where: { $0.code == code }) else {
+            if BotanCapabilities.certificateSuites().contains(where: { $0.code == code }) {
+                throw PeerFailure(stage: .setup, message: "--psk needs a PSK suite (PSK, DHE_PSK, ECDHE_PSK); \(NegotiatedView.hexCode(code)) is not one")
+            }
+            throw Unsupported("Botan \(version) does not implement cipher suite \(NegotiatedView.hexCode(code)) (its PSK suites are PSK, DHE_PSK and ECDHE_PSK; it has no RSA_PSK)")
+        }
+        guard CShimBotan_endpoint_force_suite(handle, code) == 1 else {
+            throw Unsupported("Botan \(version) refused to force cipher suite \(NegotiatedView.hexCode(code))")
+        }
+        CShimBotan_endpoint_pre_shared_key(handle, preSharedKey.identity, preSharedKey.key, preSharedKey.key.count)
+    }
 
     private func configureVersions(_ request: PeerRequest) throws {
         guard let version = request.version else { return }

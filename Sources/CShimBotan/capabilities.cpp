@@ -28,6 +28,7 @@ void CShimBotan_suite_info(size_t index, CShimBotan_SuiteInfo *out) {
     copy_text(out->cipher, sizeof(out->cipher), suite.cipher_algo());
     copy_text(out->mac, sizeof(out->mac), suite.mac_algo());
     out->valid = suite.valid();
+    out->psk = suite.psk_ciphersuite();
     auto contains = [&](TLS::Protocol_Version v) {
         try {
             auto list = defaults.ciphersuite_list(v, false);

@@ -79,6 +79,9 @@ class PeerPolicy final : public TLS::Policy {
     std::string suite_cipher, suite_mac, suite_kex, suite_sig;
     std::vector<TLS::Group_Params> groups;
     bool request_client_cert = false, require_client_cert = false;
+    /// `--psk`: the key exchanges of RFC 4279 and 5489 join the default Policy's, which leaves
+    /// them out ("PSK", "DHE_PSK", "ECDHE_PSK" are commented out in Policy::allowed_key_exchange_methods).
+    bool pre_shared_key = false;
 
     // Botan refuses every chain without OCSP or CRL data otherwise; the peers check none.
     bool require_cert_revocation_info() const override { return false; }
@@ -92,6 +95,9 @@ class PeerPolicy final : public TLS::Policy {
     std::vector<std::string> allowed_macs() const override { return widened(TLS::Policy::allowed_macs(), suite_mac); }
     std::vector<std::string> allowed_key_exchange_methods() const override {
         std::vector<std::string> methods = widened(TLS::Policy::allowed_key_exchange_methods(), suite_kex);
+        if (pre_shared_key) {
+            for (const char *method : {"ECDHE_PSK", "DHE_PSK", "PSK"}) methods = widened(methods, method);
+        }
         // Forced groups mean a key exchange over one of them: CECPQ1 (NewHope with X25519, in the
         // default Policy) uses none of the groups, so it goes unless the suite itself is CECPQ1.
         if (!groups.empty() && suite_kex != "CECPQ1") methods.erase(std::remove(methods.begin(), methods.end(), "CECPQ1"), methods.end());
@@ -130,7 +136,14 @@ struct Identity {
     std::unique_ptr<Private_Key> key;
 };
 
-/// Trust, this side's certificates (and the SNI alternate), and the server's ticket key.
+/// The one pre-shared key of `--psk`: the identity the client offers and the server knows.
+struct PreShared {
+    std::string identity;
+    SymmetricKey key;
+};
+
+/// Trust, this side's certificates (and the SNI alternate), the server's ticket key and the
+/// pre-shared key.
 class PeerCredentials final : public Credentials_Manager {
   public:
     Certificate_Store_In_Memory store;
@@ -140,6 +153,11 @@ class PeerCredentials final : public Credentials_Manager {
     std::optional<Identity> own, alternate;
     std::string alternate_name;
     std::optional<SymmetricKey> ticket_key;
+    std::optional<PreShared> pre_shared;
+    /// What Botan handed the PSK callbacks in the handshake under way (reset for each channel):
+    /// server, the identity psk() was asked for and answered with a key; client, the identity
+    /// psk_identity() gave it to send.
+    std::optional<std::string> psk_identity_used;
 
     std::vector<Certificate_Store *> trusted_certificate_authorities(const std::string &type, const std::string &) override {
         if (!has_trust) return {};
@@ -167,9 +185,40 @@ class PeerCredentials final : public Credentials_Manager {
     }
 
     SymmetricKey psk(const std::string &type, const std::string &context, const std::string &identity) override {
-        // Botan's server issues and accepts RFC 5077 tickets only when it has this key.
-        if (type == "tls-server" && context == "session-ticket" && ticket_key) return *ticket_key;
+        // Botan's server issues and accepts RFC 5077 tickets only when it has this key; it asks
+        // with the context "session-ticket" and an empty identity (tls_server.cpp), and takes an
+        // exception for "none". (A ClientKeyExchange's lookup has the client's SNI as context, so a
+        // client naming "session-ticket" with an empty PSK identity lands here too: Botan 2's one
+        // psk() serves both.)
+        if (type == "tls-server" && context == "session-ticket" && identity.empty()) {
+            if (ticket_key) return *ticket_key;
+            return Credentials_Manager::psk(type, context, identity);
+        }
+        if (pre_shared && (type == "tls-server" || type == "tls-client")) {
+            // The PSK of a ClientKeyExchange: the context is the SNI host name (server) or the
+            // server's name (client), which the one key ignores. The identity must match byte for
+            // byte. For any other one the server answers with an empty key, on which
+            // Client_Key_Exchange (msg_client_kex.cpp) throws TLS_Exception(UNKNOWN_PSK_IDENTITY,
+            // "No PSK for identifier …") unless Policy::hide_unknown_users() (false by default)
+            // has it go on with a random key.
+            if (identity == pre_shared->identity) {
+                if (type == "tls-server") psk_identity_used = identity;
+                return pre_shared->key;
+            }
+            if (type == "tls-server") return SymmetricKey();
+        }
         return Credentials_Manager::psk(type, context, identity);
+    }
+
+    std::string psk_identity(const std::string &type, const std::string &context, const std::string &identity_hint) override {
+        // Botan's client asks for its identity when it writes its ClientKeyExchange; the one
+        // identity ignores the server's hint (RFC 4279 §5.2: without an application profile the
+        // client MUST ignore it).
+        if (type == "tls-client" && pre_shared) {
+            psk_identity_used = pre_shared->identity;
+            return pre_shared->identity;
+        }
+        return Credentials_Manager::psk_identity(type, context, identity_hint);
     }
 };
 

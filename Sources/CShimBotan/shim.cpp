@@ -52,6 +52,8 @@ struct CShimBotan_Channel {
     bool server_hello_done = false;
     bool client_sent_no_certificate = false;
     std::optional<TLS::Session> session;
+    /// The PSK identity of the established session's handshake, as the credentials' callbacks saw it.
+    std::optional<std::string> psk_identity;
     // The last failed path validation.
     bool verify_failed = false;
     int verify_overall = -1;
@@ -80,6 +82,7 @@ void PeerCallbacks::tls_alert(TLS::Alert alert) {
 
 bool PeerCallbacks::tls_session_established(const TLS::Session &session) {
     m_channel->session = session;
+    m_channel->psk_identity = m_channel->endpoint->credentials.psk_identity_used;
     // true: the session manager keeps it, for resumption by id (server) or by server name (client).
     return true;
 }
@@ -136,8 +139,17 @@ void PeerCallbacks::tls_inspect_handshake_msg(const TLS::Handshake_Message &mess
     case TLS::SERVER_KEX: {
         // ServerECDHParams (RFC 8422 §5.4: curve_type named_curve(3), then the curve) or
         // ServerDHParams (RFC 5246 §7.4.3: dh_p first), as Botan wrote or read them.
-        const auto &params = dynamic_cast<const TLS::Server_Key_Exchange &>(message).params();
+        // For the PSK key exchanges the psk_identity_hint comes first (RFC 4279 §2, §3; RFC 5489
+        // §2), and Botan's params() keep it (Server_Key_Exchange reads past it).
+        const auto &all = dynamic_cast<const TLS::Server_Key_Exchange &>(message).params();
         const auto kex = TLS::Ciphersuite::by_id(m_channel->suite).kex_method();
+        size_t offset = 0;
+        if (TLS::key_exchange_is_psk(kex)) {
+            if (all.size() < 2) break;
+            offset = 2 + (size_t(all[0]) << 8 | all[1]);
+            if (offset > all.size()) break;
+        }
+        const std::vector<uint8_t> params(all.begin() + offset, all.end());
         if ((kex == TLS::Kex_Algo::ECDH || kex == TLS::Kex_Algo::ECDHE_PSK) && params.size() >= 3 && params[0] == 3) {
             m_channel->group = static_cast<uint16_t>(params[1] << 8 | params[2]);
         } else if ((kex == TLS::Kex_Algo::DH || kex == TLS::Kex_Algo::DHE_PSK) && params.size() >= 2) {
@@ -345,6 +357,11 @@ void CShimBotan_endpoint_add_protocol(CShimBotan_Endpoint *endpoint, const char 
     endpoint->protocols.push_back(protocol);
 }
 
+void CShimBotan_endpoint_pre_shared_key(CShimBotan_Endpoint *endpoint, const char *identity, const uint8_t *key, size_t key_length) {
+    endpoint->credentials.pre_shared = PreShared{identity, SymmetricKey(key, key_length)};
+    endpoint->policy.pre_shared_key = true;
+}
+
 void CShimBotan_endpoint_resumption(CShimBotan_Endpoint *endpoint, int mode) {
     endpoint->resumption = mode;
     if (mode == 2 && endpoint->is_server) endpoint->credentials.ticket_key = SymmetricKey(endpoint->rng, 32);
@@ -353,6 +370,7 @@ void CShimBotan_endpoint_resumption(CShimBotan_Endpoint *endpoint, int mode) {
 CShimBotan_Channel *CShimBotan_channel_new(CShimBotan_Endpoint *endpoint, const char *host, uint16_t port, CShimBotan_Error *error) {
     auto channel = std::make_unique<CShimBotan_Channel>(endpoint);
     auto *raw = channel.get();
+    endpoint->credentials.psk_identity_used.reset();
     int ok = guarded(nullptr, error, false, [&] {
         auto &policy = endpoint->policy;
         if (endpoint->is_server) {
@@ -432,6 +450,11 @@ void CShimBotan_channel_negotiated(CShimBotan_Channel *channel, CShimBotan_Negot
             out->version = channel->session->version().version_code();
             out->suite = channel->session->ciphersuite_code();
             copy_text(out->suite_name, sizeof(out->suite_name), channel->session->ciphersuite().to_string());
+            out->psk_suite = TLS::key_exchange_is_psk(channel->session->ciphersuite().kex_method());
+            if (out->psk_suite && channel->psk_identity) {
+                copy_text(out->psk_identity, sizeof(out->psk_identity), *channel->psk_identity);
+                out->has_psk_identity = 1;
+            }
             const auto &secret = channel->session->master_secret();
             if (secret.size() == sizeof(out->master_secret) && channel->client_random.size() == sizeof(out->client_random)) {
                 std::memcpy(out->master_secret, secret.data(), secret.size());

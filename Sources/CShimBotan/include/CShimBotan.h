@@ -54,6 +54,8 @@ typedef struct {
     char cipher[40];
     char mac[24];
     int valid;
+    /// Ciphersuite::psk_ciphersuite(): a PSK, DHE_PSK or ECDHE_PSK key exchange (Botan 2 has no RSA_PSK).
+    int psk;
     /// In the default Policy's ciphersuite_list for TLS 1.2 / TLS 1.0.
     int default_tls12;
     int default_tls10;
@@ -94,6 +96,10 @@ int CShimBotan_endpoint_load_identity(CShimBotan_Endpoint *endpoint, const char 
 int CShimBotan_endpoint_load_alternate(CShimBotan_Endpoint *endpoint, const char *name, const char *cert, const char *key, CShimBotan_Error *error);
 /// ALPN: offered (client) or accepted (server), most preferred first.
 void CShimBotan_endpoint_add_protocol(CShimBotan_Endpoint *endpoint, const char *protocol);
+/// `--psk`: the one identity and key, which the client offers and the server knows (any other
+/// identity gets an empty key from Credentials_Manager::psk, which Botan refuses with
+/// unknown_psk_identity); the Policy's key exchanges widened by PSK, DHE_PSK and ECDHE_PSK.
+void CShimBotan_endpoint_pre_shared_key(CShimBotan_Endpoint *endpoint, const char *identity, const uint8_t *key, size_t key_length);
 /// 0: Botan's default (no ticket key, so a server issues no tickets); 1: session ids only (the
 /// client sends no session_ticket extension); 2: tickets (the server gets a ticket key).
 void CShimBotan_endpoint_resumption(CShimBotan_Endpoint *endpoint, int mode);
@@ -145,6 +151,13 @@ typedef struct {
     char signature_key[24];
     int has_peer_certificate;
     char peer_subject[512];
+    /// The session's suite has a PSK key exchange (Ciphersuite::kex_method, key_exchange_is_psk) …
+    int psk_suite;
+    /// … and the identity the handshake's PSK callbacks saw: the server's psk() was asked for it and
+    /// answered with the key, or the client's psk_identity() gave it to send (RFC 4279 §5.1: at
+    /// most 128 bytes).
+    int has_psk_identity;
+    char psk_identity[256];
     int has_secrets;
     uint8_t client_random[32];
     uint8_t master_secret[48];
