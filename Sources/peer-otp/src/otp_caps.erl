@@ -28,7 +28,7 @@ capabilities() ->
            {certificate_types, [<<"rsa2048">>, <<"rsa3072">>, <<"ecdsa-p256">>, <<"ecdsa-p384">>, <<"ecdsa-p521">>, <<"ed25519">>]},
            {notes, [iolist_to_binary(N) || N <- notes(OpenSSL)]},
            {features, [<<"sni">>, <<"resume-session-id">>, <<"transfer">>,
-                       <<"key-update">>, <<"worker">>, <<"ip-server-name">>]},
+                       <<"key-update">>, <<"worker">>, <<"ip-server-name">>, <<"psk">>]},
            {not_readable, otp_view:not_readable()}]}.
 
 notes(OpenSSL) ->
@@ -42,7 +42,10 @@ notes(OpenSSL) ->
      "a TLS 1.3 resumed connection has no peer certificate in OTP (ssl:peercert answers no_peercert): peer_certificate is null there",
      "ffdhe groups are TLS 1.3 only: TLS 1.2 DHE uses the server's own parameters, and the TLS 1.2 curves (ssl:eccs()) are not TLS 1.3 groups",
      "alert direction is read from OTP's alert text (generated / received); KeyUpdate messages are not counted (no callback)",
-     "no user_canceled on a handshake timeout: OTP has no call to send an alert"].
+     "no user_canceled on a handshake timeout: OTP has no call to send an alert",
+     "psk: OTP's user_lookup_fun answers {ok, Key} or error, and for error OTP sends illegal_parameter, not unknown_psk_identity (RFC 4279 2)",
+     "psk: the client's lookup fun is called with the server's identity hint, not the identity it sends (psk_identity is configuration): the client names psk_identity not readable",
+     "psk-tls13 and psk-ke are not listed: OTP 25 has no TLS 1.3 external PSK (psk_identity and user_lookup_fun are options of TLS 1.2 and below)"].
 
 app_version(App) ->
     _ = application:load(App),
@@ -50,13 +53,14 @@ app_version(App) ->
     V.
 
 %% Every suite of ssl:cipher_suites(all, V) for each available version (all: everything but the
-%% anonymous suites), with the versions it appears at; `default` when ssl:cipher_suites(default, V)
-%% lists it for one of the default versions. None is refused by policy: a suite outside the
-%% defaults is used once `ciphers` names it.
+%% anonymous suites) and the PSK suites OTP files under anonymous (otp_config:suites/2), with the
+%% versions it appears at; `default` when ssl:cipher_suites(default, V) lists it for one of the
+%% default versions. None is refused by policy: a suite outside the defaults is used once
+%% `ciphers` names it (the PSK suites with --psk).
 suites(Available) ->
     Supported = proplists:get_value(supported, ssl:versions()),
     Order = ['tlsv1', 'tlsv1.1', 'tlsv1.2', 'tlsv1.3'],
-    Entries = [{Code, S, V} || V <- Order, lists:member(V, Available), S <- ssl:cipher_suites(all, V), otp_config:usable(S),
+    Entries = [{Code, S, V} || V <- Order, lists:member(V, Available), S <- otp_config:suites(all, V),
                                <<Code:16>> <- [ssl_cipher_format:suite_map_to_bin(S)]],
     Defaults = [ssl_cipher_format:suite_map_to_bin(S) || V <- Supported, S <- ssl:cipher_suites(default, V)],
     Codes = lists:usort([C || {C, _, _} <- Entries]),
@@ -67,11 +71,11 @@ suites(Available) ->
          %% the version a suite came with. A TLS 1.3 suite is TLS 1.3's alone, and the others end
          %% at TLS 1.2 (RFC 8446 §4.1.2 takes no earlier suite).
          Min = hd([V || V <- Order, lists:member(V, Available),
-                        lists:member(<<Code:16>>, [ssl_cipher_format:suite_map_to_bin(X) || X <- ssl:cipher_suites(exclusive, V)])]
+                        lists:member(<<Code:16>>, [ssl_cipher_format:suite_map_to_bin(X) || X <- otp_config:suites(exclusive, V)])]
                   ++ [hd([V || {C, _, V} <- Entries, C =:= Code])]),
          Max = case Min of 'tlsv1.3' -> 'tlsv1.3'; _ -> 'tlsv1.2' end,
          {obj, [{code, iolist_to_binary(io_lib:format("0x~4.16.0B", [Code]))},
-                {name, case Name of <<"TLS_", _/binary>> -> Name; _ -> null end},
+                {name, otp_view:iana_name(Name)},
                 {library_name, Name},
                 {min_version, otp_view:version_name(Min)},
                 {max_version, otp_view:version_name(Max)},

@@ -13,10 +13,11 @@ run(Req) ->
     put(otp_cell, #{req => Req, deadline => Deadline, views => [], exchange => undefined, handshake_ms => null}),
     Outcome = try
                   case prepare(Req) of
-                      {ok, Common} ->
-                          case maps:get(role, Req) of
-                              server -> serve(Req, Common);
-                              client -> connect(Req, Common)
+                      {ok, Ready, Common} ->
+                          put_cell(req, Ready),
+                          case maps:get(role, Ready) of
+                              server -> serve(Ready, Common);
+                              client -> connect(Ready, Common)
                           end;
                       Other -> Other
                   end
@@ -30,7 +31,8 @@ run(Req) ->
 
 %% What OTP cannot do is decided before any socket: the version under the default policy, a
 %% suite or group it lacks, tickets at TLS 1.2 (OTP implements RFC 5077 for no version: its
-%% session_tickets are TLS 1.3's), session ids at TLS 1.3.
+%% session_tickets are TLS 1.3's), session ids at TLS 1.3, a PSK without a PSK suite. Then this
+%% side's files are read: the request comes back with the key of --psk as psk_key.
 prepare(Req) ->
     case otp_config:versions(Req) of
         {unsupported, R} -> {unsupported, R};
@@ -48,14 +50,18 @@ prepare(Req) ->
                             case otp_config:common(Req, Versions) of
                                 {unsupported, R} -> {unsupported, R};
                                 {ok, Common} ->
-                                    case otp_config:check_files(Req) of
-                                        ok -> {ok, Common};
-                                        {setup, M} -> {failed, otp_failure:new(setup, M)}
+                                    case {otp_config:check_files(Req), read_psk(maps:get(psk, Req))} of
+                                        {ok, {ok, Key}} -> {ok, Req#{psk_key => Key}, Common};
+                                        {{setup, M}, _} -> {failed, otp_failure:new(setup, M)};
+                                        {_, {setup, M}} -> {failed, otp_failure:new(setup, M)}
                                     end
                             end
                     end
             end
     end.
+
+read_psk(undefined) -> {ok, undefined};
+read_psk(File) -> otp_psk:read(File).
 
 report(Req, Outcome) ->
     Cell = get(otp_cell),
@@ -124,6 +130,7 @@ serve_one(Req, Listener, Ref) ->
             case ssl:handshake(Tls0, remaining()) of
                 {error, Reason} ->
                     ssl:close(Tls0),
+                    otp_psk:log_refused(Ref),
                     {failed, classify(Reason, handshake, Ref)};
                 {ok, Tls} ->
                     converse(Tls, Ref, fun() -> established(Tls, server, Start, Ref), server_exchange(Req, Tls, Ref) end)
@@ -249,7 +256,11 @@ converse(Tls, _Ref, Exchange) ->
 %% refusal is the data's, with the alert a read still gets.
 established(Tls, Role, Start, Ref) ->
     put_cell(handshake_ms, round((now_us() - Start) / 10) / 100),
-    View = try otp_view:read(Tls, Role, known_sessions(Role))
+    Psk = case maps:get(psk_key, get_cell(req)) of
+              undefined -> undefined;
+              _ -> Ref
+          end,
+    View = try otp_view:read(Tls, Role, known_sessions(Role), Psk)
            catch error:{badmatch, {error, Gone}} ->
                    Reason = case ssl:recv(Tls, 0, min(100, remaining())) of
                                 {error, R} -> R;

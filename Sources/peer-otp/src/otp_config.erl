@@ -4,7 +4,7 @@
 %% before any socket is opened.
 -module(otp_config).
 -include_lib("public_key/include/public_key.hrl").
--export([versions/1, suite_map/2, usable/1, group_options/2, check_files/1, common/2,
+-export([versions/1, suites/2, suite_map/2, group_options/2, check_files/1, common/2,
          server_options/3, client_options/3, ip_literal/1]).
 
 %% The versions a cell may negotiate. ssl:versions() names what OTP enables by default
@@ -29,19 +29,50 @@ ssl_version() ->
     {ok, V} = application:get_key(ssl, vsn),
     V.
 
-%% The cipher suite map OTP knows for an IANA code point at one of the versions, from
-%% ssl:cipher_suites(all, V) (everything but the anonymous suites).
+%% The suites a cell can name at version V, as ssl:cipher_suites/2 lists them: `all`
+%% (everything but the anonymous suites; RSA_PSK among them) or `exclusive` (those that came
+%% with V), with the PSK, DHE_PSK and ECDHE_PSK suites OTP files under `anonymous` /
+%% `exclusive_anonymous`. The SRP suites need credentials no request carries, and no scenario
+%% asks for an anonymous Diffie-Hellman one.
+suites(Kind, V) ->
+    Anonymous = case Kind of all -> anonymous; exclusive -> exclusive_anonymous end,
+    [S || S <- ssl:cipher_suites(Kind, V) ++ [A || A <- ssl:cipher_suites(Anonymous, V), otp_psk:is_psk(A)],
+          not srp(S)].
+
+srp(#{key_exchange := Kex}) -> lists:member(Kex, [srp_anon, srp_rsa, srp_dss]).
+
+%% The cipher suite map OTP knows for an IANA code point at one of the versions.
 suite_map(Code, Versions) ->
     Bin = <<Code:16>>,
-    Found = [S || V <- Versions, S <- ssl:cipher_suites(all, V), usable(S), ssl_cipher_format:suite_map_to_bin(S) =:= Bin],
+    Found = [S || V <- Versions, S <- suites(all, V), ssl_cipher_format:suite_map_to_bin(S) =:= Bin],
     case Found of
         [S | _] -> {ok, S};
         [] -> {unsupported, io_lib:format("OTP ssl has no suite 0x~4.16.0B at ~p", [Code, Versions])}
     end.
 
-%% A suite this protocol can use: the PSK and SRP suites need credentials no request carries.
-usable(#{key_exchange := Kex}) ->
-    not lists:member(Kex, [psk, rsa_psk, dhe_psk, ecdhe_psk, srp_anon, srp_rsa, srp_dss]).
+%% A PSK suite takes the key of --psk and nothing else does. --psk with no suite or at TLS 1.3
+%% alone asks for a TLS 1.3 external PSK (psk-tls13), which OTP 25 does not have: its
+%% psk_identity and user_lookup_fun are options of TLS 1.2 and below (OTP refuses them for TLS 1.3
+%% alone), and its TLS 1.3 PSKs are its own tickets.
+psk_suite(#{psk := undefined}, Ciphers, _Versions) ->
+    case [S || S <- Ciphers, otp_psk:is_psk(S)] of
+        [S | _] -> {unsupported, io_lib:format("~s is a PSK suite: it needs --psk", [ssl:suite_to_str(S)])};
+        [] -> ok
+    end;
+psk_suite(#{psk_mode := Mode}, _, _) when Mode =/= undefined ->
+    {unsupported, "--psk-mode is TLS 1.3's, and OTP ssl has no TLS 1.3 external PSK"};
+psk_suite(_, _, ['tlsv1.3']) -> no_external_psk();
+psk_suite(_, [], _) -> no_external_psk();
+psk_suite(_, [S], _) ->
+    case otp_psk:is_psk(S) of
+        true -> ok;
+        false -> {unsupported, io_lib:format("--psk goes with a PSK suite (PSK, DHE_PSK, ECDHE_PSK or RSA_PSK) before TLS 1.3, and ~s is none",
+                                             [ssl:suite_to_str(S)])}
+    end.
+
+no_external_psk() ->
+    {unsupported, io_lib:format("OTP ssl ~s has no TLS 1.3 external PSK: its psk_identity and user_lookup_fun serve the PSK suites of TLS 1.2 and below only",
+                                [ssl_version()])}.
 
 %% A group list becomes two options: supported_groups (TLS 1.3's key shares, ssl:groups()) and
 %% eccs (the curves of TLS 1.2 and below, ssl:eccs()). OTP's TLS 1.2 finite-field DHE uses the
@@ -129,8 +160,12 @@ common(Req, Versions) ->
         {{unsupported, _} = U1, _} -> U1;
         {_, {unsupported, _} = U2} -> U2;
         {{ok, S1}, {ok, G}} ->
-            {ok, [{versions, Versions}, {log_level, warning}, {keep_secrets, maps:get(keylog, Req) =/= undefined}]
-                 ++ S1 ++ G}
+            case psk_suite(Req, [S || {ciphers, [S]} <- S1], Versions) of
+                {unsupported, _} = U3 -> U3;
+                ok ->
+                    {ok, [{versions, Versions}, {log_level, warning}, {keep_secrets, maps:get(keylog, Req) =/= undefined}]
+                         ++ S1 ++ G}
+            end
     end.
 
 %% The verify fun is OTP's default one (fail on every bad_cert, leave unknown extensions to OTP)
@@ -207,7 +242,11 @@ server_options(Req, Common, {Owner, Ref}) ->
                  ticket -> pre13(Versions, [{reuse_sessions, false}]) ++ tls13_only(Versions, [{session_tickets, stateless}]);
                  undefined -> tls13_only(Versions, [{session_tickets, disabled}])
              end,
-    Common ++ [{certfile, maps:get(cert, Req)}, {keyfile, maps:get(key, Req)}] ++ Auth ++ Alpn ++ Sni ++ Resume.
+    Psk = case maps:get(psk_key, Req, undefined) of
+              undefined -> [];
+              Key -> otp_psk:server_options(Key, {Owner, Ref})
+          end,
+    Common ++ [{certfile, maps:get(cert, Req)}, {keyfile, maps:get(key, Req)}] ++ Auth ++ Alpn ++ Sni ++ Resume ++ Psk.
 
 client_options(Req, Common, {Owner, Ref}) ->
     Versions = proplists:get_value(versions, Common),
@@ -232,8 +271,13 @@ client_options(Req, Common, {Owner, Ref}) ->
                  session_id -> pre13(Versions, [{reuse_sessions, save}]) ++ tls13_only(Versions, [{session_tickets, disabled}]);
                  undefined -> pre13(Versions, [{reuse_sessions, false}]) ++ tls13_only(Versions, [{session_tickets, disabled}])
              end,
+    %% The key is the client's only credential; a certificate that comes (RSA_PSK) is verified.
+    Psk = case maps:get(psk_key, Req, undefined) of
+              undefined -> [];
+              Key -> otp_psk:client_options(Key)
+          end,
     Common ++ [{verify, verify_peer}, {verify_fun, verify_fun(Owner, Ref, Ip)}] ++ ca_option(Req)
-        ++ Sni ++ Own ++ Alpn ++ Resume.
+        ++ Sni ++ Own ++ Alpn ++ Resume ++ Psk.
 
 %% Without --ca a client trusts nothing: an empty list of trusted roots.
 ca_option(#{ca := undefined}) -> [{cacerts, []}];

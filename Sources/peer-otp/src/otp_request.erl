@@ -14,7 +14,8 @@ defaults(Role) ->
       server_name => "localhost", port => undefined, timeout_ms => 10000,
       message => "interop-matrix ping", legacy => false, alpn => undefined,
       keylog => undefined, truncate => false, alt_name => undefined, alt_cert => undefined,
-      alt_key => undefined, resume => undefined, transfer => undefined, key_update => false}.
+      alt_key => undefined, resume => undefined, transfer => undefined, key_update => false,
+      psk => undefined, psk_mode => undefined}.
 
 %% Options with a value, and the key each fills.
 value_option("--version") -> version;
@@ -35,6 +36,8 @@ value_option("--alt-key") -> alt_key;
 value_option("--resume") -> resume;
 value_option("--transfer") -> transfer;
 value_option("--alpn") -> alpn;
+value_option("--psk") -> psk;
+value_option("--psk-mode") -> psk_mode;
 value_option(_) -> undefined.
 
 flag_option("--legacy") -> legacy;
@@ -122,6 +125,12 @@ value(resume, Option, V) ->
         "ticket" -> ticket;
         _ -> usage("~ts ~ts: expected session-id or ticket", [Option, V])
     end;
+value(psk_mode, Option, V) ->
+    case V of
+        "ke" -> ke;
+        "dhe-ke" -> dhe_ke;
+        _ -> usage("~ts ~ts: expected ke or dhe-ke", [Option, V])
+    end;
 value(alpn, Option, V) ->
     Protocols = string:split(V, ",", all),
     case [P || P <- Protocols, P =:= "" orelse byte_size(unicode:characters_to_binary(P)) > 255] of
@@ -142,6 +151,7 @@ check(R = #{role := Role}) ->
     Alt = [K || K <- [alt_name, alt_cert, alt_key], maps:get(K, R) =/= undefined],
     (Alt =/= [] andalso length(Alt) =/= 3) andalso usage("--alt-name, --alt-cert and --alt-key go together"),
     lists:member($\n, maps:get(message, R)) andalso usage("--message must be one line"),
+    (maps:get(psk_mode, R) =/= undefined andalso maps:get(psk, R) =:= undefined) andalso usage("--psk-mode goes with --psk"),
     {ok, R}.
 
 %% Two connections when resuming, else one.

@@ -1,15 +1,18 @@
 %% What one connection negotiated, read back from OTP ssl: ssl:connection_information/2 for the
-%% version, suite, resumption and received SNI, ssl:negotiated_protocol/1 for ALPN and
-%% ssl:peercert/1 for the other side's certificate. OTP 25 exposes neither the key exchange group
-%% nor the handshake's signature scheme: both are null and named not readable.
+%% version, suite, resumption and received SNI, ssl:negotiated_protocol/1 for ALPN,
+%% ssl:peercert/1 for the other side's certificate and, with --psk, the identity the server's
+%% lookup fun accepted (otp_psk:view/3). OTP 25 exposes neither the key exchange group nor the
+%% handshake's signature scheme: both are null and named not readable.
 -module(otp_view).
 -include_lib("public_key/include/public_key.hrl").
--export([read/3, not_readable/0, subject/1, version_name/1, suite_code/1, suite_name/1]).
+-export([read/4, not_readable/0, subject/1, version_name/1, suite_code/1, suite_name/1, iana_name/1]).
 
 not_readable() -> [<<"group">>, <<"signature_scheme">>].
 
 %% Known: the session ids this cell's earlier connections used (a client: the one it offered).
-read(Socket, Role, Known) ->
+%% PskRef: with --psk, the reference the server's lookup fun tags its messages with; undefined
+%% without (then the view has no psk_identity).
+read(Socket, Role, Known, PskRef) ->
     {ok, Info} = ssl:connection_information(Socket, [protocol, selected_cipher_suite, session_resumption, sni_hostname, session_id]),
     Suite = proplists:get_value(selected_cipher_suite, Info),
     Alpn = case ssl:negotiated_protocol(Socket) of
@@ -27,12 +30,18 @@ read(Socket, Role, Known) ->
                      _ -> []
                  end,
     LibrarySuite = suite_name(Suite),
-    Iana = case LibrarySuite of <<"TLS_", _/binary>> -> LibrarySuite; _ -> null end,
+    Iana = iana_name(LibrarySuite),
+    {Psk, PskNotReadable} = case PskRef of
+                                undefined -> {[], []};
+                                _ ->
+                                    {Identity, NotReadable} = otp_psk:view(Role, Suite, PskRef),
+                                    {[{psk_identity, Identity}], NotReadable}
+                            end,
     {obj, [{version, version_name(proplists:get_value(protocol, Info))},
            {suite, Iana}, {suite_code, suite_code(Suite)}, {library_suite, LibrarySuite},
            {group, null}, {signature_scheme, null}, {alpn, Alpn},
            {resumed, resumed(Info, Known)},
-           {peer_certificate, Peer}] ++ ServerName ++ [{not_readable, not_readable()}]}.
+           {peer_certificate, Peer}] ++ ServerName ++ Psk ++ [{not_readable, not_readable() ++ PskNotReadable}]}.
 
 %% session_resumption is set by OTP 25's TLS 1.3 PSK handshake only: after an abbreviated TLS 1.2
 %% handshake it stays false on both sides (ssl_gen_statem's handshake_env.resumption is written in
@@ -60,6 +69,14 @@ suite_code(Suite) ->
     iolist_to_binary(io_lib:format("0x~4.16.0B", [Code])).
 
 suite_name(Suite) -> list_to_binary(ssl:suite_to_str(Suite)).
+
+%% OTP's name for a suite is the IANA one but for these: null, and the runner names the suite
+%% from its code point. OTP 25 calls 0xC0AA and 0xC0AB TLS_DHE_PSK_WITH_AES_*_CCM_8; RFC 6655 §3
+%% registered them as TLS_PSK_DHE_WITH_AES_128_CCM_8 and TLS_PSK_DHE_WITH_AES_256_CCM_8.
+iana_name(<<"TLS_DHE_PSK_WITH_AES_128_CCM_8">>) -> null;
+iana_name(<<"TLS_DHE_PSK_WITH_AES_256_CCM_8">>) -> null;
+iana_name(<<"TLS_", _/binary>> = Name) -> Name;
+iana_name(_) -> null.
 
 %% The subject in RFC 4514 order (most specific RDN first: the reverse of the DER's order).
 subject(Der) ->

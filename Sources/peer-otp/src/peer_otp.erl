@@ -8,12 +8,20 @@
 
 main() ->
     stderr_logger(),
+    utf8_output(),
     Code = try dispatch(init:get_plain_arguments())
            catch Class:Reason:Stack ->
                    io:format(standard_error, "peer-otp: ~p:~0p at ~0p~n", [Class, Reason, Stack]),
                    70
            end,
     erlang:halt(Code, [{flush, true}]).
+
+%% The lines are UTF-8 text (otp_json writes binaries), but under -noshell the BEAM's standard_io
+%% and standard_error are latin1 devices, which write each non-ASCII character of such a binary
+%% as one latin1 byte (a PSK identity "gerät" came out as "ger\xe4t").
+utf8_output() ->
+    ok = io:setopts(standard_io, [{encoding, unicode}]),
+    ok = io:setopts(standard_error, [{encoding, unicode}]).
 
 %% OTP's default log handler writes to stdout, which carries protocol lines only: its reports
 %% (ssl's notices, a crash report) go to stderr instead.
