@@ -180,18 +180,28 @@ enum Verdict {
         guard let use = cell.features.preSharedKey else { return nil }
         if cv.version == .tls13 { return judgeExternalPreSharedKey(cell, use, sv, cv, result: &result) }
         guard suite?.isPSK == true else { return "a pre-shared key cell negotiated \(cv.suite), not a PSK suite" }
+        if let reason = judgeIdentities(sv, cv, evidence: "; the PSK suite it negotiated is the evidence", missing: "yet \(cv.suite) was negotiated", result: &result) {
+            return reason
+        }
+        if suite?.sendsServerCertificate == false, let certificate = cv.peerCertificate {
+            return "\(cv.suite) authenticates by the pre-shared key alone, yet the client reports a server certificate (\(certificate))"
+        }
+        return nil
+    }
+
+    /// Each side must report the run's PSK identity, or say its library cannot (a note, with
+    /// `evidence`); a side that reports none says the PSK was not used (`missing` says why that is
+    /// a failure). Returns why not, or nil.
+    private static func judgeIdentities(_ sv: ReportView, _ cv: ReportView, evidence: String, missing: String, result: inout CellResult) -> String? {
         let identity = CertificateAuthority.pskIdentity
         for (side, view) in [("server", sv), ("client", cv)] {
             if let got = view.pskIdentity {
                 if got != identity { return "the \(side) reports PSK identity \(got), the run's is \(identity)" }
             } else if view.notReadable?.contains("psk_identity") == true {
-                note(&result, "the \(side)'s library cannot expose the PSK identity (not readable); the PSK suite it negotiated is the evidence")
+                note(&result, "the \(side)'s library cannot expose the PSK identity (not readable)\(evidence)")
             } else {
-                return "the \(side) reports no PSK identity, though \(cv.suite) was negotiated"
+                return "the \(side) reports no PSK identity: \(missing)"
             }
-        }
-        if suite?.sendsServerCertificate == false, let certificate = cv.peerCertificate {
-            return "\(cv.suite) authenticates by the pre-shared key alone, yet the client reports a server certificate (\(certificate))"
         }
         return nil
     }
@@ -213,15 +223,8 @@ enum Verdict {
             }
             return nil
         }
-        let identity = CertificateAuthority.pskIdentity
-        for (side, view) in [("server", sv), ("client", cv)] {
-            if let got = view.pskIdentity {
-                if got != identity { return "the \(side) reports PSK identity \(got), the run's is \(identity)" }
-            } else if view.notReadable?.contains("psk_identity") == true {
-                note(&result, "the \(side)'s library cannot expose the PSK identity (not readable)")
-            } else {
-                return "the \(side) reports no PSK identity: the server selected no PSK and the handshake fell back to its certificate"
-            }
+        if let reason = judgeIdentities(sv, cv, evidence: "", missing: "the server selected no PSK and the handshake fell back to its certificate", result: &result) {
+            return reason
         }
         if [sv.pskIdentity, cv.pskIdentity].allSatisfy({ $0 == nil }) {
             return "neither side can show the external PSK was selected (psk_identity not readable on both)"
