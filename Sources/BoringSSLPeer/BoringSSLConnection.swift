@@ -244,17 +244,12 @@ final class BoringSSLConnection {
 
     /// The server's PSK callback: the key for the one identity it knows, none (0) for any other.
     fileprivate func serverPreSharedKey(identity: String, into key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
-        guard let known = context.preSharedKey, identity == known.identity, known.key.count <= key.count else { return 0 }
-        _ = key.initialize(from: known.key)
-        return UInt32(known.key.count)
+        context.preSharedKey?.key(for: identity, into: key) ?? 0
     }
 
     /// The client's PSK callback: its identity (NUL-terminated) and key.
     fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
-        guard let own = context.preSharedKey, own.identity.utf8.count < identity.count, own.key.count <= key.count else { return 0 }
-        _ = identity.initialize(from: own.identity.utf8.map { CChar(bitPattern: $0) } + [0])
-        _ = key.initialize(from: own.key)
-        return UInt32(own.key.count)
+        context.preSharedKey?.offer(identityInto: identity, keyInto: key) ?? 0
     }
 
     /// The scheme of the server's handshake signature. BoringSSL exposes only the peer's

@@ -141,7 +141,7 @@ public struct Benchmark: Sendable {
 
     /// CPU model and core count, from /proc/cpuinfo.
     static func machine() -> String {
-        let info = ProcFile.text("/proc/cpuinfo") ?? ""
+        let info = TextFile.text(at: "/proc/cpuinfo") ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }

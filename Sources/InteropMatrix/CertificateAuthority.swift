@@ -209,8 +209,8 @@ public enum CertificateAuthority {
         // The run's pre-shared key (32 random bytes, like the keys above made anew each run), and
         // the two a client presents to be refused: an identity the server does not know, and the
         // server's identity with another key.
-        let key = PreSharedKey(identity: pskIdentity, key: Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
-        let otherKey = PreSharedKey(identity: pskIdentity, key: Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
+        let key = PreSharedKey(identity: pskIdentity, key: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let otherKey = PreSharedKey(identity: pskIdentity, key: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         try write(key.fileText, to: set.preSharedKeyFile(.matching, role: .server), mode: 0o600)
         try write(PreSharedKey(identity: unknownPSKIdentity, key: key.key).fileText, to: set.preSharedKeyFile(.unknownIdentity, role: .client), mode: 0o600)
         try write(otherKey.fileText, to: set.preSharedKeyFile(.wrongKey, role: .client), mode: 0o600)

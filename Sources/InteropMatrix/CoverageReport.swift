@@ -82,10 +82,14 @@ public struct PairCoverage: Codable, Sendable, Equatable {
         // Suites both implement that a certificate both can use authenticates at a version both have.
         let clientSuites = Set(client.suites.map(\.code))
         let usable = versions.compactMap(TLSVersion.init(rawValue:))
-        // PSK suites count where both peers take a pre-shared key (feature psk).
+        // A suite counts with a certificate and version where a scenario both sides can run may
+        // force it there (`Scenario.admits`): one of each way scenarios admit suites, the
+        // certificate's (every scenario but these), the static ECDH ones, and the PSK ones where
+        // both peers take a TLS 1.2 pre-shared key (feature psk).
         let bothPSK = [server, client].allSatisfy { ($0.features ?? []).contains("psk") }
+        let admitting: [any Scenario] = [BasicScenario(), StaticECDHScenario()] + (bothPSK ? [PreSharedKeyScenario(.matching)] : [])
         func authenticates(_ suite: CipherSuite, _ cert: CertificateKeyType, _ version: TLSVersion) -> Bool {
-            suite.isAuthenticated(by: cert, at: version) || (bothPSK && suite.isPSKAuthenticated(by: cert, at: version))
+            admitting.contains { $0.admits(suite, cert: cert, version: version) }
         }
         let suites = server.suites.map(\.code).filter(clientSuites.contains).compactMap(CipherSuiteRegistry.suite(codeText:)).filter { suite in
             certs.contains { cert in usable.contains { authenticates(suite, cert, $0) } }

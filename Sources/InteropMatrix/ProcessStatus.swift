@@ -1,4 +1,5 @@
 import Foundation
+import PeerKit
 
 /// One process as Linux describes it in `/proc/PID/stat` (proc(5)): the fields after the command
 /// name, which is in parentheses and may itself hold spaces and parentheses.
@@ -7,7 +8,7 @@ struct ProcessStatus {
     private let fields: [Substring]
 
     init?(pid: Int32) {
-        guard let stat = ProcFile.text("/proc/\(pid)/stat"),
+        guard let stat = TextFile.text(at: "/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: ")") else { return nil }
         fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19 else { return nil }

@@ -1,4 +1,5 @@
 import Foundation
+import PeerKit
 import Synchronization
 
 /// What a run left behind, checked at its end and written into the report: open descriptors of the
@@ -67,7 +68,7 @@ public final class ResourceLedger: Sendable {
     /// running one of this run's peer executables. (Another program may well listen on a port
     /// number a peer used earlier: with thousands of cells, most ephemeral ports were once a peer's.)
     static func listening(among ports: Set<Int>, ownedByOneOf executables: Set<String>) -> Set<Int> {
-        guard !ports.isEmpty, let table = ProcFile.text("/proc/net/tcp") else { return [] }
+        guard !ports.isEmpty, let table = TextFile.text(at: "/proc/net/tcp") else { return [] }
         var candidates: [String: Int] = [:]
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")

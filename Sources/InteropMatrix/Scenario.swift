@@ -341,7 +341,7 @@ public struct PreSharedKeyScenario: Scenario {
         // A TLS 1.3 cell may leave the suite to the libraries (an external PSK takes a SHA-256 one).
         guard let name = params.suite else { return params.version == .tls13 }
         guard let suite = CipherSuiteRegistry.suite(named: name) else { return false }
-        return suite.isPSKAuthenticated(by: params.cert, at: params.version) && (!withoutKeyExchange || params.version == .tls13)
+        return admits(suite, cert: params.cert, version: params.version) && (!withoutKeyExchange || params.version == .tls13)
     }
     public func expectation(for params: CellParameters) -> Expectation {
         switch (use, params.version == .tls13) {
@@ -367,7 +367,7 @@ public struct StaticECDHScenario: Scenario {
     }
     public func applies(to params: CellParameters) -> Bool {
         guard let name = params.suite, let suite = CipherSuiteRegistry.suite(named: name) else { return false }
-        return suite.isStaticECDHAuthenticated(by: params.cert, at: params.version)
+        return admits(suite, cert: params.cert, version: params.version)
     }
     public func expectation(for params: CellParameters) -> Expectation { .success }
 }

@@ -144,7 +144,10 @@ enum Verdict {
         // chain and the host name, which succeeded, is then the only evidence, and the cell says so.
         if authenticatesByKeyAlone(cell, suite: suite, version: cv.version) {
             // PSK, DHE_PSK and ECDHE_PSK (RFC 4279 §2, §3) and a TLS 1.3 external PSK (RFC 8446
-            // §2.2) authenticate by the key alone: checked above.
+            // §2.2) authenticate by the key alone (judgePreSharedKey): no certificate may cross.
+            if let certificate = cv.peerCertificate {
+                return mismatch(&result, "\(cv.suite) was to be authenticated by the pre-shared key alone, yet the client reports a server certificate (\(certificate))")
+            }
         } else if cv.peerCertificate == nil && cv.notReadable?.contains("peer_certificate") == true {
             note(&result, "the client's library cannot expose the server certificate's subject (not readable); it verified the chain and the host name")
         } else if cv.peerCertificate != subject {
@@ -175,18 +178,13 @@ enum Verdict {
 
     /// A pre-shared key cell: the handshake must have been authenticated by the run's PSK. The server
     /// reports the identity it accepted (and the client, where its library says, the one it sent);
-    /// in a suite that sends no certificate, none may have crossed. Returns why not, or nil.
+    /// that no certificate crossed where none may is judgeSuccess's (`authenticatesByKeyAlone`).
+    /// Returns why not, or nil.
     private static func judgePreSharedKey(_ cell: Cell, _ sv: ReportView, _ cv: ReportView, suite: CipherSuite?, result: inout CellResult) -> String? {
         guard let use = cell.features.preSharedKey else { return nil }
         if cv.version == .tls13 { return judgeExternalPreSharedKey(cell, use, sv, cv, result: &result) }
         guard suite?.isPSK == true else { return "a pre-shared key cell negotiated \(cv.suite), not a PSK suite" }
-        if let reason = judgeIdentities(sv, cv, evidence: "; the PSK suite it negotiated is the evidence", missing: "yet \(cv.suite) was negotiated", result: &result) {
-            return reason
-        }
-        if suite?.sendsServerCertificate == false, let certificate = cv.peerCertificate {
-            return "\(cv.suite) authenticates by the pre-shared key alone, yet the client reports a server certificate (\(certificate))"
-        }
-        return nil
+        return judgeIdentities(sv, cv, evidence: "; the PSK suite it negotiated is the evidence", missing: "yet \(cv.suite) was negotiated", result: &result)
     }
 
     /// Each side must report the run's PSK identity, or say its library cannot (a note, with
@@ -208,14 +206,14 @@ enum Verdict {
 
     /// Whether the handshake must have been authenticated by the pre-shared key alone, with no
     /// certificate: a PSK suite other than RSA_PSK, or a TLS 1.3 external PSK the server knows.
-    static func authenticatesByKeyAlone(_ cell: Cell, suite: CipherSuite?, version: TLSVersion) -> Bool {
+    private static func authenticatesByKeyAlone(_ cell: Cell, suite: CipherSuite?, version: TLSVersion) -> Bool {
         guard let use = cell.features.preSharedKey else { return false }
         return version == .tls13 ? use == .matching : suite?.sendsServerCertificate == false
     }
 
-    /// TLS 1.3 external PSK: with the server's identity both sides must report it, no certificate
-    /// may have crossed and, under psk_ke, no key exchange group; with an identity the server does
-    /// not know it must have selected none (RFC 8446 §4.2.11) and gone on with its certificate.
+    /// TLS 1.3 external PSK: with the server's identity both sides must report it and, under psk_ke,
+    /// no key exchange group; with an identity the server does not know it must have selected none
+    /// (RFC 8446 §4.2.11) and gone on with its certificate.
     private static func judgeExternalPreSharedKey(_ cell: Cell, _ use: PreSharedKeyUse, _ sv: ReportView, _ cv: ReportView, result: inout CellResult) -> String? {
         if use == .unknownIdentity {
             for (side, view) in [("server", sv), ("client", cv)] {
@@ -228,9 +226,6 @@ enum Verdict {
         }
         if [sv.pskIdentity, cv.pskIdentity].allSatisfy({ $0 == nil }) {
             return "neither side can show the external PSK was selected (psk_identity not readable on both)"
-        }
-        if let certificate = cv.peerCertificate {
-            return "the handshake was to be authenticated by the external PSK alone, yet the client reports a server certificate (\(certificate))"
         }
         if cell.features.preSharedKeyWithoutKeyExchange, let group = sv.group ?? cv.group {
             return "psk_ke has no key exchange, yet a side reports group \(group) (psk_dhe_ke was used)"

@@ -19,12 +19,13 @@ final class OpenSSLConnection {
     /// A call failed for good (SSL_ERROR_SSL or SSL_ERROR_SYSCALL): OpenSSL has sent or received
     /// its fatal alert, or lost the transport.
     private var failedFatally = false
-    /// Client: the PSK identity OpenSSL asked the callback for and sent, in this handshake.
-    private var sentPSKIdentity: String?
-    /// TLS 1.3: the external PSK's identity as offered (client) or found (server), and its bytes,
-    /// which OpenSSL reads after the client callback returns.
-    private var externalPSKIdentity: String?
-    private var identityBytes: [UInt8] = []
+    /// The PSK identity this connection's callbacks handed OpenSSL (client, TLS 1.2 and 1.3) or
+    /// found a TLS 1.3 session for (server).
+    private var pskIdentity: String?
+    /// Client, TLS 1.3: the identity's bytes, which OpenSSL reads after the callback returns.
+    private var offeredIdentity: UnsafeMutableBufferPointer<UInt8>?
+    /// Why a TLS 1.3 PSK callback could not make the PSK's session, for the handshake's error.
+    private var pskFailure: TLSError?
 
     init(context: OpenSSLContext, descriptor: Int32, request: PeerRequest, resuming session: OpenSSLSession?) throws(PeerFailure) {
         guard let ssl = SSL_new(context.handle) else { throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_new")) }
@@ -60,7 +61,10 @@ final class OpenSSLConnection {
         }
     }
 
-    deinit { SSL_free(handle) }
+    deinit {
+        SSL_free(handle)
+        offeredIdentity?.baseAddress.map { UnsafeMutablePointer($0).deallocate() }
+    }
 
     func handshake() -> AsyncOperationResult<Void> {
         OpenSSLError.clear()
@@ -162,6 +166,10 @@ final class OpenSSLConnection {
         }
         if code == SSL_ERROR_SSL || code == SSL_ERROR_SYSCALL { failedFatally = true }
         var (error, reason) = OpenSSLError.drainWithReason(context: operation)
+        if let pskFailure {
+            // A TLS 1.3 PSK callback failed the handshake: its reason first.
+            error.message = pskFailure.message + "; " + error.message
+        }
         if code == SSL_ERROR_SYSCALL && error.libraryCode == nil {
             let os = errno
             error.message = os == 0 ? "\(operation): connection closed by peer without close_notify"
@@ -202,7 +210,7 @@ final class OpenSSLConnection {
         view.signatureScheme = serverSignatureScheme()
         // An external PSK handshake reuses a session OpenSSL was handed, made of the key: that is
         // no resumption of an earlier connection.
-        view.resumed = SSL_session_reused(handle) == 1 && externalPSKIdentity == nil
+        view.resumed = SSL_session_reused(handle) == 1 && !(view.version == .tls13 && pskIdentity != nil)
         var protocolName: UnsafePointer<UInt8>?
         var protocolLength: UInt32 = 0
         SSL_get0_alpn_selected(handle, &protocolName, &protocolLength)
@@ -218,11 +226,11 @@ final class OpenSSLConnection {
         }
         if let cipher = SSL_get_current_cipher(handle), [NID_kx_psk, NID_kx_dhe_psk, NID_kx_ecdhe_psk, NID_kx_rsa_psk].contains(SSL_CIPHER_get_kx_nid(cipher)) {
             // The server's is the identity OpenSSL received and kept in the session.
-            view.pskIdentity = role == .server ? SSL_get_psk_identity(handle).map { String(cString: $0) } : sentPSKIdentity
+            view.pskIdentity = role == .server ? SSL_get_psk_identity(handle).map { String(cString: $0) } : pskIdentity
         } else if view.version == .tls13, SSL_session_reused(handle) == 1 {
             // The ServerHello selected the external PSK (SSL_session_reused: the handshake used
             // the PSK session), the one of this identity.
-            view.pskIdentity = externalPSKIdentity
+            view.pskIdentity = pskIdentity
         }
         return view
     }
@@ -230,16 +238,26 @@ final class OpenSSLConnection {
     /// The server's PSK callback: the key for the one identity it knows, none (0) for any other,
     /// on which OpenSSL refuses with unknown_psk_identity.
     fileprivate func serverPreSharedKey(identity: String, into key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
-        guard let known = context.preSharedKey, identity == known.identity || PeerFaults.acceptAnyPSKIdentity, known.key.count <= key.count else { return 0 }
-        _ = key.initialize(from: known.key)
-        return UInt32(known.key.count)
+        guard let known = context.preSharedKey else { return 0 }
+        return known.key(for: PeerFaults.acceptAnyPSKIdentity ? known.identity : identity, into: key)
+    }
+
+    /// The client's PSK callback: its identity (NUL-terminated) and key.
+    fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard let own = context.preSharedKey else { return 0 }
+        let length = own.offer(identityInto: identity, keyInto: key)
+        if length > 0 { pskIdentity = own.identity }
+        return length
     }
 
     /// A TLS 1.3 session holding the external PSK: its key as the resumption secret, TLS 1.3, and
-    /// TLS_AES_128_GCM_SHA256 for SHA-256, the hash of an external PSK (RFC 8446 §4.2.11).
-    private func externalSession(_ known: PreSharedKey) -> OpaquePointer? {
+    /// TLS_AES_128_GCM_SHA256 for SHA-256, the hash of an external PSK (RFC 8446 §4.2.11). Throws
+    /// OpenSSL's words when it cannot make one.
+    private func externalSession(_ known: PreSharedKey) throws(TLSError) -> OpaquePointer {
         let code: [UInt8] = [0x13, 0x01]
-        guard let cipher = SSL_CIPHER_find(handle, code), let session = SSL_SESSION_new() else { return nil }
+        guard let cipher = SSL_CIPHER_find(handle, code), let session = SSL_SESSION_new() else {
+            throw OpenSSLError.drain(context: "SSL_CIPHER_find or SSL_SESSION_new for the external PSK")
+        }
         // The session id context is the context's own (OpenSSLContext.configureResumption), or the
         // client refuses the session as one "of a different context".
         let context = Array("interop-matrix".utf8)
@@ -247,40 +265,50 @@ final class OpenSSLConnection {
               SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) == 1,
               SSL_SESSION_set1_id_context(session, context, UInt32(context.count)) == 1 else {
             SSL_SESSION_free(session)
-            return nil
+            throw OpenSSLError.drain(context: "making the external PSK's session")
         }
         return session
     }
 
     /// Server, TLS 1.3: the session of the external PSK for the one identity it knows; none for
-    /// any other (OpenSSL then goes on with the certificate).
-    fileprivate func findExternalPreSharedKey(identity: String) -> OpaquePointer? {
-        guard let known = context.preSharedKey, identity == known.identity || PeerFaults.acceptAnyPSKIdentity else { return nil }
-        externalPSKIdentity = identity
-        return externalSession(known)
+    /// any other (OpenSSL then goes on with the certificate). A session it cannot make fails the
+    /// handshake (false), rather than passing for an unknown identity.
+    fileprivate func findExternalPreSharedKey(identity: String, session: inout OpaquePointer?) -> Bool {
+        guard let known = context.preSharedKey, identity == known.identity || PeerFaults.acceptAnyPSKIdentity else { return true }
+        do {
+            session = try externalSession(known)
+        } catch {
+            pskFailure = error
+            return false
+        }
+        pskIdentity = identity
+        return true
     }
 
     /// Client, TLS 1.3: the external PSK to offer, unless the handshake's hash (after a
-    /// HelloRetryRequest) is not its SHA-256.
-    fileprivate func useExternalPreSharedKey(hash: OpaquePointer?, identity: UnsafeMutablePointer<UnsafePointer<UInt8>?>, length: UnsafeMutablePointer<Int>) -> OpaquePointer? {
-        guard let own = context.preSharedKey else { return nil }
-        if let hash, EVP_MD_get_type(hash) != NID_sha256 { return nil }
-        identityBytes = Array(own.identity.utf8)
-        externalPSKIdentity = own.identity
-        guard let session = externalSession(own) else { return nil }
-        identityBytes.withUnsafeBufferPointer { identity.pointee = $0.baseAddress }
-        length.pointee = identityBytes.count
-        return session
-    }
-
-    /// The client's PSK callback: its identity (NUL-terminated) and key.
-    fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
-        guard let own = context.preSharedKey, own.identity.utf8.count < identity.count, own.key.count <= key.count else { return 0 }
-        let bytes = own.identity.utf8.map { CChar(bitPattern: $0) } + [0]
-        _ = identity.initialize(from: bytes)
-        _ = key.initialize(from: own.key)
-        sentPSKIdentity = own.identity
-        return UInt32(own.key.count)
+    /// HelloRetryRequest) is not its SHA-256. A session it cannot make fails the handshake (false),
+    /// rather than a certificate handshake the PSK was not offered in.
+    fileprivate func useExternalPreSharedKey(hash: OpaquePointer?, identity: UnsafeMutablePointer<UnsafePointer<UInt8>?>,
+                                             length: UnsafeMutablePointer<Int>, session: inout OpaquePointer?) -> Bool {
+        guard let own = context.preSharedKey else { return true }
+        if let hash, EVP_MD_get_type(hash) != NID_sha256 { return true }
+        do {
+            session = try externalSession(own)
+        } catch {
+            pskFailure = error
+            return false
+        }
+        // OpenSSL reads the identity after the callback returns: memory of this connection's own.
+        if offeredIdentity == nil {
+            let bytes = Array(own.identity.utf8)
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+            _ = buffer.initialize(from: bytes)
+            offeredIdentity = UnsafeMutableBufferPointer(rebasing: buffer[..<bytes.count])
+        }
+        identity.pointee = UnsafePointer(offeredIdentity!.baseAddress)
+        length.pointee = offeredIdentity!.count
+        pskIdentity = own.identity
+        return true
     }
 
     /// The scheme of the server's handshake signature: the server reads its own, the client its peer's.
@@ -349,20 +377,26 @@ func clientPreSharedKey(_ ssl: OpaquePointer?, _ hint: UnsafePointer<CChar>?, _ 
                             key: UnsafeMutableBufferPointer(start: key, count: Int(keyRoom)))
 }
 
-/// OpenSSL's TLS 1.3 server callback: the session for the identity the client offered.
+/// OpenSSL's TLS 1.3 server callback: the session for the identity the client offered (none for
+/// an unknown one); 0 fails the handshake.
 func findExternalPreSharedKey(_ ssl: OpaquePointer?, _ identity: UnsafePointer<UInt8>?, _ length: Int, _ session: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let ssl, let identity, let session, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
     let name = String(decoding: UnsafeBufferPointer(start: identity, count: length), as: UTF8.self)
-    session.pointee = Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().findExternalPreSharedKey(identity: name)
-    return 1
+    var found: OpaquePointer?
+    let ok = Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().findExternalPreSharedKey(identity: name, session: &found)
+    session.pointee = found
+    return ok ? 1 : 0
 }
 
-/// OpenSSL's TLS 1.3 client callback: the session and identity to offer.
+/// OpenSSL's TLS 1.3 client callback: the session and identity to offer; 0 fails the handshake.
 func useExternalPreSharedKey(_ ssl: OpaquePointer?, _ hash: OpaquePointer?, _ identity: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
                              _ length: UnsafeMutablePointer<Int>?, _ session: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let ssl, let identity, let length, let session, let pointer = SSL_get_ex_data(ssl, 0) else { return 0 }
-    session.pointee = Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue().useExternalPreSharedKey(hash: hash, identity: identity, length: length)
-    return 1
+    var offered: OpaquePointer?
+    let ok = Unmanaged<OpenSSLConnection>.fromOpaque(pointer).takeUnretainedValue()
+        .useExternalPreSharedKey(hash: hash, identity: identity, length: length, session: &offered)
+    session.pointee = offered
+    return ok ? 1 : 0
 }
 
 /// OpenSSL's key log callback: it formats NSS key log lines itself.

@@ -63,7 +63,9 @@ final class OpenSSLContext {
             if request.suiteCode == nil {
                 // The external PSK's hash is SHA-256: left to itself OpenSSL may settle on
                 // TLS_AES_256_GCM_SHA384 first, and then never select the PSK.
-                _ = SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")
+                guard SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256") == 1 else {
+                    throw PeerFailure(stage: .setup, error: OpenSSLError.drain(context: "SSL_CTX_set_ciphersuites (the external PSK's SHA-256 suites)"))
+                }
             }
             if request.role == .server {
                 SSL_CTX_set_psk_find_session_callback(ctx, findExternalPreSharedKey)

@@ -166,7 +166,7 @@ extension PeerRequest {
     /// is not in the protocol's form is this side's configuration failing: stage `setup`.
     public func preSharedKey() throws(PeerFailure) -> PreSharedKey? {
         guard let path = preSharedKeyPath else { return nil }
-        guard let text = readTextFile(path) else {
+        guard let text = TextFile.text(at: path, limit: 64 << 10) else {
             throw PeerFailure(stage: .setup, message: "cannot read the pre-shared key file \(path)")
         }
         do {
@@ -216,6 +216,24 @@ public struct PreSharedKey: Sendable, Equatable {
             key.append(high << 4 | low)
         }
         self.init(identity: identity, key: key)
+    }
+
+    /// For the server callback of the OpenSSL-style APIs (OpenSSL, BoringSSL, wolfSSL): copies the
+    /// key into `buffer` when `identity` is this key's. Returns its length, or 0 (what those APIs
+    /// take for "unknown identity") for another identity or a buffer too small.
+    public func key(for identity: String, into buffer: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard identity == self.identity, key.count <= buffer.count else { return 0 }
+        _ = buffer.initialize(from: key)
+        return UInt32(key.count)
+    }
+
+    /// For the client callback of the OpenSSL-style APIs: writes the identity, NUL-terminated, and
+    /// the key. Returns the key's length, or 0 when either does not fit.
+    public func offer(identityInto identityBuffer: UnsafeMutableBufferPointer<CChar>, keyInto keyBuffer: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
+        guard identity.utf8.count < identityBuffer.count, key.count <= keyBuffer.count else { return 0 }
+        _ = identityBuffer.initialize(from: identity.utf8.map { CChar(bitPattern: $0) } + [0])
+        _ = keyBuffer.initialize(from: key)
+        return UInt32(key.count)
     }
 
     /// The file's text, as `init(fileText:)` reads it.

@@ -240,10 +240,9 @@ final class WolfSSLConnection {
 
     /// The server's PSK callback: the key for the one identity it knows, none (0) for any other.
     fileprivate func serverPreSharedKey(identity: String, into key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
-        guard let known = context.preSharedKey, identity == known.identity, known.key.count <= key.count else { return 0 }
-        _ = key.initialize(from: known.key)
-        pskIdentity = identity
-        return UInt32(known.key.count)
+        let length = context.preSharedKey?.key(for: identity, into: key) ?? 0
+        if length > 0 { pskIdentity = identity }
+        return length
     }
 
     /// The TLS 1.3 suite of the external PSK: SHA-256's, as RFC 8446 §4.2.11 has it.
@@ -251,11 +250,10 @@ final class WolfSSLConnection {
 
     /// The client's PSK callback: its identity (NUL-terminated) and key.
     fileprivate func clientPreSharedKey(identity: UnsafeMutableBufferPointer<CChar>, key: UnsafeMutableBufferPointer<UInt8>) -> UInt32 {
-        guard let own = context.preSharedKey, own.identity.utf8.count < identity.count, own.key.count <= key.count else { return 0 }
-        _ = identity.initialize(from: own.identity.utf8.map { CChar(bitPattern: $0) } + [0])
-        _ = key.initialize(from: own.key)
-        pskIdentity = own.identity
-        return UInt32(own.key.count)
+        guard let own = context.preSharedKey else { return 0 }
+        let length = own.offer(identityInto: identity, keyInto: key)
+        if length > 0 { pskIdentity = own.identity }
+        return length
     }
 }
 

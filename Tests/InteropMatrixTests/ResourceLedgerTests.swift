@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PeerKit
 @testable import InteropMatrix
 
 @Suite("Resource ledger")
@@ -49,10 +50,10 @@ struct ProcFileTests {
             try #require(bound)
             ports.insert(Int(UInt16(bigEndian: address.sin_port)))
         }
-        let table = try #require(ProcFile.text("/proc/net/tcp"))
+        let table = try #require(TextFile.text(at: "/proc/net/tcp"))
         #expect(table.split(separator: "\n").count > 300)
         // This test's own process holds them: name it by the first word of its command line, as the ledger does.
-        let command = try #require(ProcFile.text("/proc/self/cmdline"))
+        let command = try #require(TextFile.text(at: "/proc/self/cmdline"))
         let executable = String(command.split(separator: "\0", omittingEmptySubsequences: false)[0])
         #expect(ResourceLedger.listening(among: ports, ownedByOneOf: [executable]) == ports)
     }
